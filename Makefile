@@ -1,0 +1,79 @@
+# netfleet.tuning: one entry point for the demo, the tests and their parts.
+#   make demo   the main job: a local fleet under JSON load, tuned and verified (needs root)
+#   make test   everything CI runs: lint, sanity, unit tests, molecule scenarios (needs root)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     := $(CURDIR)/.venv
+BIN      := $(VENV)/bin
+# The checkout, linked where Ansible looks for collections (no copy into ~/.ansible).
+COLL_ROOT := $(CURDIR)/.cache/collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/netfleet/tuning
+# ansible-test needs a real directory named ansible_collections/netfleet/tuning, outside any other
+# git checkout (it lists files with git from the enclosing repository): a synced copy.
+AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tuning
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help deps venv link lint yamllint ansible-lint sanity units pytest molecule test demo build clean
+
+help:
+	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
+	@echo "make test   - lint + ansible-test sanity + unit tests + molecule scenarios"
+	@echo "parts: deps venv lint sanity units molecule build clean"
+
+deps:  ## Debian packages the lab and the tests need (root)
+	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make; }
+
+$(BIN)/ansible: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/python tools/ansible_test_pip_bootstrap.py >/dev/null
+	@touch $@
+
+venv: $(BIN)/ansible
+
+link:
+	@mkdir -p $(dir $(COLL_LINK))
+	@ln -sfn $(CURDIR) $(COLL_LINK)
+
+lint: yamllint ansible-lint
+
+yamllint: venv
+	$(BIN)/yamllint --strict .
+
+ansible-lint: venv link
+	$(BIN)/ansible-lint --offline
+
+# Sync the collection's files that git knows (tracked and new, not ignored) into the ansible-test tree.
+# tools/ and bench/ are development scripts outside the collection (build_ignore), not its content.
+sync-at:
+	@rm -rf $(AT_ROOT) && mkdir -p $(AT_ROOT)
+	@git ls-files -co --exclude-standard -z | grep -zvE '^(tools|bench|\.ci)/' | rsync -a --from0 --files-from=- ./ $(AT_ROOT)/
+
+sanity: venv sync-at
+	cd $(AT_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+units: venv link
+	$(BIN)/pytest -q tests/unit
+
+molecule: venv link deps
+	@for s in $$(ls molecule | grep -v '^_' ); do \
+	  echo "== molecule test -s $$s"; \
+	  (cd $(CURDIR) && $(BIN)/molecule test -s $$s) || exit 1; \
+	done
+
+test: lint sanity units molecule
+
+demo: venv link deps
+	$(BIN)/python tools/demo.py
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .cache/build .
+
+clean:
+	rm -rf .cache tests/output
