@@ -1,0 +1,527 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: netstat_facts
+short_description: Gather TCP/IP counters, softnet drops and network sysctls from /proc as facts
+version_added: 0.1.0
+description:
+  - Reads C(<proc_path>/net/netstat), C(net/snmp), C(net/snmp6) (when present), C(net/sockstat),
+    C(net/softnet_stat), C(sys/kernel/random/boot_id) and the live values of network sysctl keys,
+    and returns them under one fact, C(ansible_facts.netstat).
+  - Parsing is driven by the kernel's own header lines, so counters are reported by name whatever the
+    kernel version and order; counters this kernel does not have are absent, never invented as 0.
+  - With O(sample_seconds) it reads everything twice, that many seconds apart, and adds C(rates)
+    (deltas, per second and per million Tcp InSegs), valid only when the boot did not change and no
+    counter went backwards.
+  - Each sysctl key gets a scope read from the live system, C(netns) (writable here), C(host) (read-only
+    here, or a key the kernel registers only in the initial network namespace while this runs in a
+    child one) or C(absent) (unknown to this kernel).
+  - Optionally counts established TCP sockets whose receive buffer is below the C(net.ipv4.tcp_rmem)
+    default (O(socket_buffers)), and writes the counters in Prometheus text format for node_exporter's
+    textfile collector (O(textfile)).
+  - Files under C(/proc/sys/net) and the sockets seen by C(ss) always belong to the network namespace the
+    module runs in, also when O(proc_path) points at another procfs mount.
+author:
+  - netfleet.tuning contributors (@netfleet)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Facts are gathered in check mode too; the O(textfile) write is skipped.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
+options:
+  proc_path:
+    description:
+      - Where procfs is mounted, like node_exporter's C(--path.procfs).
+    type: path
+    default: /proc
+  sample_seconds:
+    description:
+      - When above 0, read the counters, wait this many seconds, read them again and add C(rates).
+      - At most 3600.
+    type: int
+    default: 0
+  counters:
+    description:
+      - Limit C(counters) (and the counters in C(rates) and O(textfile)) to these C(Group.Name) patterns,
+        shell-style globs matched case-sensitively, for example C(TcpExt.PruneCalled) or C(TcpExt.TCP*).
+      - A pattern without a dot means the whole group (C(Tcp) is C(Tcp.*)).
+      - C(metrics) are always computed from all counters.
+      - Empty (the default) keeps every counter.
+    type: list
+    elements: str
+    default: []
+  sysctls:
+    description:
+      - Sysctl keys to report under C(sysctl) with their live value and scope.
+      - Each key must match C(net.<part>.<part>[.<part>[.<part>]]) with parts of lower case letters,
+        digits and underscores.
+      - Defaults to the keys the C(netfleet.tuning.sysctl_profile) role manages.
+    type: list
+    elements: str
+  socket_buffers:
+    description:
+      - Run C(ss -tmin state established) (argv list, C(LC_ALL=C)) and report how many established TCP sockets
+        have a receive buffer (C(rb)) below the C(net.ipv4.tcp_rmem) default, with the top offenders by
+        local and peer address.
+      - A socket starts at the default and autotuning only raises it, so a smaller buffer was set by the
+        application (C(SO_RCVBUF), which also turns autotuning off) or predates a raise of the default.
+        With O(sample_seconds), C(pinned_stable) counts sockets below the default with the same buffer in
+        both reads.
+      - Skipped with a warning when C(ss) is not installed.
+    type: bool
+    default: false
+  textfile:
+    description:
+      - Also write the counters (those O(counters) keeps, plus always the sources of C(metrics) such as
+        C(TcpExt.PruneCalled)) and the softnet totals to this file in Prometheus
+        text exposition format, for node_exporter's textfile collector (use a C(.prom) name in its directory).
+      - Metric names are C(netfleet_netstat_<Group>_<Name>), so the receive-queue counters node_exporter drops
+        by default (C(TcpExt PruneCalled), C(TCPRcvCollapsed), C(RcvPruned), C(OfoPruned)) are exported
+        without clashing with node_exporter's own C(node_netstat_*) series.
+      - Written atomically (a temporary file in the same directory, then renamed). The directory must exist.
+      - Not written in check mode. Writing it does not make the task C(changed).
+    type: path
+notes:
+  - A missing optional file (for example C(net/snmp6) with IPv6 disabled) gives a warning and the rest of the facts.
+    A file that does not have the expected shape fails the task with the file name and line.
+  - Run as root (C(become)) so that the sysctl scope is right; for a non-root user most keys look read-only.
+seealso:
+  - name: netfleet.tuning reference
+    description: The metrics, the scope rules and the socket buffer rule in detail.
+    link: https://github.com/netfleet/tuning/blob/main/docs/reference.md
+'''
+
+EXAMPLES = r'''
+- name: Gather counters, softnet and sysctl scope
+  netfleet.tuning.netstat_facts:
+
+- name: Show pruning and collapsing since boot
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.netstat.metrics.prune_called }} pruned, {{ ansible_facts.netstat.metrics.rcv_collapsed }} collapsed"
+
+- name: Measure a 30 second window
+  netfleet.tuning.netstat_facts:
+    sample_seconds: 30
+    counters:
+      - TcpExt.PruneCalled
+      - TcpExt.TCPRcvCollapsed
+      - Tcp.InSegs
+
+- name: Pruning per million received segments in that window
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.netstat.rates.metrics.prune_called.per_million_segs }}"
+  when: ansible_facts.netstat.rates.valid
+
+- name: Find applications that pin small receive buffers
+  netfleet.tuning.netstat_facts:
+    socket_buffers: true
+    sysctls:
+      - net.ipv4.tcp_rmem
+
+- name: Export the counters node_exporter drops by default
+  netfleet.tuning.netstat_facts:
+    textfile: /var/lib/node_exporter/textfile_collector/netfleet_netstat.prom
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts to add to ansible_facts.
+  returned: always
+  type: dict
+  contains:
+    netstat:
+      description: Everything this module read, under one key.
+      returned: always
+      type: dict
+      contains:
+        counters:
+          description:
+            - C(/proc/net/netstat), C(snmp) and C(snmp6) values by group and name, as integers (any size, may be
+              negative, for example Tcp MaxConn -1). Filtered by O(counters).
+          returned: always
+          type: dict
+          sample: {"TcpExt": {"PruneCalled": 0, "TCPRcvCollapsed": 0}, "Tcp": {"InSegs": 1568, "MaxConn": -1},
+                   "Ip6": {"InReceives": 1}}
+        sockstat:
+          description:
+            - C(/proc/net/sockstat) by protocol. C(mem) is in pages; C(mem_bytes) is C(mem) times the page size.
+            - C(null) when the file is missing.
+          returned: always
+          type: dict
+          sample: {"sockets_used": 10, "TCP": {"inuse": 1, "orphan": 0, "tw": 0, "alloc": 1, "mem": 17,
+                   "mem_bytes": 69632}, "UDP": {"inuse": 0, "mem": 0, "mem_bytes": 0}}
+        softnet:
+          description:
+            - C(/proc/net/softnet_stat) per CPU (C(cpu), C(processed), C(dropped), C(time_squeeze) and the extra
+              columns this kernel prints, such as C(received_rps), C(flow_limit_count), C(backlog_len)) and the
+              C(total) of processed, dropped and time_squeeze. C(null) when the file is missing.
+          returned: always
+          type: dict
+          sample: {"cpus": [{"cpu": 0, "processed": 18, "dropped": 0, "time_squeeze": 0}],
+                   "total": {"processed": 18, "dropped": 0, "time_squeeze": 0}}
+        sysctl:
+          description:
+            - Per key, C(value) (whitespace collapsed to single spaces, C(null) when the key does not exist) and
+              C(scope) (C(netns), C(host) or C(absent)); C(error) when the key exists but cannot be read.
+          returned: always
+          type: dict
+          sample: {"net.ipv4.tcp_rmem": {"value": "4096 131072 33554432", "scope": "netns"},
+                   "net.core.netdev_max_backlog": {"value": null, "scope": "host"}}
+        metrics:
+          description:
+            - The named metrics, C(prune_called) (TcpExt PruneCalled), C(rcv_collapsed) (TcpExt TCPRcvCollapsed),
+              C(rcv_pruned) (TcpExt RcvPruned), C(ofo_pruned) (TcpExt OfoPruned), C(backlog_drop)
+              (TcpExt TCPBacklogDrop), C(rcvq_drop) (TcpExt TCPRcvQDrop), C(softnet_dropped) (softnet total dropped)
+              and C(in_segs) (Tcp InSegs). A metric is absent when this kernel does not have its source.
+          returned: always
+          type: dict
+          sample: {"prune_called": 0, "rcv_collapsed": 0, "in_segs": 1568, "softnet_dropped": 0}
+        boot_id:
+          description: C(/proc/sys/kernel/random/boot_id), C(null) when missing.
+          returned: always
+          type: str
+          sample: 909edf35-58eb-4858-ad76-ccff11ccf7a7
+        collected_at:
+          description: When the (last) read happened, ISO-8601 UTC.
+          returned: always
+          type: str
+          sample: "2026-01-15T10:00:00.123Z"
+        monotonic:
+          description:
+            - C(CLOCK_MONOTONIC) seconds at the (last) read. Together with C(boot_id), C(counters) and C(metrics)
+              this makes the facts a snapshot that two module runs can be compared with.
+          returned: always
+          type: float
+          sample: 12345.678
+        rates:
+          description:
+            - The window between the two reads. C(valid) is false (and C(invalid_reason) says why) when boot_id
+              changed or a counter went backwards. C(in_segs) is the Tcp InSegs delta. For each metric and
+              counter, C(delta), C(per_second) and C(per_million_segs) (C(null) when the InSegs delta is 0).
+              Gauges such as Tcp CurrEstab are left out.
+          returned: when O(sample_seconds) > 0
+          type: dict
+          sample: {"seconds": 2.0, "valid": true, "invalid_reason": null, "in_segs": 1000,
+                   "metrics": {"prune_called": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0}},
+                   "counters": {"TcpExt": {"PruneCalled": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0}}}}
+        socket_buffers:
+          description:
+            - C(tcp_rmem_default), C(established), C(with_rb) (sockets with an rb value), C(pinned_below_default),
+              C(pinned_drops) (their skmem drop counts), C(pinned_stable) (with O(sample_seconds)), C(rule), and
+              C(offenders), up to 10 groups by local and peer address (the ephemeral side's port shown as C(*)).
+          returned: when O(socket_buffers) is true and ss ran
+          type: dict
+          sample: {"tcp_rmem_default": 131072, "established": 6, "with_rb": 6, "pinned_below_default": 1,
+                   "pinned_drops": 0, "offenders": [{"local": "127.0.0.1:*", "peer": "127.0.0.1:37931",
+                   "sockets": 1, "rb_min": 8192, "rb_max": 8192, "drops": 0}]}
+textfile:
+  description: What happened to O(textfile).
+  returned: when O(textfile) is set
+  type: dict
+  contains:
+    path:
+      description: The file.
+      type: str
+      returned: always
+    written:
+      description: Whether it was written (false in check mode).
+      type: bool
+      returned: always
+    lines:
+      description: Number of lines rendered.
+      type: int
+      returned: always
+  sample: {"path": "/var/lib/node_exporter/textfile_collector/netfleet_netstat.prom", "written": true, "lines": 453}
+'''
+
+import datetime
+import errno
+import fnmatch
+import os
+import re
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
+from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
+from ansible_collections.netfleet.tuning.plugins.module_utils import rates
+from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
+from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
+
+MAX_SAMPLE_SECONDS = 3600
+_PATTERN = re.compile(r'\A[A-Za-z0-9_*?\[\]!-]+(\.[A-Za-z0-9_*?\[\]!-]+)?\Z')
+
+# The counter files, relative to proc_path; a missing one only warns.
+_COUNTER_FILES = ('net/netstat', 'net/snmp', 'net/snmp6')
+
+
+class FactsError(Exception):
+    """An error to report with fail_json (message only, no traceback)."""
+
+
+def _read(proc_path, relative):
+    """The file's text, or None when it does not exist."""
+    path = os.path.join(proc_path, relative)
+    try:
+        with open(path, 'r') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise FactsError('cannot read %s: %s' % (path, to_native(exc.strerror or exc)))
+
+
+def _merge(target, groups, source):
+    for group, names in groups.items():
+        bucket = target.setdefault(group, {})
+        for name, value in names.items():
+            if name in bucket:
+                raise FactsError('%s: counter %s.%s already read from another file' % (source, group, name))
+            bucket[name] = value
+
+
+def read_snapshot(proc_path, page_size, warnings):
+    """Read every /proc file once and parse it. Missing files add a warning."""
+    def path(relative):
+        return os.path.join(proc_path, relative)
+
+    monotonic = time.monotonic()
+    counters = {}
+    for relative in _COUNTER_FILES:
+        text = _read(proc_path, relative)
+        if text is None:
+            warnings.append('%s is missing: its counters are not reported' % path(relative))
+            continue
+        if relative == 'net/snmp6':
+            parsed = procnet.parse_snmp6(text, path(relative))
+        else:
+            parsed = procnet.parse_pairs(text, path(relative))
+        _merge(counters, parsed, path(relative))
+
+    sockstat = None
+    text = _read(proc_path, 'net/sockstat')
+    if text is None:
+        warnings.append('%s is missing' % path('net/sockstat'))
+    else:
+        sockstat = procnet.parse_sockstat(text, path('net/sockstat'), page_size)
+
+    softnet = None
+    text = _read(proc_path, 'net/softnet_stat')
+    if text is None:
+        warnings.append('%s is missing' % path('net/softnet_stat'))
+    else:
+        softnet = procnet.parse_softnet(text, path('net/softnet_stat'))
+
+    boot_id = _read(proc_path, 'sys/kernel/random/boot_id')
+    if boot_id is None:
+        warnings.append('%s is missing: rates cannot be validated' % path('sys/kernel/random/boot_id'))
+    else:
+        boot_id = boot_id.strip() or None
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return {
+        'counters': counters,
+        'sockstat': sockstat,
+        'softnet': softnet,
+        'metrics': procnet.metrics(counters, softnet),
+        'boot_id': boot_id,
+        'monotonic': monotonic,
+        'collected_at': now.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (now.microsecond // 1000),
+    }
+
+
+def _normalise_patterns(patterns):
+    result = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not _PATTERN.match(pattern):
+            raise FactsError('counters: %r is not a Group.Name pattern (letters, digits, _ and the globs * ? [ ])'
+                             % (pattern,))
+        result.append(pattern if '.' in pattern else pattern + '.*')
+    return result
+
+
+def filter_counters(counters, patterns):
+    """Keep only counters whose ``Group.Name`` matches one of the globs; also return unmatched patterns."""
+    if not patterns:
+        return counters, []
+    used = set()
+    result = {}
+    for group in counters:
+        for name, value in counters[group].items():
+            full = '%s.%s' % (group, name)
+            for pattern in patterns:
+                if fnmatch.fnmatchcase(full, pattern):
+                    used.add(pattern)
+                    result.setdefault(group, {})[name] = value
+    return result, [p for p in patterns if p not in used]
+
+
+def textfile_counters(all_counters, kept):
+    """The counters to export: those kept by the filter plus the sources of the named metrics."""
+    result = dict((group, dict(names)) for group, names in kept.items())
+    for group, name in rates.METRIC_SOURCES.values():
+        value = (all_counters.get(group) or {}).get(name)
+        if value is not None:
+            result.setdefault(group, {})[name] = value
+    return result
+
+
+def _filter_rate_counters(window, patterns):
+    if patterns:
+        window['counters'], _unused = filter_counters(window['counters'], patterns)
+    return window
+
+
+def run_ss(module, warnings):
+    """Parsed ``ss -tmin state established``, or None (with a warning)."""
+    ss = module.get_bin_path('ss')
+    if not ss:
+        warnings.append('socket_buffers: ss (iproute2) is not installed, socket buffers not reported')
+        return None
+    argv = [ss, '-tmin', 'state', 'established']
+    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C', 'LANG': 'C', 'LANGUAGE': 'C'})
+    if rc != 0:
+        warnings.append('socket_buffers: %s exited %d: %s' % (' '.join(argv), rc, (err or out).strip()[:500]))
+        return None
+    return sockets.parse_ss(out, source=' '.join(argv))
+
+
+def write_textfile(module, path, content):
+    directory = os.path.dirname(os.path.abspath(path)) or '.'
+    if not os.path.isdir(directory):
+        raise FactsError('textfile: directory %s does not exist' % directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.netstat_facts.', suffix='.tmp', dir=directory)
+    except (IOError, OSError) as exc:
+        raise FactsError('textfile: cannot create a temporary file in %s: %s' % (directory, to_native(exc)))
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        module.atomic_move(tmp, os.path.realpath(path))
+    except Exception as exc:  # atomic_move raises a bare Exception for an unwritable directory
+        raise FactsError('textfile: cannot write %s: %s' % (path, to_native(exc)))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def gather(module):
+    """Everything the module returns, as a dict for exit_json."""
+    params = module.params
+    proc_path = params['proc_path']
+    sample_seconds = params['sample_seconds']
+    warnings = []
+
+    if sample_seconds < 0 or sample_seconds > MAX_SAMPLE_SECONDS:
+        raise FactsError('sample_seconds must be between 0 and %d, got %d' % (MAX_SAMPLE_SECONDS, sample_seconds))
+    patterns = _normalise_patterns(params['counters'] or [])
+    keys = params['sysctls']
+    if keys is None:
+        keys = list(sysctl_scope.MANAGED_KEYS)
+    for key in keys:
+        sysctl_scope.validate_key(key)
+    if not os.path.isdir(proc_path):
+        raise FactsError('proc_path %s is not a directory' % proc_path)
+
+    page_size = os.sysconf('SC_PAGE_SIZE')
+    want_ss = params['socket_buffers']
+    first_sockets = None
+
+    if sample_seconds > 0:
+        first = read_snapshot(proc_path, page_size, warnings)
+        if want_ss:
+            first_sockets = run_ss(module, warnings)
+        time.sleep(sample_seconds)
+        # the second read repeats the first one's warnings: keep each once
+        second_warnings = []
+        snap = read_snapshot(proc_path, page_size, second_warnings)
+        warnings.extend(w for w in second_warnings if w not in warnings)
+    else:
+        first = None
+        snap = read_snapshot(proc_path, page_size, warnings)
+
+    counters, unused = filter_counters(snap['counters'], patterns)
+    for pattern in unused:
+        warnings.append('counters: pattern %s matched no counter' % pattern)
+
+    facts = {
+        'counters': counters,
+        'sockstat': snap['sockstat'],
+        'softnet': snap['softnet'],
+        'sysctl': sysctl_scope.read_sysctls(keys, proc_path),
+        'metrics': snap['metrics'],
+        'boot_id': snap['boot_id'],
+        'collected_at': snap['collected_at'],
+        'monotonic': snap['monotonic'],
+    }
+    if first is not None:
+        facts['rates'] = _filter_rate_counters(rates.window(first, snap), patterns)
+
+    if want_ss:
+        found = run_ss(module, warnings)
+        if found is not None:
+            known = facts['sysctl'].get('net.ipv4.tcp_rmem')
+            value = known['value'] if known else sysctl_scope.read_value('net.ipv4.tcp_rmem', proc_path)
+            default = sockets.rmem_default(value)
+            if default is None:
+                warnings.append('socket_buffers: net.ipv4.tcp_rmem cannot be read, socket buffers not reported')
+            else:
+                facts['socket_buffers'] = sockets.summarize(found, default, earlier=first_sockets)
+
+    result = {'changed': False, 'ansible_facts': {'netstat': facts}}
+    if params['textfile']:
+        timestamp = time.time()
+        content = promtext.render(textfile_counters(snap['counters'], counters),
+                                  (snap['softnet'] or {}).get('total'), timestamp=timestamp)
+        info = {'path': params['textfile'], 'written': False, 'lines': content.count('\n')}
+        if not params['textfile'].endswith('.prom'):
+            warnings.append('textfile: node_exporter reads only files ending in .prom')
+        if not module.check_mode:
+            write_textfile(module, params['textfile'], content)
+            info['written'] = True
+        result['textfile'] = info
+    for warning in warnings:
+        module.warn(warning)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            proc_path=dict(type='path', default='/proc'),
+            sample_seconds=dict(type='int', default=0),
+            counters=dict(type='list', elements='str', default=[]),
+            sysctls=dict(type='list', elements='str'),
+            socket_buffers=dict(type='bool', default=False),
+            textfile=dict(type='path'),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = gather(module)
+    except (procnet.ProcParseError, sysctl_scope.SysctlKeyError, FactsError) as exc:
+        module.fail_json(msg=to_native(exc))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='%s: %s' % (getattr(exc, 'filename', None) or 'I/O error', to_native(exc.strerror or exc)))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
