@@ -16,7 +16,7 @@ AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tunin
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help deps venv link lint yamllint ansible-lint sanity units pytest molecule test demo build clean
+.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests molecule test demo bench build clean
 
 help:
 	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
@@ -41,13 +41,16 @@ link:
 	@mkdir -p $(dir $(COLL_LINK))
 	@ln -sfn $(CURDIR) $(COLL_LINK)
 
-lint: yamllint ansible-lint
+lint: yamllint ansible-lint argspecs
 
 yamllint: venv
 	$(BIN)/yamllint --strict .
 
 ansible-lint: venv link
 	$(BIN)/ansible-lint --offline
+
+argspecs: venv  ## role defaults and meta/argument_specs.yml must list the same variables
+	$(BIN)/python tests/scripts/check_argument_specs.py
 
 # Sync the collection's files that git knows (tracked and new, not ignored) into the ansible-test tree.
 # tools/ and bench/ are development scripts outside the collection (build_ignore), not its content.
@@ -59,7 +62,15 @@ sanity: venv sync-at
 	cd $(AT_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv link
-	$(BIN)/pytest -q tests/unit
+	PYTHONPATH=$(COLL_ROOT) $(BIN)/pytest -q -p no:cacheprovider tests/unit tools/netlab/tests/unit
+
+# The same unit tests through ansible-test, in its own venv (slower; not part of `make test`).
+ansible-test-units: venv sync-at
+	cd $(AT_ROOT) && $(BIN)/ansible-test units --venv --python 3.11 --color no
+
+# The lab's own guarantees (root): a test host cannot change the machine's sysctls.
+labtests: venv deps
+	NETLAB_TEST_LAB=nlt $(BIN)/pytest -q -p no:cacheprovider tools/netlab/tests/test_isolation.py
 
 molecule: venv link deps
 	@for s in $$(ls molecule | grep -v '^_' ); do \
@@ -67,10 +78,13 @@ molecule: venv link deps
 	  (cd $(CURDIR) && $(BIN)/molecule test -s $$s) || exit 1; \
 	done
 
-test: lint sanity units molecule
+test: lint sanity units labtests molecule
 
 demo: venv link deps
 	$(BIN)/python tools/demo.py
+
+bench: venv link deps
+	$(BIN)/python bench/run.py
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .cache/build .

@@ -6,7 +6,7 @@
 import os
 import sys
 
-NETLAB_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "tools", "netlab"))
+NETLAB_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 if NETLAB_DIR not in sys.path:
     sys.path.insert(0, NETLAB_DIR)

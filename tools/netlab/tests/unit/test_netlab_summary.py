@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 import summary
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "proc")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tests", "unit", "fixtures", "proc")
 
 
 def read(*parts):
