@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The sysctl.d drop-in: render it, parse sysctl.d files, find who overrides our keys.
+
+PRIVATE to the netfleet.tuning collection: no stability promise outside it.
+
+Pure standard library, Python 3.8+, no Ansible imports. Every path function takes ``root``
+so tests can use a fake tree.
+
+Load order (procps ``sysctl --system`` and systemd-sysctl agree on the directories): every
+``*.conf`` in ``/etc/sysctl.d``, ``/run/sysctl.d``, ``/usr/local/lib/sysctl.d``,
+``/usr/lib/sysctl.d``, ``/lib/sysctl.d``; a file name seen in an earlier directory masks the
+same name in later ones; the surviving files are applied sorted by file name; procps then
+applies ``/etc/sysctl.conf`` last. A later assignment of a key wins, so a file that sorts
+after ours (or /etc/sysctl.conf) and sets one of our keys overrides it.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import fnmatch
+import os
+import re
+
+__all__ = [
+    'SYSCTL_DIRS', 'SYSCTL_CONF', 'DROPIN_DIR', 'FINGERPRINT', 'comment_lines', 'render',
+    'parse_conf', 'load_order', 'find_overrides', 'rooted',
+]
+
+SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
+SYSCTL_CONF = '/etc/sysctl.conf'
+DROPIN_DIR = '/etc/sysctl.d'
+FINGERPRINT = 'netfleet.tuning:sysctl_profile'
+
+_CONTROL_RE = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def rooted(root, path):
+    """Join an absolute path under ``root`` ('/' leaves it as is)."""
+    if not root or root == '/':
+        return path
+    return os.path.join(root, path.lstrip('/'))
+
+
+def comment_lines(text):
+    """Turn any text into sysctl.d comment lines: every line starts with '#', no control characters.
+
+    This is how user-supplied or controller-supplied text (the ansible_managed header, notes,
+    reasons) enters the file: it can never become an assignment.
+    """
+    out = []
+    for line in (text or '').splitlines():
+        line = _CONTROL_RE.sub('?', line.rstrip())
+        if not line.startswith('#'):
+            line = '# ' + line if line else '#'
+        out.append(line)
+    return out
+
+
+def render(settings, comments=None, header='', notes=(), skipped=None, profile=None):
+    """The drop-in text.
+
+    ``settings``: key -> normalised value string (digits, '-' and single spaces only; the caller
+    validated it). Keys are written sorted (stable output). ``comments``: key -> why (one comment
+    line above each key). ``skipped``: key -> reason, listed as comments at the end (keys that
+    this host cannot or must not set are never written as assignments).
+    """
+    comments = comments or {}
+    lines = comment_lines(header)
+    lines.append('# %s' % FINGERPRINT + (' profile=%s' % profile if profile else ''))
+    lines.append('# Written by the netfleet.tuning.sysctl_profile role: edit its variables, not this file.')
+    lines.extend(comment_lines('\n'.join(notes)))
+    for key in sorted(settings):
+        value = settings[key]
+        if not re.match(r'\A-?[0-9]+( -?[0-9]+)*\Z', value) or not re.match(r'\A[a-z0-9_.]+\Z', key):
+            raise ValueError('refusing to render %r = %r: not a validated key/value' % (key, value))
+        lines.append('')
+        lines.extend(comment_lines(comments.get(key, '')))
+        lines.append('%s = %s' % (key, value))
+    if skipped:
+        lines.append('')
+        lines.append('# Not written on this host (the role reports them as skipped):')
+        for key in sorted(skipped):
+            lines.extend(comment_lines('  %s: %s' % (key, skipped[key])))
+    return '\n'.join(lines) + '\n'
+
+
+def parse_conf(text):
+    """Assignments in a sysctl.d / sysctl.conf text: a list of (key, value, lineno).
+
+    Blank lines and lines starting with '#' or ';' are comments. A leading '-' (ignore errors)
+    is dropped. Keys written with '/' are turned into the dotted form. The value is normalised
+    (whitespace runs -> one space). Lines without '=' are ignored, as both tools do.
+    """
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line[0] in '#;':
+            continue
+        if '=' not in line:
+            continue
+        key, value = line.split('=', 1)
+        key = key.strip()
+        if key.startswith('-'):
+            key = key[1:].strip()
+        if '/' in key and '.' not in key.split('/')[0]:
+            key = key.replace('/', '.')
+        out.append((key, ' '.join(value.split()), lineno))
+    return out
+
+
+def load_order(root='/', dirs=SYSCTL_DIRS, sysctl_conf=SYSCTL_CONF, include=None):
+    """The files ``sysctl --system`` applies, in order (paths under ``root``).
+
+    Returns a list of paths. A name in an earlier directory masks the same name in later ones;
+    a masking file that is a link to /dev/null (systemd's way to disable a file) is skipped.
+    /etc/sysctl.conf comes last unless it is missing. ``include``: a path (under ``root``) to
+    place in the order as if it existed (our drop-in before its first write).
+    """
+    seen = {}
+    if include:
+        seen[os.path.basename(include)] = include
+    for directory in dirs:
+        real_dir = rooted(root, directory)
+        try:
+            names = os.listdir(real_dir)
+        except (IOError, OSError):
+            continue
+        for name in names:
+            if not name.endswith('.conf') or name in seen:
+                continue
+            seen[name] = os.path.join(real_dir, name)
+    files = []
+    for name in sorted(seen):
+        path = seen[name]
+        if path != include and (os.path.realpath(path) == '/dev/null' or not os.path.isfile(path)):
+            continue
+        files.append(path)
+    conf = rooted(root, sysctl_conf)
+    if os.path.isfile(conf):
+        files.append(conf)
+    return files
+
+
+def _read(path):
+    try:
+        with open(path, 'r') as handle:
+            return handle.read()
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+
+
+def find_overrides(our_path, keys, files, reader=_read):
+    """Which later file sets each of our keys last: ``{key: (path, value)}``.
+
+    ``files``: the load order (see load_order, with ``include=our_path``); only files after
+    ``our_path`` count (all of them if it is not in the list; a file that is the same as ours,
+    e.g. through a link, is skipped). Keys in the files may be globs
+    (``net.ipv4.conf.*.rp_filter``). ``/etc/sysctl.conf`` counts when it comes after ours,
+    which it always does.
+    """
+    keys = list(keys)
+    our_real = os.path.realpath(our_path)
+    reals = [os.path.realpath(f) for f in files]
+    start = reals.index(our_real) + 1 if our_real in reals else 0
+    found = {}
+    for path in files[start:]:
+        if os.path.realpath(path) == our_real:
+            continue
+        text = reader(path)
+        if text is None:
+            continue
+        for fkey, value, dummy in parse_conf(text):
+            for key in keys:
+                if fkey == key or (any(c in fkey for c in '*?[') and fnmatch.fnmatchcase(key, fkey)):
+                    found[key] = (path, value)
+    return found

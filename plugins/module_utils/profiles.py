@@ -1,0 +1,537 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sysctl profiles as data, their validation, the bdp maths and only-raise.
+
+PRIVATE to the netfleet.tuning collection: no stability promise outside it.
+
+Pure standard library, Python 3.8+, no Ansible imports: the filter plugin runs
+it on the controller (so bad input fails before any host is touched) and the
+``sysctl_dropin`` module runs it again on each host (defence in depth), where
+it also applies the host-dependent rules (memory guardrail, kernel release).
+
+A value is normalised to a tuple of ints and rendered as ``"a b c"`` (single
+spaces): the only characters that can reach the drop-in are digits, ``-`` and
+spaces, so no newline, ``=``, ``;``, ``$``, backtick or comment can ever be
+injected into the file.
+
+Every error is a ``ProfileError`` whose message names the key (or option) and
+the rule, e.g. ``net.ipv4.tcp_rmem: values must be ordered min <= default <=
+max, got '4096 87380 1024' (rule: triplet_order)``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import math
+import re
+
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
+    KEY_PATTERN, KEY_RULE,
+)
+
+__all__ = [
+    'ProfileError', 'PROFILES', 'PROFILE_NAMES', 'KEY_RULES', 'KEY_WHY', 'FORCE_RULES',
+    'STATES', 'UNSETTABLE', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
+    'normalize_value', 'format_value', 'validate_settings', 'bdp_profile', 'build_plan',
+    'only_raise', 'memory_cap', 'memory_violations', 'fit_to_cap', 'kernel_version',
+    'obsolete_reason', 'check_priority', 'dropin_basename',
+]
+
+MIB = 1024 * 1024
+INT_MAX = 2 ** 31 - 1
+# One socket's buffer above 1 GiB is not a tuning value but a typo (the kernel's own limit is
+# INT_MAX, about 2 GiB). Hard rule, no force.
+MAX_SOCKET_BYTES = 2 ** 30
+# The memory guardrail (host side, rule "memory"): a per-socket maximum may use at most
+# 1/MEMORY_FRACTION of the host's RAM (MemTotal). 16 MiB buffers need 512 MiB of RAM, 32 MiB
+# buffers 1 GiB: a few dozen busy sockets at the ceiling could otherwise pin most of the memory.
+MEMORY_FRACTION = 32
+# json_api's buffer maximum: the floor of the bdp profile.
+JSON_API_BUFFER = 16 * MIB
+
+STATES = ('present', 'absent')
+UNSETTABLE = ('skip', 'fail')
+# Rules a user may override with sysctl_profile_force: [...]. Format and injection rules cannot be.
+FORCE_RULES = ('memory', 'tcp_feature_off')
+
+PROFILES = {
+    # The value set the problem report gives for JSON API hosts.
+    'json_api': {
+        'net.core.rmem_max': 16777216,
+        'net.core.wmem_max': 16777216,
+        'net.ipv4.tcp_rmem': '4096 87380 16777216',
+        'net.ipv4.tcp_wmem': '4096 65536 16777216',
+        'net.core.netdev_max_backlog': 30000,
+        'net.ipv4.tcp_window_scaling': 1,
+    },
+    # The heavier set for hosts that stream the largest responses.
+    'json_api_heavy': {
+        'net.core.rmem_default': 16777216,
+        'net.core.wmem_default': 16777216,
+        'net.core.rmem_max': 33554432,
+        'net.core.wmem_max': 33554432,
+        'net.ipv4.tcp_rmem': '4096 87380 33554432',
+        'net.ipv4.tcp_wmem': '4096 65536 33554432',
+        'net.ipv4.tcp_window_scaling': 1,
+        'net.ipv4.tcp_timestamps': 1,
+        'net.ipv4.tcp_sack': 1,
+        'net.core.netdev_max_backlog': 50000,
+        'net.core.somaxconn': 4096,
+    },
+}
+# 'bdp' is computed by bdp_profile(); 'custom' is sysctl_profile_custom as a whole.
+PROFILE_NAMES = ('json_api', 'json_api_heavy', 'bdp', 'custom')
+
+# Why each key is set: one comment line per key in the drop-in.
+KEY_WHY = {
+    'net.core.rmem_max': 'ceiling for SO_RCVBUF: lets an application ask for a receive buffer this large',
+    'net.core.wmem_max': 'ceiling for SO_SNDBUF: lets an application ask for a send buffer this large',
+    'net.core.rmem_default': 'receive buffer every new socket starts with (non-TCP sockets keep it)',
+    'net.core.wmem_default': 'send buffer every new socket starts with (non-TCP sockets keep it)',
+    'net.core.netdev_max_backlog': 'packets queued per CPU before the stack drops them (softnet_stat dropped)',
+    'net.core.somaxconn': 'ceiling for listen() backlogs: accept queue for connection bursts',
+    'net.ipv4.tcp_rmem': 'TCP receive buffer min/default/max: autotuning may grow a busy connection up to max '
+                         'instead of pruning and collapsing its receive queue',
+    'net.ipv4.tcp_wmem': 'TCP send buffer min/default/max: a server can queue a whole large response',
+    'net.ipv4.tcp_window_scaling': 'RFC 7323 window scaling: windows above 64 KiB (needed for any buffer above it)',
+    'net.ipv4.tcp_timestamps': 'RFC 7323 timestamps: RTT measurement and PAWS on fast links',
+    'net.ipv4.tcp_sack': 'selective acknowledgements: recover several losses per window without resending it all',
+    'net.ipv4.tcp_adv_win_scale': 'share of the buffer advertised as window (1: half; kernels before 6.6 only)',
+    'net.ipv4.tcp_moderate_rcvbuf': 'receive buffer autotuning (grows buffers towards tcp_rmem max)',
+    'net.ipv4.tcp_mem': 'TCP memory pressure thresholds for the whole host, in pages',
+}
+
+# Per-key rules. arity: number of integers. min/max: bounds of each element. choices: allowed
+# values (flags). per_socket: indexes of elements that size one socket's buffer (memory guardrail,
+# MAX_SOCKET_BYTES). ordered: elements must be non-decreasing. feature_off: 0 disables a TCP
+# feature the profiles rely on (rule tcp_feature_off, forceable). obsolete_since: (major, minor)
+# from which the kernel ignores the key: it is never written there.
+_BUFFER = {'arity': 1, 'min': 4096, 'max': MAX_SOCKET_BYTES, 'per_socket': (0,)}
+_TRIPLET = {'arity': 3, 'min': 1, 'max': MAX_SOCKET_BYTES, 'ordered': True, 'per_socket': (1, 2)}
+_FLAG = {'arity': 1, 'choices': (0, 1), 'feature_off': True}
+KEY_RULES = {
+    'net.core.rmem_max': _BUFFER,
+    'net.core.wmem_max': _BUFFER,
+    'net.core.rmem_default': _BUFFER,
+    'net.core.wmem_default': _BUFFER,
+    'net.core.netdev_max_backlog': {'arity': 1, 'min': 1, 'max': 16 * MIB},
+    'net.core.somaxconn': {'arity': 1, 'min': 1, 'max': MIB},
+    'net.ipv4.tcp_rmem': _TRIPLET,
+    'net.ipv4.tcp_wmem': _TRIPLET,
+    # pages; the host's RAM bounds the max (memory guardrail)
+    'net.ipv4.tcp_mem': {'arity': 3, 'min': 1, 'max': 2 ** 50, 'ordered': True},
+    'net.ipv4.tcp_window_scaling': _FLAG,
+    'net.ipv4.tcp_sack': _FLAG,
+    'net.ipv4.tcp_moderate_rcvbuf': _FLAG,
+    # 2: timestamps without a random per-connection offset
+    'net.ipv4.tcp_timestamps': {'arity': 1, 'choices': (0, 1, 2), 'feature_off': True},
+    # may be negative (the kernel accepts -31..31)
+    'net.ipv4.tcp_adv_win_scale': {'arity': 1, 'min': -31, 'max': 31, 'obsolete_since': (6, 6)},
+}
+# Keys not listed above (sysctl_profile_custom / overrides may add any key matching the pattern):
+# one to three signed 64-bit integers, non-decreasing when several.
+_GENERIC = {'arity': (1, 2, 3), 'min': -(2 ** 63), 'max': 2 ** 63 - 1, 'ordered': True}
+
+_FEATURE_OFF_WHY = {
+    'net.ipv4.tcp_window_scaling': 'window scaling, which caps every TCP window at 64 KiB whatever the buffers',
+    'net.ipv4.tcp_sack': 'SACK, so one loss in a large window makes the sender resend all of it',
+    'net.ipv4.tcp_timestamps': 'timestamps (RTT measurement, PAWS) that fast large windows rely on',
+    'net.ipv4.tcp_moderate_rcvbuf': 'receive buffer autotuning, so connections never grow towards tcp_rmem max',
+}
+
+_INT_RE = re.compile(r'\A[+-]?[0-9]{1,20}\Z')
+# Characters an integer value may contain; anything else (newline, '=', ';', '$', '`', '#', quotes,
+# letters...) is refused by the injection rule before any parsing.
+_VALUE_CHARS_RE = re.compile(r'\A[0-9 \t+-]*\Z')
+_BOOL_WORDS = ('true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n')
+
+
+class ProfileError(ValueError):
+    """Invalid profile input. ``errors`` lists (subject, rule, message) tuples."""
+
+    def __init__(self, errors):
+        if isinstance(errors, tuple):
+            errors = [errors]
+        self.errors = list(errors)
+        super(ProfileError, self).__init__(
+            '; '.join('%s (rule: %s)' % (msg, rule) for dummy, rule, msg in self.errors))
+
+    @property
+    def rules(self):
+        return [rule for dummy, rule, dummy2 in self.errors]
+
+
+def _err(subject, rule, msg):
+    return ProfileError([(subject, rule, '%s: %s' % (subject, msg))])
+
+
+def _type_name(value):
+    """The plain type name of a value (Ansible wraps str/dict/list in tagged subclasses)."""
+    for kind in (bool, int, float, str, dict, list, tuple):
+        if isinstance(value, kind):
+            return kind.__name__
+    return type(value).__name__
+
+
+def rules_for(key):
+    return KEY_RULES.get(key, _GENERIC)
+
+
+def _parse_int(key, token, raw):
+    if isinstance(token, bool):
+        raise _err(key, 'boolean', 'YAML boolean %r is not a sysctl value: write 1 or 0 (quote it if you must)' % (raw,))
+    if isinstance(token, int):
+        return token
+    if isinstance(token, float):
+        raise _err(key, 'not_integer', 'value %r is not an integer' % (raw,))
+    if isinstance(token, str) and _INT_RE.match(token):
+        return int(token)
+    raise _err(key, 'not_integer', 'value %r is not an integer or a list of integers' % (raw,))
+
+
+def normalize_value(key, raw):
+    """Validate ``raw`` for ``key`` (the key itself is not checked here) and return a tuple of ints.
+
+    Accepts an int, a string of whitespace-separated integers (``"4096 87380 16777216"``) or a
+    list of ints / integer strings. Applies the key's arity, range, choices and order rules.
+    """
+    if raw is None:
+        raise _err(key, 'not_integer', 'value is empty (null)')
+    if isinstance(raw, bool):
+        raise _err(key, 'boolean', 'YAML boolean %r is not a sysctl value: write 1 or 0' % (raw,))
+    if isinstance(raw, str):
+        if raw.strip().lower() in _BOOL_WORDS:
+            raise _err(key, 'boolean', 'value %r looks like a boolean: write 1 or 0' % (raw,))
+        bad = [c for c in raw if not _VALUE_CHARS_RE.match(c)]
+        if bad:
+            raise _err(key, 'injection', 'value %r contains %r: only digits, "-" and spaces may reach the '
+                       'drop-in (no newline, "=", ";", "$", backtick, "#" or letters)' % (raw, bad[0]))
+        tokens = raw.split()
+    elif isinstance(raw, (list, tuple)):
+        tokens = list(raw)
+    elif isinstance(raw, (int, float)):
+        tokens = [raw]
+    else:
+        raise _err(key, 'not_integer', 'value %r (%s) is not an integer, a string of integers or a list '
+                   'of integers' % (raw, _type_name(raw)))
+    ints = tuple(_parse_int(key, t, raw) for t in tokens)
+    rule = rules_for(key)
+    arity = rule['arity']
+    allowed = arity if isinstance(arity, tuple) else (arity,)
+    if len(ints) not in allowed:
+        raise _err(key, 'arity', 'needs %s integer%s, got %d in %r' % (
+            ' or '.join(str(a) for a in allowed), '' if allowed == (1,) else 's', len(ints), raw))
+    if 'choices' in rule:
+        if ints[0] not in rule['choices']:
+            raise _err(key, 'choice', 'value %d is not one of %s' % (
+                ints[0], ', '.join(str(c) for c in rule['choices'])))
+    else:
+        for pos, val in enumerate(ints):
+            if val < rule['min'] or val > rule['max']:
+                if val < 0 <= rule['min']:
+                    raise _err(key, 'negative', 'value %d must not be negative (a size or count)' % val)
+                what = ': a per-socket buffer above 1 GiB is not a sane size' \
+                    if pos in rule.get('per_socket', ()) and val > MAX_SOCKET_BYTES else ' is out of range'
+                raise _err(key, 'range', 'value %d%s (allowed %d..%d)' % (val, what, rule['min'], rule['max']))
+    if rule.get('ordered') and len(ints) > 1 and any(a > b for a, b in zip(ints, ints[1:])):
+        raise _err(key, 'triplet_order', 'values must be ordered min <= default <= max, got %r' % (format_value(ints),))
+    return ints
+
+
+def format_value(ints):
+    """(4096, 87380, 16777216) -> '4096 87380 16777216'."""
+    return ' '.join(str(int(i)) for i in ints)
+
+
+def _check_key(key):
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise _err(repr(key) if not isinstance(key, str) else key.replace('\n', '\\n'), 'key_pattern',
+                   'key must match %s (net. then 2-4 dot-separated parts of a-z, 0-9 and _)' % KEY_RULE)
+
+
+def validate_settings(settings, force=(), subject='settings'):
+    """Validate a dict key -> raw value and return an ordered dict key -> normalised string.
+
+    Collects every error first, then raises one ProfileError listing them all.
+    ``force`` may contain 'tcp_feature_off' to allow turning off window scaling & co.
+    """
+    if not isinstance(settings, dict):
+        raise _err(subject, 'not_a_dict', 'must be a dict of sysctl key -> value, got %s %r' % (
+            _type_name(settings), settings))
+    errors = []
+    result = {}
+    for key in sorted(settings, key=str):
+        try:
+            _check_key(key)
+            ints = normalize_value(key, settings[key])
+            rule = rules_for(key)
+            if rule.get('feature_off') and ints[0] == 0 and 'tcp_feature_off' not in force:
+                raise _err(key, 'tcp_feature_off', '0 turns off %s: add tcp_feature_off to sysctl_profile_force '
+                           'to set it anyway' % _FEATURE_OFF_WHY.get(key, 'a TCP feature large buffers rely on'))
+            result[key] = format_value(ints)
+        except ProfileError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ProfileError(errors)
+    return result
+
+
+def _num(subject, raw, low, high):
+    """A positive number option (int, float or numeric string) within low..high."""
+    if isinstance(raw, bool) or raw is None:
+        raise _err(subject, 'bdp_input', 'must be a number, got %r' % (raw,))
+    if isinstance(raw, str):
+        if not re.match(r'\A[0-9]{1,9}(\.[0-9]{1,6})?\Z', raw.strip()):
+            raise _err(subject, 'bdp_input', 'must be a number, got %r' % (raw,))
+        raw = float(raw)
+    if not isinstance(raw, (int, float)) or math.isnan(raw):
+        raise _err(subject, 'bdp_input', 'must be a number, got %r' % (raw,))
+    if not low < raw <= high:
+        raise _err(subject, 'bdp_input', 'must be > %g and <= %g, got %g' % (low, high, raw))
+    return raw
+
+
+def _pow2_at_least(n):
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
+def bdp_profile(link_mbit, rtt_ms):
+    """The bdp profile for a link: (settings, notes, fit_to_memory keys).
+
+    BDP bytes = link_mbit * 1e6 / 8 * rtt_ms / 1000 (= link_mbit * rtt_ms * 125).
+    The kernel advertises only part of a buffer as window (tcp_adv_win_scale = 1: half of it;
+    since 6.6 a measured ratio close to that), so a buffer must hold 2 * BDP to keep the pipe
+    full. Buffer max = the next power of two >= 2 * BDP, at least json_api's 16 MiB. The
+    module lowers it further on a host whose RAM cannot back it (memory guardrail).
+    """
+    errors = []
+    try:
+        link_mbit = _num('sysctl_profile_link_mbit', link_mbit, 0, 1600000)  # up to 1.6 Tbit/s
+    except ProfileError as exc:
+        errors.extend(exc.errors)
+    try:
+        rtt_ms = _num('sysctl_profile_rtt_ms', rtt_ms, 0, 10000)  # up to 10 s
+    except ProfileError as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise ProfileError(errors)
+    bdp = link_mbit * rtt_ms * 125.0
+    target = 2 * bdp
+    buf = max(_pow2_at_least(int(target + 0.999999)), JSON_API_BUFFER)
+    if buf > MAX_SOCKET_BYTES:
+        raise _err('sysctl_profile_link_mbit', 'bdp_input',
+                   '%g Mbit/s at %g ms needs 2 * BDP = %d bytes per socket, more than the 1 GiB '
+                   'ceiling: check sysctl_profile_link_mbit and sysctl_profile_rtt_ms' % (link_mbit, rtt_ms, target))
+    settings = {
+        'net.core.rmem_max': buf,
+        'net.core.wmem_max': buf,
+        'net.ipv4.tcp_rmem': '4096 87380 %d' % buf,
+        'net.ipv4.tcp_wmem': '4096 65536 %d' % buf,
+        'net.core.netdev_max_backlog': 30000,
+        'net.ipv4.tcp_window_scaling': 1,
+        'net.ipv4.tcp_moderate_rcvbuf': 1,
+        'net.ipv4.tcp_adv_win_scale': 1,
+    }
+    notes = [
+        'bdp profile: link %g Mbit/s, RTT %g ms' % (link_mbit, rtt_ms),
+        '  BDP = %g Mbit/s * 1e6 / 8 * %g ms / 1000 = %d bytes' % (link_mbit, rtt_ms, bdp),
+        '  2 * BDP = %d bytes (about half of a buffer is advertised as window: tcp_adv_win_scale = 1)' % target,
+        '  buffer max = next power of two >= 2 * BDP = %d, at least %d (json_api): %d (%d MiB)' % (
+            _pow2_at_least(int(target + 0.999999)), JSON_API_BUFFER, buf, buf // MIB),
+    ]
+    fit = ['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']
+    return settings, notes, fit
+
+
+def check_priority(priority):
+    """An int 0..99 (or a string of 1-2 digits): the drop-in must stay in the sysctl.d directory."""
+    if isinstance(priority, bool):
+        raise _err('sysctl_profile_priority', 'priority', 'must be an integer 0..99, got %r' % (priority,))
+    if isinstance(priority, str) and re.match(r'\A[0-9]{1,2}\Z', priority):
+        priority = int(priority)
+    if not isinstance(priority, int) or not 0 <= priority <= 99:
+        raise _err('sysctl_profile_priority', 'priority', 'must be an integer 0..99, got %r' % (priority,))
+    return priority
+
+
+def dropin_basename(priority):
+    """60 -> '60-netfleet-tuning.conf'; 5 -> '05-...' (two digits keep the load order numeric)."""
+    return '%02d-netfleet-tuning.conf' % check_priority(priority)
+
+
+def _choice(subject, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise _err(subject, 'choice', 'must be one of %s, got %r' % (', '.join(choices), value))
+    return value
+
+
+def check_force(force):
+    if force is None:
+        return []
+    if isinstance(force, str) or not isinstance(force, (list, tuple)):
+        raise _err('sysctl_profile_force', 'choice', 'must be a list of rule names (%s), got %r' % (
+            ', '.join(FORCE_RULES), force))
+    for item in force:
+        _choice('sysctl_profile_force', item, FORCE_RULES)
+    return sorted(set(force))
+
+
+def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
+               priority=60, state='present', unsettable='skip', force=None):
+    """Merge profile + overrides (+ custom), validate everything the controller can, return the plan.
+
+    Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'force', 'settings'
+    (key -> normalised string, sorted), 'comments' (key -> why), 'notes' (header lines),
+    'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
+    An override of ``None`` (YAML ``~``) removes that key from the profile.
+    Raises ProfileError listing every problem found.
+    """
+    errors = []
+
+    def attempt(func, *args):
+        try:
+            return func(*args)
+        except ProfileError as exc:
+            errors.extend(exc.errors)
+            return None
+
+    plan = {
+        'profile': name, 'notes': [], 'fit_to_memory': [], 'settings': {}, 'comments': {},
+        'state': attempt(_choice, 'sysctl_profile_state', state, STATES),
+        'unsettable': attempt(_choice, 'sysctl_profile_unsettable', unsettable, UNSETTABLE),
+        'priority': attempt(check_priority, priority),
+        'force': attempt(check_force, force) or [],
+    }
+    if plan['priority'] is not None:
+        plan['basename'] = dropin_basename(plan['priority'])
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, dict):
+        errors.append(('sysctl_profile_overrides', 'not_a_dict', 'sysctl_profile_overrides: must be a dict of '
+                       'sysctl key -> value, got %s %r' % (_type_name(overrides), overrides)))
+        overrides = {}
+    if custom is None:
+        custom = {}
+    if not isinstance(custom, dict):
+        errors.append(('sysctl_profile_custom', 'not_a_dict', 'sysctl_profile_custom: must be a dict of '
+                       'sysctl key -> value, got %s %r' % (_type_name(custom), custom)))
+        custom = {}
+
+    base = None
+    origin = {}
+    if plan['state'] != 'absent':
+        if name in PROFILES:
+            base = dict(PROFILES[name])
+        elif name == 'bdp':
+            got = attempt(bdp_profile, link_mbit, rtt_ms)
+            if got:
+                base, plan['notes'], fit = got
+                plan['fit_to_memory'] = fit
+        elif name == 'custom':
+            base = dict(custom)
+            origin = dict((k, 'sysctl_profile_custom') for k in custom)
+            if not custom:
+                errors.append(('sysctl_profile_custom', 'empty_profile', 'sysctl_profile_custom: profile custom '
+                               'needs a non-empty dict of sysctl key -> value'))
+        else:
+            errors.append(('sysctl_profile_name', 'unknown_profile', 'sysctl_profile_name: unknown profile %r: '
+                           'choose one of %s' % (name, ', '.join(PROFILE_NAMES))))
+        if base is not None:
+            for key, value in overrides.items():
+                origin[key] = 'sysctl_profile_overrides'
+                if value is None:
+                    base.pop(key, None)
+                else:
+                    base[key] = value
+            plan['fit_to_memory'] = [k for k in plan['fit_to_memory'] if origin.get(k) is None]
+            settings = attempt(validate_settings, base, plan['force'], 'profile %s' % name)
+            if settings is not None:
+                plan['settings'] = settings
+                for key in settings:
+                    why = KEY_WHY.get(key, 'set by the user')
+                    if key in origin:
+                        why = '%s (from %s)' % (why, origin[key])
+                    plan['comments'][key] = why
+    if errors:
+        raise ProfileError(errors)
+    return plan
+
+
+def only_raise(desired, base):
+    """tuned's '>' semantics: never lower a value the host already has higher, per element.
+
+    ``desired`` and ``base`` are tuples of ints (or None for base: then desired). Elements are
+    compared pairwise; the element-wise max of two ordered triplets is ordered too.
+    """
+    if base is None or len(base) != len(desired):
+        return tuple(desired)
+    return tuple(max(d, b) for d, b in zip(desired, base))
+
+
+def parse_ints(text):
+    """'4096\\t87380 16777216' -> (4096, 87380, 16777216); None or non-integer text -> None."""
+    if text is None:
+        return None
+    tokens = text.split()
+    if not tokens or not all(_INT_RE.match(t) for t in tokens):
+        return None
+    return tuple(int(t) for t in tokens)
+
+
+def memory_cap(mem_total_bytes):
+    """The largest power of two <= MemTotal / MEMORY_FRACTION: the per-socket guardrail."""
+    limit = mem_total_bytes // MEMORY_FRACTION
+    cap = 1
+    while cap * 2 <= limit:
+        cap *= 2
+    return cap
+
+
+def memory_violations(settings, mem_total_bytes, page_size=4096):
+    """Keys whose per-socket maxima (or tcp_mem) the host's RAM cannot sensibly back.
+
+    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory').
+    """
+    out = {}
+    limit = mem_total_bytes // MEMORY_FRACTION
+    for key in sorted(settings):
+        ints = settings[key]
+        rule = KEY_RULES.get(key, {})
+        over = [ints[i] for i in rule.get('per_socket', ()) if i < len(ints) and ints[i] > limit]
+        if over:
+            out[key] = ('%s: %d bytes per socket is more than 1/%d of this host\'s RAM (MemTotal %d MiB -> at most '
+                        '%d bytes): a few dozen busy sockets could pin most of the memory. Lower the value or '
+                        'add memory to sysctl_profile_force to apply it anyway' % (
+                            key, max(over), MEMORY_FRACTION, mem_total_bytes // MIB, limit))
+        if key == 'net.ipv4.tcp_mem' and ints[-1] * page_size > mem_total_bytes:
+            out[key] = ('%s: max %d pages (%d MiB) is more than this host\'s RAM (MemTotal %d MiB). Lower it or '
+                        'add memory to sysctl_profile_force to apply it anyway' % (
+                            key, ints[-1], ints[-1] * page_size // MIB, mem_total_bytes // MIB))
+    return out
+
+
+def fit_to_cap(key, ints, cap):
+    """Lower the per-socket elements of ``ints`` to ``cap`` (order is kept: min(x, cap) is monotonic)."""
+    idx = KEY_RULES.get(key, {}).get('per_socket', ())
+    return tuple(min(v, cap) if i in idx else v for i, v in enumerate(ints))
+
+
+def kernel_version(release):
+    """'6.18.44-fc-v657' -> (6, 18); unparsable -> None."""
+    match = re.match(r'\A(\d+)\.(\d+)', release or '')
+    if not match:
+        return None
+    return (int(match.group(1)), int(match.group(2)))
+
+
+def obsolete_reason(key, release):
+    """A reason string if ``key`` is obsolete on this kernel release (so never written), else None."""
+    since = KEY_RULES.get(key, {}).get('obsolete_since')
+    version = kernel_version(release)
+    if since and version and version >= since:
+        return 'obsolete since Linux %d.%d (kernel %s ignores it): not written' % (since + (release,))
+    return None

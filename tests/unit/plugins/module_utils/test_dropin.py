@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import dropin as dr
+
+
+def write(root, rel, text):
+    path = os.path.join(str(root), rel.lstrip('/'))
+    if not os.path.isdir(os.path.dirname(path)):
+        os.makedirs(os.path.dirname(path))
+    with open(path, 'w') as handle:
+        handle.write(text)
+    return path
+
+
+# ---- render ----------------------------------------------------------------------------------
+
+def test_render_layout():
+    text = dr.render({'net.ipv4.tcp_wmem': '4096 65536 16777216', 'net.core.somaxconn': '4096'},
+                     comments={'net.core.somaxconn': 'accept queue'}, header='#\n# Ansible managed\n#',
+                     notes=['bdp profile: x'], skipped={'net.core.rmem_max': 'host scope'}, profile='json_api')
+    assert text == (
+        '#\n# Ansible managed\n#\n'
+        '# netfleet.tuning:sysctl_profile profile=json_api\n'
+        '# Written by the netfleet.tuning.sysctl_profile role: edit its variables, not this file.\n'
+        '# bdp profile: x\n'
+        '\n# accept queue\nnet.core.somaxconn = 4096\n'
+        '\nnet.ipv4.tcp_wmem = 4096 65536 16777216\n'
+        '\n# Not written on this host (the role reports them as skipped):\n'
+        '#   net.core.rmem_max: host scope\n'
+    )
+
+
+def test_render_is_stable():
+    a = dr.render({'net.b.c': '1', 'net.a.b': '2'})
+    b = dr.render(dict([('net.a.b', '2'), ('net.b.c', '1')]))
+    assert a == b
+
+
+@pytest.mark.parametrize('key, value', [('net.a.b', '1\nkernel.x = 1'), ('net.a.b', '1 = 2'), ('net.a.b\n', '1'),
+                                        ('kernel x', '1'), ('net.a.b', ''), ('net.a.b', '1  2')])
+def test_render_refuses_unvalidated(key, value):
+    with pytest.raises(ValueError):
+        dr.render({key: value})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_comment_lines_never_assign(text):
+    for line in dr.comment_lines(text):
+        assert line.startswith('#')
+        assert '\n' not in line and '\r' not in line
+
+
+def test_comment_lines_strips_control_characters():
+    assert dr.comment_lines('a\x1b[31mb\x00') == ['# a?[31mb?']
+    assert dr.comment_lines('# already\n\nplain') == ['# already', '#', '# plain']
+
+
+# ---- parse -----------------------------------------------------------------------------------
+
+def test_parse_conf():
+    text = ('# comment\n; also comment\n\n net.ipv4.tcp_rmem =\t4096  87380 16777216 \n'
+            '-net.core.rmem_max=1\nnet/ipv4/tcp_sack = 1\nno equals sign\nnet.ipv4.conf.*.rp_filter = 2\n')
+    assert dr.parse_conf(text) == [
+        ('net.ipv4.tcp_rmem', '4096 87380 16777216', 4),
+        ('net.core.rmem_max', '1', 5),
+        ('net.ipv4.tcp_sack', '1', 6),
+        ('net.ipv4.conf.*.rp_filter', '2', 8),
+    ]
+
+
+# ---- load order --------------------------------------------------------------------------------
+
+def test_load_order_sorting_masking_and_sysctl_conf(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    write(tmp_path, '/usr/lib/sysctl.d/50-default.conf', 'x')
+    write(tmp_path, '/usr/lib/sysctl.d/70-vendor.conf', 'x')
+    masked = write(tmp_path, '/etc/sysctl.d/50-default.conf', 'x')  # /etc masks /usr/lib
+    write(tmp_path, '/run/sysctl.d/99-run.conf', 'x')
+    write(tmp_path, '/lib/sysctl.d/10-lib.conf', 'x')
+    write(tmp_path, '/usr/local/lib/sysctl.d/65-local.conf', 'x')
+    write(tmp_path, '/etc/sysctl.d/README', 'x')
+    write(tmp_path, '/etc/sysctl.conf', 'x')
+    os.symlink('/dev/null', os.path.join(str(tmp_path), 'etc/sysctl.d/70-vendor.conf'))
+    files = dr.load_order(str(tmp_path), include=ours)
+    rel = [os.path.relpath(f, str(tmp_path)) for f in files]
+    assert rel == ['lib/sysctl.d/10-lib.conf', 'etc/sysctl.d/50-default.conf', 'etc/sysctl.d/60-netfleet-tuning.conf',
+                   'usr/local/lib/sysctl.d/65-local.conf', 'run/sysctl.d/99-run.conf', 'etc/sysctl.conf']
+    assert masked in files
+
+
+def test_load_order_missing_dirs(tmp_path):
+    assert dr.load_order(str(tmp_path)) == []
+
+
+# ---- overrides ---------------------------------------------------------------------------------
+
+def test_find_overrides(tmp_path):
+    ours = write(tmp_path, '/etc/sysctl.d/60-netfleet-tuning.conf', 'net.ipv4.tcp_rmem = 1 2 3\n')
+    write(tmp_path, '/etc/sysctl.d/10-early.conf', 'net.ipv4.tcp_rmem = 9 9 9\nnet.core.somaxconn = 1\n')
+    late = write(tmp_path, '/usr/lib/sysctl.d/80-late.conf', 'net.ipv4.tcp_wmem = 4 5 6\n')
+    later = write(tmp_path, '/run/sysctl.d/90-later.conf', 'net.ipv4.tcp_wmem = 7 8 9\nnet.ipv4.tcp_*mem = 1 1 1\n')
+    conf = write(tmp_path, '/etc/sysctl.conf', 'net.core.somaxconn = 5\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    found = dr.find_overrides(ours, ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', 'net.core.somaxconn',
+                                     'net.ipv4.tcp_sack'], files)
+    assert found == {
+        'net.ipv4.tcp_rmem': (later, '1 1 1'),   # glob
+        'net.ipv4.tcp_wmem': (later, '1 1 1'),   # the last assignment wins
+        'net.core.somaxconn': (conf, '5'),       # sysctl.conf comes last; 10-early.conf does not count
+    }
+    assert late in files
+
+
+def test_find_overrides_before_first_write(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    write(tmp_path, '/etc/sysctl.d/10-netlab-untuned.conf', 'net.ipv4.tcp_rmem = 4096 16384 65536\n')
+    late = write(tmp_path, '/etc/sysctl.d/61-after.conf', 'net.ipv4.tcp_rmem = 1 2 3\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert dr.find_overrides(ours, ['net.ipv4.tcp_rmem'], files) == {'net.ipv4.tcp_rmem': (late, '1 2 3')}
+
+
+def test_debian_sysctl_conf_symlink_is_not_ours(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    conf = write(tmp_path, '/etc/sysctl.conf', 'net.core.somaxconn = 5\n')
+    os.makedirs(os.path.join(str(tmp_path), 'etc/sysctl.d'))
+    os.symlink('../sysctl.conf', os.path.join(str(tmp_path), 'etc/sysctl.d/99-sysctl.conf'))
+    files = dr.load_order(str(tmp_path), include=ours)
+    found = dr.find_overrides(ours, ['net.core.somaxconn'], files)
+    assert found['net.core.somaxconn'][1] == '5'
+    assert found['net.core.somaxconn'][0] == conf
+
+
+def test_unreadable_file_is_ignored(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    write(tmp_path, '/etc/sysctl.d/70-x.conf', 'net.core.somaxconn = 5\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert dr.find_overrides(ours, ['net.core.somaxconn'], files, reader=lambda path: None) == {}
+
+
+def test_rooted():
+    assert dr.rooted('/', '/etc/sysctl.d') == '/etc/sysctl.d'
+    assert dr.rooted('/tmp/r', '/etc/sysctl.d') == '/tmp/r/etc/sysctl.d'

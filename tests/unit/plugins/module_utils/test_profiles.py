@@ -1,0 +1,365 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import profiles as pr
+from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import ProfileError
+
+MIB = 1024 * 1024
+
+
+def rules_of(exc_info):
+    return exc_info.value.rules
+
+
+# ---- the profiles as the issue gives them ----------------------------------------------------
+
+def test_json_api_values():
+    plan = pr.build_plan('json_api')
+    assert plan['settings'] == {
+        'net.core.rmem_max': '16777216',
+        'net.core.wmem_max': '16777216',
+        'net.ipv4.tcp_rmem': '4096 87380 16777216',
+        'net.ipv4.tcp_wmem': '4096 65536 16777216',
+        'net.core.netdev_max_backlog': '30000',
+        'net.ipv4.tcp_window_scaling': '1',
+    }
+    assert list(plan['settings']) == sorted(plan['settings'])
+    assert plan['basename'] == '60-netfleet-tuning.conf'
+    assert set(plan['comments']) == set(plan['settings'])
+    assert plan['fit_to_memory'] == [] and plan['notes'] == []
+
+
+def test_json_api_heavy_values():
+    assert pr.build_plan('json_api_heavy')['settings'] == {
+        'net.core.rmem_default': '16777216',
+        'net.core.wmem_default': '16777216',
+        'net.core.rmem_max': '33554432',
+        'net.core.wmem_max': '33554432',
+        'net.ipv4.tcp_rmem': '4096 87380 33554432',
+        'net.ipv4.tcp_wmem': '4096 65536 33554432',
+        'net.ipv4.tcp_window_scaling': '1',
+        'net.ipv4.tcp_timestamps': '1',
+        'net.ipv4.tcp_sack': '1',
+        'net.core.netdev_max_backlog': '50000',
+        'net.core.somaxconn': '4096',
+    }
+
+
+def test_every_profile_key_has_a_reason_and_a_rule():
+    for profile in pr.PROFILES.values():
+        for key in profile:
+            assert key in pr.KEY_WHY and key in pr.KEY_RULES
+            pr.normalize_value(key, profile[key])
+
+
+# ---- bdp ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('link, rtt, expect', [
+    (10000, 20, 67108864),      # BDP 25 MB, 2*BDP 50 MB -> 64 MiB
+    (1000, 10, 16777216),       # BDP 1.25 MB -> 4 MiB, raised to json_api's 16 MiB
+    (40000, 50, 536870912),     # BDP 250 MB, 2*BDP 500 MB -> 512 MiB
+    (10000, 0.5, 16777216),     # sub-millisecond RTT in a data centre
+    ('25000', '8', 67108864),   # -e extra vars arrive as strings; BDP 25 MB -> 2*BDP 50 MB
+    (100000, 40, 1073741824),   # 2*BDP exactly 1e9 B -> 2^30, the ceiling
+])
+def test_bdp_sizes(link, rtt, expect):
+    settings, notes, fit = pr.bdp_profile(link, rtt)
+    assert settings['net.core.rmem_max'] == expect
+    assert settings['net.ipv4.tcp_rmem'] == '4096 87380 %d' % expect
+    assert settings['net.ipv4.tcp_wmem'] == '4096 65536 %d' % expect
+    assert settings['net.ipv4.tcp_adv_win_scale'] == 1
+    assert fit == ['net.core.rmem_max', 'net.core.wmem_max', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']
+    assert any('BDP =' in n for n in notes) and any('%d' % expect in n for n in notes)
+
+
+def test_bdp_arithmetic_in_notes():
+    dummy, notes, dummy2 = pr.bdp_profile(10000, 20)
+    text = '\n'.join(notes)
+    assert '10000 Mbit/s * 1e6 / 8 * 20 ms / 1000 = 25000000 bytes' in text
+    assert '2 * BDP = 50000000 bytes' in text
+    assert '67108864 (64 MiB)' in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0.001, max_value=100000), st.floats(min_value=0.001, max_value=80))
+def test_bdp_property(link, rtt):
+    try:
+        settings_, dummy, dummy2 = pr.bdp_profile(link, rtt)
+    except ProfileError as exc:
+        assert exc.rules == ['bdp_input']
+        assert 2 * link * rtt * 125 > pr.MAX_SOCKET_BYTES
+        return
+    buf = settings_['net.core.rmem_max']
+    assert buf & (buf - 1) == 0  # a power of two
+    assert buf >= pr.JSON_API_BUFFER
+    assert buf >= 2 * link * rtt * 125
+    assert buf == pr.JSON_API_BUFFER or buf < 4 * link * rtt * 125 + 1  # the smallest such power
+    pr.validate_settings(settings_)
+
+
+@pytest.mark.parametrize('link, rtt', [(0, 10), (-1, 10), (1000, 0), (1000, -5), (True, 10), (None, 10),
+                                       (1000, None), ('fast', 10), (2000000, 10), (1000, 20000),
+                                       (400000, 100), (float('nan'), 10)])
+def test_bdp_bad_inputs(link, rtt):
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('bdp', link_mbit=link, rtt_ms=rtt)
+    assert set(rules_of(info)) == {'bdp_input'}
+    assert 'sysctl_profile_' in str(info.value)
+
+
+def test_bdp_reports_both_bad_inputs():
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('bdp')
+    assert 'sysctl_profile_link_mbit' in str(info.value) and 'sysctl_profile_rtt_ms' in str(info.value)
+
+
+def test_bdp_overridden_keys_are_not_fitted():
+    plan = pr.build_plan('bdp', link_mbit=10000, rtt_ms=20, overrides={'net.core.rmem_max': 8 * MIB})
+    assert 'net.core.rmem_max' not in plan['fit_to_memory']
+    assert 'net.ipv4.tcp_rmem' in plan['fit_to_memory']
+    assert plan['settings']['net.core.rmem_max'] == str(8 * MIB)
+
+
+# ---- overrides, custom ----------------------------------------------------------------------------
+
+def test_overrides_key_by_key_and_null_removes():
+    plan = pr.build_plan('json_api', overrides={'net.core.somaxconn': 8192, 'net.core.netdev_max_backlog': None,
+                                                'net.ipv4.tcp_rmem': [4096, 131072, 16777216]})
+    assert plan['settings']['net.core.somaxconn'] == '8192'
+    assert plan['settings']['net.ipv4.tcp_rmem'] == '4096 131072 16777216'
+    assert 'net.core.netdev_max_backlog' not in plan['settings']
+    assert 'from sysctl_profile_overrides' in plan['comments']['net.core.somaxconn']
+
+
+def test_custom_profile_as_whole_dict():
+    plan = pr.build_plan('custom', custom={'net.ipv4.tcp_rmem': '4096 87380 8388608', 'net.core.somaxconn': '1024'})
+    assert plan['settings'] == {'net.core.somaxconn': '1024', 'net.ipv4.tcp_rmem': '4096 87380 8388608'}
+    assert 'from sysctl_profile_custom' in plan['comments']['net.core.somaxconn']
+
+
+def test_custom_needs_a_dict():
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('custom')
+    assert rules_of(info) == ['empty_profile']
+
+
+def test_generic_keys():
+    plan = pr.build_plan('custom', custom={'net.ipv4.ip_local_port_range': '1024 65000',
+                                           'net.ipv4.tcp_fin_timeout': 15, 'net.ipv4.conf.all.rp_filter': 1})
+    assert plan['settings']['net.ipv4.ip_local_port_range'] == '1024 65000'
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('custom', custom={'net.ipv4.ip_local_port_range': '65000 1024'})
+    assert rules_of(info) == ['triplet_order']
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('custom', custom={'net.ipv4.foo': '1 2 3 4'})
+    assert rules_of(info) == ['arity']
+
+
+def test_absent_state_skips_profile_validation():
+    plan = pr.build_plan('nope', overrides={'bad key': True}, state='absent')
+    assert plan['settings'] == {} and plan['state'] == 'absent'
+
+
+# ---- every validation rule: one bad input, its rule and a message naming the key ----------------
+
+BAD = [
+    ({'name': 'json_apii'}, 'unknown_profile', 'sysctl_profile_name'),
+    ({'overrides': 'net.core.somaxconn=1 b=2'}, 'not_a_dict', 'sysctl_profile_overrides'),
+    ({'overrides': ['net.core.somaxconn']}, 'not_a_dict', 'sysctl_profile_overrides'),
+    ({'name': 'custom', 'custom': 'a=1'}, 'not_a_dict', 'sysctl_profile_custom'),
+    ({'overrides': {'kernel.panic': 1}}, 'key_pattern', 'kernel.panic'),
+    ({'overrides': {'net.core.rmem_max\nkernel.panic': 1}}, 'key_pattern', 'net.core.rmem_max\\nkernel.panic'),
+    ({'overrides': {'net/core/rmem_max': 1}}, 'key_pattern', 'net/core/rmem_max'),
+    ({'overrides': {5: 1}}, 'key_pattern', '5'),
+    ({'overrides': {'net.ipv4.tcp_window_scaling': True}}, 'boolean', 'net.ipv4.tcp_window_scaling'),
+    ({'overrides': {'net.ipv4.tcp_sack': 'yes'}}, 'boolean', 'net.ipv4.tcp_sack'),
+    ({'overrides': {'net.ipv4.tcp_rmem': [4096, True, 8192]}}, 'boolean', 'net.ipv4.tcp_rmem'),
+    ({'overrides': {'net.core.somaxconn': '1024\nkernel.panic = 1'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '1024 = 5'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '1024;reboot'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '$(reboot)'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '`reboot`'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '1024 # comment'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '0x400'}}, 'injection', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': 1024.5}}, 'not_integer', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': '--5'}}, 'not_integer', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': {'a': 1}}}, 'not_integer', 'net.core.somaxconn'),
+    ({'name': 'custom', 'custom': {'net.core.somaxconn': None}}, 'not_integer', 'net.core.somaxconn'),
+    ({'overrides': {'net.core.somaxconn': ''}}, 'arity', 'net.core.somaxconn'),
+    ({'overrides': {'net.ipv4.tcp_rmem': '4096 87380'}}, 'arity', 'net.ipv4.tcp_rmem'),
+    ({'overrides': {'net.ipv4.tcp_mem': 1000}}, 'arity', 'net.ipv4.tcp_mem'),
+    ({'overrides': {'net.core.rmem_max': '1 2 3'}}, 'arity', 'net.core.rmem_max'),
+    ({'overrides': {'net.ipv4.tcp_rmem': '4096 87380 1024'}}, 'triplet_order', 'net.ipv4.tcp_rmem'),
+    ({'overrides': {'net.ipv4.tcp_wmem': '65536 4096 16777216'}}, 'triplet_order', 'net.ipv4.tcp_wmem'),
+    ({'overrides': {'net.ipv4.tcp_mem': '3 2 1'}}, 'triplet_order', 'net.ipv4.tcp_mem'),
+    ({'overrides': {'net.core.rmem_max': -16777216}}, 'negative', 'net.core.rmem_max'),
+    ({'overrides': {'net.ipv4.tcp_rmem': '-1 87380 16777216'}}, 'negative', 'net.ipv4.tcp_rmem'),
+    ({'overrides': {'net.core.rmem_max': 2 ** 31}}, 'range', 'net.core.rmem_max'),
+    ({'overrides': {'net.core.wmem_max': 4 * 2 ** 30}}, 'range', 'net.core.wmem_max'),
+    ({'overrides': {'net.ipv4.tcp_rmem': '4096 87380 2147483648'}}, 'range', 'net.ipv4.tcp_rmem'),
+    ({'overrides': {'net.core.rmem_default': 100}}, 'range', 'net.core.rmem_default'),
+    ({'overrides': {'net.core.somaxconn': 0}}, 'range', 'net.core.somaxconn'),
+    ({'overrides': {'net.ipv4.tcp_adv_win_scale': 32}}, 'range', 'net.ipv4.tcp_adv_win_scale'),
+    ({'overrides': {'net.ipv4.tcp_window_scaling': 2}}, 'choice', 'net.ipv4.tcp_window_scaling'),
+    ({'overrides': {'net.ipv4.tcp_timestamps': 3}}, 'choice', 'net.ipv4.tcp_timestamps'),
+    ({'overrides': {'net.ipv4.tcp_window_scaling': 0}}, 'tcp_feature_off', 'net.ipv4.tcp_window_scaling'),
+    ({'overrides': {'net.ipv4.tcp_sack': '0'}}, 'tcp_feature_off', 'net.ipv4.tcp_sack'),
+    ({'overrides': {'net.ipv4.tcp_moderate_rcvbuf': 0}}, 'tcp_feature_off', 'net.ipv4.tcp_moderate_rcvbuf'),
+    ({'priority': 100}, 'priority', 'sysctl_profile_priority'),
+    ({'priority': -1}, 'priority', 'sysctl_profile_priority'),
+    ({'priority': '../../tmp/x'}, 'priority', 'sysctl_profile_priority'),
+    ({'priority': '6/0'}, 'priority', 'sysctl_profile_priority'),
+    ({'priority': True}, 'priority', 'sysctl_profile_priority'),
+    ({'priority': 6.5}, 'priority', 'sysctl_profile_priority'),
+    ({'state': 'gone'}, 'choice', 'sysctl_profile_state'),
+    ({'unsettable': 'ignore'}, 'choice', 'sysctl_profile_unsettable'),
+    ({'force': ['everything']}, 'choice', 'sysctl_profile_force'),
+    ({'force': 'memory'}, 'choice', 'sysctl_profile_force'),
+    ({'name': 'bdp', 'link_mbit': 0, 'rtt_ms': 10}, 'bdp_input', 'sysctl_profile_link_mbit'),
+    ({'name': 'bdp', 'link_mbit': 1000, 'rtt_ms': '10ms'}, 'bdp_input', 'sysctl_profile_rtt_ms'),
+]
+
+
+@pytest.mark.parametrize('kwargs, rule, subject', BAD, ids=['%s-%d' % (b[1], i) for i, b in enumerate(BAD)])
+def test_validation_rules(kwargs, rule, subject):
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan(**kwargs)
+    assert rule in rules_of(info)
+    msg = str(info.value)
+    assert '(rule: %s)' % rule in msg
+    assert subject in msg
+
+
+def test_all_errors_are_reported_together():
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan('json_api', priority=100, overrides={'net.core.somaxconn': True, 'net.ipv4.tcp_rmem': '3 2 1'})
+    assert sorted(rules_of(info)) == ['boolean', 'priority', 'triplet_order']
+
+
+def test_force_tcp_feature_off():
+    plan = pr.build_plan('json_api', overrides={'net.ipv4.tcp_sack': 0}, force=['tcp_feature_off'])
+    assert plan['settings']['net.ipv4.tcp_sack'] == '0'
+    assert plan['force'] == ['tcp_feature_off']
+
+
+@pytest.mark.parametrize('raw, expect', [
+    (16777216, (16777216,)), ('16777216', (16777216,)), (' 4096\t87380  16777216 ', (4096, 87380, 16777216)),
+    ([4096, '87380', 16777216], (4096, 87380, 16777216)), ((4096, 87380, 16777216), (4096, 87380, 16777216)),
+    ('+4096 87380 16777216', (4096, 87380, 16777216)),
+])
+def test_normalize_forms(raw, expect):
+    assert pr.normalize_value('net.ipv4.tcp_rmem' if len(expect) == 3 else 'net.core.rmem_max', raw) == expect
+
+
+def test_negative_allowed_where_the_kernel_allows_it():
+    assert pr.validate_settings({'net.ipv4.tcp_adv_win_scale': -2}) == {'net.ipv4.tcp_adv_win_scale': '-2'}
+
+
+@pytest.mark.parametrize('priority, name', [(60, '60-netfleet-tuning.conf'), (5, '05-netfleet-tuning.conf'),
+                                            ('7', '07-netfleet-tuning.conf'), (0, '00-netfleet-tuning.conf'),
+                                            (99, '99-netfleet-tuning.conf')])
+def test_dropin_basename(priority, name):
+    assert pr.dropin_basename(priority) == name
+
+
+# ---- property: nothing but digits, '-' and single spaces ever comes out ------------------------
+
+_VALUE_OUT = re.compile(r'\A-?[0-9]+( -?[0-9]+)*\Z')
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.integers(),
+                 st.lists(st.one_of(st.integers(), st.text(max_size=8)), max_size=4), st.booleans(), st.floats()))
+def test_any_input_is_refused_or_safe(raw):
+    for key in ('net.ipv4.tcp_rmem', 'net.core.somaxconn', 'net.ipv4.custom_thing', 'net.ipv4.tcp_adv_win_scale'):
+        try:
+            out = pr.validate_settings({key: raw})
+        except ProfileError as exc:
+            assert key in str(exc)
+            continue
+        assert _VALUE_OUT.match(out[key])
+        assert '\n' not in out[key] and '=' not in out[key]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=30))
+def test_any_key_is_refused_or_matches_the_pattern(key):
+    try:
+        out = pr.validate_settings({key: 1})
+    except ProfileError as exc:
+        assert exc.rules[0] in ('key_pattern', 'choice', 'range', 'tcp_feature_off')
+        return
+    assert list(out) == [key]
+    assert re.match(r'\Anet\.[a-z0-9_]+(\.[a-z0-9_]+){1,3}\Z', key)
+
+
+# ---- only_raise ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('desired, base, expect', [
+    ((16777216,), (4194304,), (16777216,)),
+    ((16777216,), (33554432,), (33554432,)),
+    ((4096, 87380, 16777216), (4096, 131072, 33554432), (4096, 131072, 33554432)),
+    ((4096, 87380, 16777216), (4096, 16384, 33554432), (4096, 87380, 33554432)),
+    ((4096, 87380, 16777216), (8192, 16384, 65536), (8192, 87380, 16777216)),
+    ((4096, 87380, 16777216), None, (4096, 87380, 16777216)),
+    ((4096, 87380, 16777216), (1, 2), (4096, 87380, 16777216)),
+])
+def test_only_raise(desired, base, expect):
+    assert pr.only_raise(desired, base) == expect
+
+
+@given(st.lists(st.integers(1, 2 ** 30), min_size=3, max_size=3),
+       st.lists(st.integers(1, 2 ** 30), min_size=3, max_size=3))
+def test_only_raise_keeps_order_and_never_lowers(a, b):
+    a, b = tuple(sorted(a)), tuple(sorted(b))
+    out = pr.only_raise(a, b)
+    assert list(out) == sorted(out)
+    assert all(o >= x and o >= y for o, x, y in zip(out, a, b))
+
+
+# ---- memory guardrail, kernel ----------------------------------------------------------------
+
+def test_memory_cap():
+    assert pr.memory_cap(512 * MIB) == 16 * MIB
+    assert pr.memory_cap(1000 * MIB) == 16 * MIB  # 31.25 MiB -> 16 MiB
+    assert pr.memory_cap(1024 * MIB) == 32 * MIB
+    assert pr.memory_cap(24684092 * 1024) == 512 * MIB
+
+
+def test_memory_violations():
+    settings_ = {'net.core.rmem_max': (33554432,), 'net.ipv4.tcp_rmem': (4096, 87380, 16777216),
+                 'net.core.somaxconn': (2 ** 20,), 'net.ipv4.tcp_mem': (1, 2, 300000)}
+    bad = pr.memory_violations(settings_, 512 * MIB)
+    assert sorted(bad) == ['net.core.rmem_max', 'net.ipv4.tcp_mem']
+    assert 'sysctl_profile_force' in bad['net.core.rmem_max'] and '1/32' in bad['net.core.rmem_max']
+    assert pr.memory_violations(settings_, 64 * 1024 * MIB) == {}
+
+
+def test_fit_to_cap():
+    assert pr.fit_to_cap('net.ipv4.tcp_rmem', (4096, 87380, 67108864), 33554432) == (4096, 87380, 33554432)
+    assert pr.fit_to_cap('net.ipv4.tcp_rmem', (4096, 87380, 67108864), 65536) == (4096, 65536, 65536)
+    assert pr.fit_to_cap('net.core.rmem_max', (67108864,), 33554432) == (33554432,)
+    assert pr.fit_to_cap('net.core.somaxconn', (67108864,), 1) == (67108864,)
+
+
+@pytest.mark.parametrize('release, obsolete', [('6.18.44-fc-v657', True), ('6.6.0', True), ('6.5.0', False),
+                                               ('5.15.0-91-generic', False), ('7.0', True), ('garbage', False)])
+def test_obsolete_reason(release, obsolete):
+    assert (pr.obsolete_reason('net.ipv4.tcp_adv_win_scale', release) is not None) is obsolete
+    assert pr.obsolete_reason('net.ipv4.tcp_rmem', release) is None
+
+
+def test_parse_ints():
+    assert pr.parse_ints('4096\t87380\t16777216') == (4096, 87380, 16777216)
+    assert pr.parse_ints(None) is None
+    assert pr.parse_ints('') is None
+    assert pr.parse_ints('cubic reno') is None

@@ -1,0 +1,551 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sysctl_dropin against a fake /proc and a fake root (sysctl.d dirs) in tmp_path."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible.module_utils import _internal as ansible_internal
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.netfleet.tuning.plugins.modules import sysctl_dropin
+
+JSON_API = {
+    'net.core.rmem_max': '16777216',
+    'net.core.wmem_max': '16777216',
+    'net.ipv4.tcp_rmem': '4096 87380 16777216',
+    'net.ipv4.tcp_wmem': '4096 65536 16777216',
+    'net.core.netdev_max_backlog': '30000',
+    'net.ipv4.tcp_window_scaling': '1',
+}
+
+# A child network namespace on Linux 6.18: [rw]mem_* read-only, netdev_max_backlog and tcp_mem missing.
+CHILD_NETNS = {
+    'net.core.rmem_max': ('4194304\n', 0o444),
+    'net.core.wmem_max': ('4194304\n', 0o444),
+    'net.core.rmem_default': ('212992\n', 0o444),
+    'net.core.wmem_default': ('212992\n', 0o444),
+    'net.core.somaxconn': ('4096\n', 0o644),
+    'net.ipv4.tcp_rmem': ('4096\t16384\t65536\n', 0o644),
+    'net.ipv4.tcp_wmem': ('4096\t16384\t4194304\n', 0o644),
+    'net.ipv4.tcp_window_scaling': ('1\n', 0o644),
+    'net.ipv4.tcp_timestamps': ('1\n', 0o644),
+    'net.ipv4.tcp_sack': ('1\n', 0o644),
+    'net.ipv4.tcp_adv_win_scale': ('1\n', 0o644),
+    'net.ipv4.tcp_moderate_rcvbuf': ('1\n', 0o644),
+}
+INIT_NETNS = dict(CHILD_NETNS, **{
+    'net.core.rmem_max': ('4194304\n', 0o644),
+    'net.core.wmem_max': ('4194304\n', 0o644),
+    'net.core.rmem_default': ('212992\n', 0o644),
+    'net.core.wmem_default': ('212992\n', 0o644),
+    'net.core.netdev_max_backlog': ('1000\n', 0o644),
+    'net.ipv4.tcp_mem': ('287901\t383868\t575802\n', 0o644),
+})
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def patch_exit(monkeypatch):
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        kwargs['warnings'] = list(ansible_warnings.get_warning_messages())
+        raise ExitJson(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs['msg'] = msg
+        kwargs['failed'] = True
+        raise FailJson(kwargs)
+
+    # collect module warnings as on a managed host, even if a controller-side test ran first
+    monkeypatch.setattr(ansible_internal, 'is_controller', False)
+    monkeypatch.setattr(ansible_warnings, '_global_warnings', {})
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+class Host(object):
+    """A fake host: /proc tree, root with sysctl.d dirs, state dir."""
+
+    def __init__(self, tmp_path, keys=None, mem_kb=24684092):
+        self.proc = str(tmp_path / 'proc')
+        self.root = str(tmp_path / 'root')
+        self.state_dir = str(tmp_path / 'state')
+        for key, (text, mode) in (CHILD_NETNS if keys is None else keys).items():
+            path = self.key_path(key)
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path))
+            with open(path, 'w') as handle:
+                handle.write(text)
+            os.chmod(path, mode)
+        with open(os.path.join(self.proc, 'meminfo'), 'w') as handle:
+            handle.write('MemTotal:       %d kB\nMemFree:        1000 kB\n' % mem_kb)
+        os.makedirs(os.path.join(self.root, 'etc', 'sysctl.d'))
+        self.dropin = os.path.join(self.root, 'etc', 'sysctl.d', '60-netfleet-tuning.conf')
+
+    def key_path(self, key):
+        return os.path.join(self.proc, 'sys', *key.split('.'))
+
+    def live(self, key):
+        with open(self.key_path(key)) as handle:
+            return ' '.join(handle.read().split())
+
+    def set_live(self, key, value):
+        mode = os.stat(self.key_path(key)).st_mode & 0o777
+        os.chmod(self.key_path(key), 0o644)
+        with open(self.key_path(key), 'w') as handle:
+            handle.write(value + '\n')
+        os.chmod(self.key_path(key), mode)
+
+    def write_file(self, rel, text):
+        path = os.path.join(self.root, rel.lstrip('/'))
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path))
+        with open(path, 'w') as handle:
+            handle.write(text)
+        return path
+
+    def read_dropin(self):
+        with open(self.dropin) as handle:
+            return handle.read()
+
+    def state(self):
+        with open(os.path.join(self.state_dir, 'sysctl_profile.json')) as handle:
+            return json.load(handle)
+
+    def run(self, check=False, diff=False, expect_fail=False, **args):
+        params = dict(proc_path=self.proc, root=self.root, state_dir=self.state_dir, kernel_release='6.18.44',
+                      header='Ansible managed: test', profile='json_api', _ansible_check_mode=check,
+                      _ansible_diff=diff)
+        params.update(args)
+        with patch_module_args(params):
+            with pytest.raises(FailJson if expect_fail else ExitJson) as info:
+                sysctl_dropin.main()
+        return info.value.args[0]
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(tmp_path)
+
+
+def snapshot(host):
+    files = {}
+    for base in (host.proc, host.root, host.state_dir):
+        for dirpath, dummy, names in os.walk(base):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                with open(path) as handle:
+                    text = handle.read()
+                # the kernel shows triplets with tabs, we write spaces: compare values, not bytes
+                files[path] = ' '.join(text.split()) if path.startswith(host.proc) else text
+    return files
+
+
+def test_first_run_child_netns(host):
+    res = host.run(settings=JSON_API)
+    assert res['changed'] and res['file_changed']
+    keys = res['keys']
+    assert keys['net.ipv4.tcp_rmem']['status'] == 'applied'
+    assert keys['net.ipv4.tcp_rmem']['before'] == '4096 16384 65536'
+    assert keys['net.ipv4.tcp_rmem']['live'] == '4096 87380 16777216'
+    assert keys['net.ipv4.tcp_wmem']['status'] == 'applied'
+    # element-wise only_raise: the host had 4194304 > 65536? no: 4096 16384 4194304 vs 4096 65536 16777216
+    assert keys['net.ipv4.tcp_wmem']['value'] == '4096 65536 16777216'
+    assert keys['net.ipv4.tcp_window_scaling']['status'] == 'unchanged'
+    for key in ('net.core.rmem_max', 'net.core.wmem_max'):
+        assert keys[key]['status'] == 'skipped' and keys[key]['scope'] == 'host'
+        assert 'host scope' in keys[key]['reason']
+    assert keys['net.core.netdev_max_backlog']['status'] == 'skipped'
+    assert keys['net.core.netdev_max_backlog']['scope'] == 'host'
+    assert res['counts'] == {'applied': 2, 'unchanged': 1, 'skipped': 3, 'overridden': 0, 'restored': 0, 'failed': 0}
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
+    assert host.live('net.core.rmem_max') == '4194304'
+    text = host.read_dropin()
+    assert text.startswith('# Ansible managed: test\n# netfleet.tuning:sysctl_profile profile=json_api\n')
+    assignments = [line for line in text.splitlines() if line and not line.startswith('#')]
+    # host-scope keys are not written as assignments (sysctl --system would fail on them)
+    assert assignments == ['net.ipv4.tcp_rmem = 4096 87380 16777216', 'net.ipv4.tcp_window_scaling = 1',
+                           'net.ipv4.tcp_wmem = 4096 65536 16777216']
+    assert '#   net.core.rmem_max: read-only or missing' in text
+    assert os.stat(host.dropin).st_mode & 0o7777 == 0o644
+    fact = res['ansible_facts']['sysctl_profile_result']
+    assert fact['keys'] == keys and fact['path'] == host.dropin and fact['changed']
+    state = host.state()
+    assert state['original']['net.ipv4.tcp_rmem'] == '4096 16384 65536'
+    assert state['applied'] == ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']
+    assert os.stat(os.path.join(host.state_dir, 'sysctl_profile.json')).st_mode & 0o777 == 0o600
+
+
+def test_second_run_no_change(host):
+    host.run(settings=JSON_API)
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, diff=True)
+    assert not res['changed'] and not res['file_changed']
+    assert 'diff' not in res
+    assert set(k['status'] for k in res['keys'].values()) == {'unchanged', 'skipped'}
+    assert snapshot(host) == before
+
+
+def test_check_mode_changes_nothing_and_diffs(host):
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, check=True, diff=True)
+    assert res['changed']
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'applied'
+    assert res['keys']['net.ipv4.tcp_rmem']['live'] == '4096 16384 65536'
+    assert snapshot(host) == before
+    assert not os.path.exists(host.state_dir)
+    file_diff, live_diff = res['diff']
+    assert file_diff['before'] == '' and 'net.ipv4.tcp_rmem = 4096 87380 16777216' in file_diff['after']
+    assert live_diff['before'] == 'net.ipv4.tcp_rmem = 4096 16384 65536\nnet.ipv4.tcp_wmem = 4096 16384 4194304\n'
+    assert live_diff['after'] == 'net.ipv4.tcp_rmem = 4096 87380 16777216\nnet.ipv4.tcp_wmem = 4096 65536 16777216\n'
+
+
+def test_check_mode_after_apply_reports_no_change(host):
+    host.run(settings=JSON_API)
+    assert not host.run(settings=JSON_API, check=True)['changed']
+
+
+def test_only_raise_per_element(host):
+    host.set_live('net.ipv4.tcp_rmem', '8192 131072 33554432')
+    res = host.run(settings=JSON_API)
+    entry = res['keys']['net.ipv4.tcp_rmem']
+    assert entry['status'] == 'unchanged'
+    assert entry['value'] == '8192 131072 33554432'
+    assert 'only_raise' in entry['reason']
+    assert 'net.ipv4.tcp_rmem = 8192 131072 33554432' in host.read_dropin()
+
+
+def test_only_raise_mixed_elements(tmp_path):
+    host = Host(tmp_path)
+    host.set_live('net.ipv4.tcp_rmem', '4096 16384 33554432')
+    res = host.run(settings=JSON_API)
+    entry = res['keys']['net.ipv4.tcp_rmem']
+    assert entry['status'] == 'applied'
+    assert entry['live'] == '4096 87380 33554432'
+
+
+def test_only_raise_off_lowers(tmp_path):
+    host = Host(tmp_path)
+    host.set_live('net.ipv4.tcp_rmem', '4096 131072 33554432')
+    res = host.run(settings=JSON_API, only_raise=False)
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'applied'
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
+
+
+def test_only_raise_compares_with_original_values(host):
+    """A user can lower an override later without our own earlier value blocking it."""
+    host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '8192'}))
+    assert host.live('net.core.somaxconn') == '8192'
+    res = host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '6000'}))
+    assert res['keys']['net.core.somaxconn']['status'] == 'applied'
+    assert host.live('net.core.somaxconn') == '6000'
+    # below the original 4096: only_raise keeps the original
+    res = host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '1024'}))
+    assert host.live('net.core.somaxconn') == '4096'
+    assert 'only_raise' in res['keys']['net.core.somaxconn']['reason']
+
+
+def test_key_dropped_from_profile_is_restored(host):
+    host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '8192'}))
+    res = host.run(settings=JSON_API)
+    assert res['keys']['net.core.somaxconn']['status'] == 'restored'
+    assert host.live('net.core.somaxconn') == '4096'
+    assert 'net.core.somaxconn' not in host.state()['applied']
+    assert not host.run(settings=JSON_API)['changed']
+
+
+def test_unsettable_fail_changes_nothing(host):
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, unsettable='fail', expect_fail=True)
+    assert 'net.core.rmem_max' in res['msg'] and 'net.core.netdev_max_backlog' in res['msg']
+    assert 'Nothing was changed' in res['msg']
+    assert snapshot(host) == before
+
+
+def test_absent_key_never_written(tmp_path):
+    host = Host(tmp_path)
+    res = host.run(settings=dict(JSON_API, **{'net.ipv4.tcp_collapse_max_bytes': '6291456'}))
+    entry = res['keys']['net.ipv4.tcp_collapse_max_bytes']
+    assert entry['status'] == 'skipped' and entry['scope'] == 'absent'
+    assert 'tcp_collapse_max_bytes =' not in host.read_dropin()
+    assert not os.path.exists(host.key_path('net.ipv4.tcp_collapse_max_bytes'))
+
+
+@pytest.mark.parametrize('release, written', [('6.18.44-fc-v657', False), ('6.6.0', False), ('6.5.13', True),
+                                              ('5.15.0-91-generic', True)])
+def test_tcp_adv_win_scale_kernel_aware(tmp_path, release, written):
+    host = Host(tmp_path)
+    host.set_live('net.ipv4.tcp_adv_win_scale', '2')
+    res = host.run(settings=dict(JSON_API, **{'net.ipv4.tcp_adv_win_scale': '1'}), kernel_release=release,
+                   only_raise=False)
+    entry = res['keys']['net.ipv4.tcp_adv_win_scale']
+    assert ('net.ipv4.tcp_adv_win_scale = 1' in host.read_dropin()) is written
+    if written:
+        assert entry['status'] == 'applied' and host.live('net.ipv4.tcp_adv_win_scale') == '1'
+    else:
+        assert entry['status'] == 'skipped' and 'obsolete since Linux 6.6' in entry['reason']
+        assert host.live('net.ipv4.tcp_adv_win_scale') == '2'
+
+
+def test_init_namespace_applies_host_keys(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS)
+    res = host.run(settings=JSON_API)
+    for key in ('net.core.rmem_max', 'net.core.wmem_max', 'net.core.netdev_max_backlog'):
+        assert res['keys'][key]['status'] == 'applied' and res['keys'][key]['scope'] == 'netns'
+    assert host.live('net.core.rmem_max') == '16777216'
+    assert host.live('net.core.netdev_max_backlog') == '30000'
+    assert 'net.core.netdev_max_backlog = 30000' in host.read_dropin()
+    res = host.run(state='absent')
+    assert host.live('net.core.rmem_max') == '4194304'
+    assert host.live('net.core.netdev_max_backlog') == '1000'
+    assert res['keys']['net.core.rmem_max']['status'] == 'restored'
+
+
+def test_override_by_later_file(host):
+    later = host.write_file('/etc/sysctl.d/99-local.conf', '# local\nnet.ipv4.tcp_rmem = 4096 65536 8388608\n')
+    host.write_file('/etc/sysctl.d/10-early.conf', 'net.ipv4.tcp_wmem = 4096 4096 4096\n')
+    res = host.run(settings=JSON_API)
+    entry = res['keys']['net.ipv4.tcp_rmem']
+    assert entry['status'] == 'overridden' and entry['by'] == later
+    assert host.live('net.ipv4.tcp_rmem') == '4096 16384 65536'  # not fought live
+    assert any('overridden by %s' % later in w for w in res['warnings'])
+    assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'applied'  # an earlier file does not override
+
+
+def test_override_glob_and_sysctl_conf_and_run_dir(host):
+    host.write_file('/etc/sysctl.conf', 'net/ipv4/tcp_window_scaling = 0\n')
+    run = host.write_file('/run/sysctl.d/70-x.conf', '-net.ipv4.tcp_w*mem = 1 2 3\n')
+    res = host.run(settings=JSON_API)
+    assert res['keys']['net.ipv4.tcp_window_scaling']['by'] == os.path.join(host.root, 'etc/sysctl.conf')
+    assert res['keys']['net.ipv4.tcp_wmem']['by'] == run
+
+
+def test_same_value_in_later_file_is_not_an_override(host):
+    later = host.write_file('/usr/lib/sysctl.d/80-same.conf', 'net.ipv4.tcp_rmem=4096 87380   16777216\n')
+    res = host.run(settings=JSON_API)
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'applied'
+    assert res['keys']['net.ipv4.tcp_rmem']['also_set_by'] == later
+
+
+def test_masked_later_file_is_ignored(host):
+    host.write_file('/usr/lib/sysctl.d/80-vendor.conf', 'net.ipv4.tcp_rmem = 1 1 1\n')
+    os.symlink('/dev/null', os.path.join(host.root, 'etc/sysctl.d/80-vendor.conf'))
+    res = host.run(settings=JSON_API)
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'applied'
+
+
+def test_absent_restores_and_second_absent_is_noop(host):
+    pristine = snapshot(host)
+    host.run(settings=JSON_API)
+    res = host.run(state='absent', diff=True)
+    assert res['changed'] and res['file_changed']
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'restored'
+    assert res['keys']['net.ipv4.tcp_rmem']['live'] == '4096 16384 65536'
+    assert not os.path.exists(host.dropin)
+    assert not os.path.exists(os.path.join(host.state_dir, 'sysctl_profile.json'))
+    assert res['diff'][0]['after'] == ''
+    assert os.path.exists(res['backup_file'])
+    res = host.run(state='absent')
+    assert not res['changed'] and res['keys'] == {}
+    now = snapshot(host)
+    # the live values and sysctl.d are as before the rollout; only backups remain in the state dir
+    assert dict((k, v) for k, v in now.items() if '/backup/' not in k) == pristine
+
+
+def test_absent_check_mode(host):
+    host.run(settings=JSON_API)
+    before = snapshot(host)
+    res = host.run(state='absent', check=True)
+    assert res['changed'] and res['keys']['net.ipv4.tcp_rmem']['status'] == 'restored'
+    assert snapshot(host) == before
+
+
+def test_absent_without_state_removes_file_and_warns(host):
+    host.run(settings=JSON_API)
+    os.unlink(os.path.join(host.state_dir, 'sysctl_profile.json'))
+    res = host.run(state='absent')
+    assert res['changed'] and not os.path.exists(host.dropin)
+    assert any('no saved values' in w for w in res['warnings'])
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
+
+
+def test_previous_foreign_file_is_backed_up_and_restored(host):
+    foreign = '# hand made\nnet.ipv4.tcp_rmem = 4096 65536 1048576\n'
+    host.write_file('/etc/sysctl.d/60-netfleet-tuning.conf', foreign)
+    res = host.run(settings=JSON_API)
+    assert os.path.exists(res['backup_file'])
+    with open(res['backup_file']) as handle:
+        assert handle.read() == foreign
+    assert host.state()['previous_files'] == {host.dropin: foreign}
+    host.run(state='absent')
+    assert host.read_dropin() == foreign
+
+
+def test_wrong_mode_is_fixed(host):
+    host.run(settings=JSON_API)
+    os.chmod(host.dropin, 0o600)
+    res = host.run(settings=JSON_API)
+    assert res['changed'] and res['file_changed']
+    assert os.stat(host.dropin).st_mode & 0o777 == 0o644
+    assert not host.run(settings=JSON_API)['changed']
+
+
+def test_priority_change_removes_our_old_file(host):
+    host.run(settings=JSON_API)
+    res = host.run(settings=JSON_API, priority=70)
+    assert res['path'].endswith('/70-netfleet-tuning.conf')
+    assert not os.path.exists(host.dropin)
+    assert os.path.exists(res['path'])
+    assert host.state()['path'] == res['path']
+    assert not host.run(settings=JSON_API, priority=70)['changed']
+
+
+def test_priority_is_zero_padded(host):
+    res = host.run(settings=JSON_API, priority=5)
+    assert res['path'].endswith('/etc/sysctl.d/05-netfleet-tuning.conf')
+
+
+@pytest.mark.parametrize('priority', [100, -1])
+def test_priority_out_of_range(host, priority):
+    res = host.run(settings=JSON_API, priority=priority, expect_fail=True)
+    assert 'rule: priority' in res['msg']
+
+
+@pytest.mark.parametrize('settings, rule', [
+    ({'net.ipv4.tcp_rmem': '4096 87380 16777216\nkernel.panic = 1'}, 'injection'),
+    ({'net.ipv4.tcp_rmem': '1 2'}, 'arity'),
+    ({'net.ipv4.tcp_rmem': '3 2 1'}, 'triplet_order'),
+    ({'net.ipv4.tcp_sack': True}, 'boolean'),
+    ({'net.ipv4.tcp_sack': '0'}, 'tcp_feature_off'),
+    ({'kernel.panic': '1'}, 'key_pattern'),
+    ({'net.core.rmem_max': '-1'}, 'negative'),
+])
+def test_module_validates_again(host, settings, rule):
+    before = snapshot(host)
+    res = host.run(settings=settings, expect_fail=True)
+    assert 'rule: %s' % rule in res['msg']
+    assert snapshot(host) == before
+
+
+def test_force_tcp_feature_off(host):
+    # only_raise keeps the host's 1: turning a feature off also needs only_raise false
+    res = host.run(settings={'net.ipv4.tcp_sack': '0'}, force=['tcp_feature_off'])
+    assert res['keys']['net.ipv4.tcp_sack']['status'] == 'unchanged'
+    res = host.run(settings={'net.ipv4.tcp_sack': '0'}, force=['tcp_feature_off'], only_raise=False)
+    assert res['keys']['net.ipv4.tcp_sack']['status'] == 'applied'
+    assert host.live('net.ipv4.tcp_sack') == '0'
+
+
+def test_memory_guardrail_refuses_and_force(tmp_path):
+    host = Host(tmp_path, mem_kb=512 * 1024)  # 512 MiB: 1/32 = 16 MiB
+    before = snapshot(host)
+    heavy = {'net.ipv4.tcp_rmem': '4096 87380 33554432'}
+    res = host.run(settings=heavy, expect_fail=True)
+    assert 'memory guardrail' in res['msg'] and 'net.ipv4.tcp_rmem' in res['msg']
+    assert 'sysctl_profile_force' in res['msg'] and res['rules'] == ['memory']
+    assert snapshot(host) == before
+    res = host.run(settings=heavy, force=['memory'])
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 33554432'
+    # 16 MiB is exactly 1/32 of 512 MiB: allowed
+    assert host.run(settings=JSON_API, only_raise=False)['keys']['net.ipv4.tcp_rmem']['status'] == 'applied'
+
+
+def test_memory_guardrail_ignores_keys_not_written(tmp_path):
+    host = Host(tmp_path, mem_kb=512 * 1024)
+    res = host.run(settings={'net.core.rmem_max': '33554432', 'net.ipv4.tcp_window_scaling': '1'})
+    assert res['keys']['net.core.rmem_max']['status'] == 'skipped'
+
+
+def test_fit_to_memory_lowers_bdp_keys(tmp_path):
+    host = Host(tmp_path, mem_kb=1024 * 1024)  # 1 GiB -> cap 32 MiB
+    res = host.run(settings={'net.ipv4.tcp_rmem': '4096 87380 67108864', 'net.ipv4.tcp_wmem': '4096 65536 67108864'},
+                   fit_to_memory=['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'], notes=['bdp profile: ...'])
+    assert res['memory_cap_bytes'] == 33554432
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 33554432'
+    text = host.read_dropin()
+    assert 'lowered to 33554432 by the memory guardrail' in text
+    assert '# bdp profile: ...' in text
+
+
+def test_tcp_mem_guardrail(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS, mem_kb=1024 * 1024)
+    res = host.run(settings={'net.ipv4.tcp_mem': '100000 200000 400000'}, expect_fail=True)  # 1.5 GiB of pages
+    assert 'net.ipv4.tcp_mem: max 400000 pages' in res['msg'] and res['rules'] == ['memory']
+
+
+def test_header_cannot_inject(host):
+    host.run(settings=JSON_API, header='Ansible managed\nnet.ipv4.ip_forward = 1\n\x1b[31mred')
+    lines = host.read_dropin().splitlines()
+    assert '# net.ipv4.ip_forward = 1' in lines
+    assert all(line.startswith('#') or line == '' or ' = ' in line for line in lines)
+    assert not any(line.startswith('net.ipv4.ip_forward') for line in lines)
+    assert '\x1b' not in ''.join(lines)
+
+
+def test_comment_injection_stays_comment(host):
+    host.run(settings=JSON_API, comments={'net.ipv4.tcp_rmem': 'why\nnet.ipv4.ip_forward = 1'})
+    assert '\nnet.ipv4.ip_forward' not in host.read_dropin()
+
+
+def test_empty_settings_fail(host):
+    res = host.run(settings={}, expect_fail=True)
+    assert 'settings is empty' in res['msg']
+
+
+def test_relative_state_dir_fails(host):
+    res = host.run(settings=JSON_API, state_dir='relative/dir', expect_fail=True)
+    assert 'absolute' in res['msg']
+
+
+def test_corrupt_state_fails(host):
+    os.makedirs(host.state_dir)
+    with open(os.path.join(host.state_dir, 'sysctl_profile.json'), 'w') as handle:
+        handle.write('{not json')
+    res = host.run(settings=JSON_API, expect_fail=True)
+    assert 'cannot parse' in res['msg']
+
+
+def test_read_back_mismatch_fails(host, monkeypatch):
+    real = sysctl_dropin.Dropin.write_live
+
+    def lossy(self, key, value):
+        if key == 'net.ipv4.tcp_rmem':
+            return real(self, key, '4096 87380 8388608')
+        return real(self, key, value)
+
+    monkeypatch.setattr(sysctl_dropin.Dropin, 'write_live', lossy)
+    res = host.run(settings=JSON_API, expect_fail=True)
+    assert 'read back' in res['msg']
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'failed'
+    assert os.path.exists(os.path.join(host.state_dir, 'sysctl_profile.json'))
+
+
+def test_write_error_reported(host):
+    os.chmod(host.key_path('net.ipv4.tcp_rmem'), 0o644)
+    os.unlink(host.key_path('net.ipv4.tcp_wmem'))
+    os.mkdir(host.key_path('net.ipv4.tcp_wmem'))  # now 'absent' (a directory)
+    res = host.run(settings=JSON_API)
+    assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'skipped'
+
+
+def test_backups_are_pruned(host):
+    for somaxconn in range(5000, 5000 + sysctl_dropin.KEEP_BACKUPS + 3):
+        host.run(settings=dict(JSON_API, **{'net.core.somaxconn': str(somaxconn)}))
+    backups = os.listdir(os.path.join(host.state_dir, 'backup'))
+    assert len(backups) == sysctl_dropin.KEEP_BACKUPS
