@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin for netfleet.tuning.netfleet_state: write files on the controller, in process.
+
+No module runs and nothing reaches the managed host: the files are written by the worker process
+of ansible-playbook (each host's task in parallel), atomically (a temporary file in the same
+directory, fsync, rename), with a fixed mode, in a directory created with a fixed mode.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import stat
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.plugins.action import ActionBase
+
+_ARGS = frozenset(('path', 'files', 'mode', 'dir_mode'))
+
+
+def _mode(value, name):
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    elif isinstance(value, str) and value.isdigit():
+        mode = int(value, 8)
+    else:
+        raise AnsibleActionFail('%s must be an octal string such as "0640", got %r' % (name, value))
+    if mode & ~0o777:
+        raise AnsibleActionFail('%s must be a permission mode (0000 to 0777), got %r' % (name, value))
+    if mode & 0o002:
+        raise AnsibleActionFail('%s must not make the files world-writable, got %r' % (name, value))
+    return mode
+
+
+def _check_name(name):
+    if (not isinstance(name, str) or not name or name in ('.', '..') or '/' in name or '\0' in name
+            or name.startswith('.')):
+        raise AnsibleActionFail('files: %r is not a plain file name (no "/", not hidden)' % (name,))
+
+
+def _make_dirs(path, dir_mode):
+    """Create path and its missing parents with dir_mode; return the directories created."""
+    created = []
+    missing = []
+    current = path
+    while current and not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, dir_mode)
+        except FileExistsError:
+            continue
+        os.chmod(directory, dir_mode)  # mkdir's mode is filtered by the umask
+        created.append(directory)
+    return created
+
+
+def _same_content(path, data, mode):
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != mode:
+        return False
+    with open(path, 'rb') as handle:
+        return handle.read() == data
+
+
+def _write_atomic(path, data, mode):
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = self._task.args
+        unknown = sorted(set(args) - _ARGS)
+        if unknown:
+            raise AnsibleActionFail('unsupported parameters: %s (supported: %s)' % (', '.join(unknown), ', '.join(sorted(_ARGS))))
+        path = args.get('path')
+        if not isinstance(path, str) or not path:
+            raise AnsibleActionFail('path is required: the directory on the controller')
+        path = os.path.abspath(os.path.expanduser(path))
+        files = args.get('files') or {}
+        if not isinstance(files, dict):
+            raise AnsibleActionFail('files must be a dict of file name to content, got %s' % type(files).__name__)
+        mode = _mode(args.get('mode', '0640'), 'mode')
+        dir_mode = _mode(args.get('dir_mode', '0750'), 'dir_mode')
+        for name in files:
+            _check_name(name)
+
+        written, unchanged = [], []
+        try:
+            if self._task.check_mode:
+                for name in sorted(files):
+                    data = to_bytes(to_text(files[name]), errors='surrogate_or_strict')
+                    target = os.path.join(path, name)
+                    (unchanged if os.path.isdir(path) and _same_content(target, data, mode) else written).append(target)
+                result.update(changed=bool(written) or not os.path.isdir(path), path=path, written=written,
+                              unchanged=unchanged, created_dirs=[])
+                return result
+            created = _make_dirs(path, dir_mode)
+            for name in sorted(files):
+                data = to_bytes(to_text(files[name]), errors='surrogate_or_strict')
+                target = os.path.join(path, name)
+                if _same_content(target, data, mode):
+                    unchanged.append(target)
+                    continue
+                _write_atomic(target, data, mode)
+                written.append(target)
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail('cannot write in %s on the controller: %s' % (path, to_native(exc)))
+        result.update(changed=bool(written or created), path=path, written=written, unchanged=unchanged,
+                      created_dirs=created)
+        return result

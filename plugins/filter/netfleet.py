@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the baseline, verify and rollout playbooks: thin wrappers over module_utils.
+
+The maths is in plugins/module_utils/verdict.py and report.py (pure, unit-tested); these wrappers turn
+their errors into AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy
+containers).
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import json
+import time
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import report as report_utils
+from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as verdict_utils
+
+BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
+
+
+def _plain(value):
+    """A deep copy made of plain dict/list/str/int/float/bool/None (JSON round trip)."""
+    if value is None:
+        return None
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('netfleet.tuning: value is not JSON data: %s' % exc)
+
+
+def thresholds(value):
+    """``{gated_metrics, min_reduction_pct, min_segments}`` -> the same, validated and normalised.
+
+    None or a missing key means the default. Fails naming the variable and its rule.
+    """
+    value = _plain(value) or {}
+    if not isinstance(value, dict):
+        raise AnsibleFilterError('netfleet.tuning.thresholds expects a dict, got %s' % type(value).__name__)
+    try:
+        return verdict_utils.validate_thresholds(value.get('gated_metrics'), value.get('min_reduction_pct'),
+                                                 value.get('min_segments'))
+    except verdict_utils.ThresholdError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def verdict(before, after, gated_metrics=None, min_reduction_pct=None, min_segments=None, socket_buffers=None):
+    """``baseline | netfleet.tuning.verdict(verify, ...)``: the host's verdict (see verdict.judge)."""
+    try:
+        return verdict_utils.judge(_plain(before), _plain(after), gated_metrics=_plain(gated_metrics),
+                                   min_reduction_pct=_plain(min_reduction_pct),
+                                   min_segments=_plain(min_segments), socket_buffers=_plain(socket_buffers))
+    except verdict_utils.ThresholdError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def baseline_check(window, gated_metrics=None, min_reduction_pct=None, min_segments=None):
+    """``baseline.window | netfleet.tuning.baseline_check(...)``: why this baseline can never show an improvement."""
+    try:
+        return verdict_utils.check_baseline(_plain(window), gated_metrics=_plain(gated_metrics),
+                                            min_reduction_pct=_plain(min_reduction_pct),
+                                            min_segments=_plain(min_segments))
+    except verdict_utils.ThresholdError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def _parse_time(text):
+    if not isinstance(text, str):
+        return None
+    for fmt in ('%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ'):
+        try:
+            parsed = datetime.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return (parsed - datetime.datetime(1970, 1, 1)).total_seconds()
+    return None
+
+
+def sample_record(facts, host=None, kind='baseline'):
+    """``ansible_facts.netstat`` (sampled with sample_seconds) -> the record the playbooks store.
+
+    ``{'schema', 'kind', 'host', 'recorded_at', 'recorded_epoch', 'boot_id', 'window', 'metrics_end',
+    'sysctl', 'socket_buffers'}``; the window keeps only the named metrics (not every counter), so a
+    baseline file stays small.
+    """
+    facts = _plain(facts)
+    if not isinstance(facts, dict):
+        raise AnsibleFilterError('netfleet.tuning.sample_record expects ansible_facts.netstat, got %s'
+                                 % type(facts).__name__)
+    rates = facts.get('rates')
+    window = None
+    if isinstance(rates, dict):
+        window = dict((key, rates.get(key)) for key in ('seconds', 'valid', 'invalid_reason', 'in_segs', 'metrics'))
+    return {
+        'schema': BASELINE_SCHEMA,
+        'kind': kind,
+        'host': host,
+        'recorded_at': facts.get('collected_at'),
+        'recorded_epoch': _parse_time(facts.get('collected_at')),
+        'boot_id': facts.get('boot_id'),
+        'window': window,
+        # absolute values at the end of the window: verify checks that no counter went back between windows
+        'metrics_end': facts.get('metrics') or {},
+        'sysctl': facts.get('sysctl') or {},
+        'socket_buffers': facts.get('socket_buffers'),
+    }
+
+
+def baseline_status(record, max_age_seconds=None, now=None):
+    """Can a stored baseline record be reused? -> ``{'usable': bool, 'reason': str, 'age_seconds': float}``.
+
+    Usable when it has this collection's schema, a valid window and is at most ``max_age_seconds`` old
+    (None or 0: no limit). ``now`` (epoch seconds) is for tests.
+    """
+    record = _plain(record)
+    now = time.time() if now is None else float(now)
+    if not isinstance(record, dict) or record.get('schema') != BASELINE_SCHEMA:
+        return {'usable': False, 'reason': 'no baseline of this collection', 'age_seconds': None}
+    epoch = record.get('recorded_epoch')
+    age = (now - float(epoch)) if isinstance(epoch, (int, float)) and not isinstance(epoch, bool) else None
+    window = record.get('window')
+    if not isinstance(window, dict) or window.get('valid') is not True:
+        reason = (window or {}).get('invalid_reason') if isinstance(window, dict) else 'no window'
+        return {'usable': False, 'reason': 'the stored baseline window is invalid (%s)' % reason, 'age_seconds': age}
+    try:
+        limit = float(max_age_seconds) if max_age_seconds not in (None, '') else 0.0
+    except (TypeError, ValueError):
+        raise AnsibleFilterError('netfleet_baseline_max_age must be a number of seconds, got %r' % (max_age_seconds,))
+    if limit > 0:
+        if age is None:
+            return {'usable': False, 'reason': 'the stored baseline has no time', 'age_seconds': None}
+        if age > limit or age < -300:
+            return {'usable': False, 'reason': 'the stored baseline is %.0f s old (netfleet_baseline_max_age %.0f)'
+                    % (age, limit), 'age_seconds': age}
+    return {'usable': True, 'reason': 'baseline from %s' % record.get('recorded_at'), 'age_seconds': age}
+
+
+def fleet_report(records, hosts=None, active=None, reached=None, thresholds=None, playbook=None, run_id=None,
+                 state_dir=None, generated_at=None):
+    """``{host: record}`` -> the report dict (see report.build)."""
+    return report_utils.build(_plain(records), hosts=_plain(hosts), active=_plain(active), reached=_plain(reached),
+                              thresholds=_plain(thresholds), playbook=playbook, run_id=run_id,
+                              state_dir=state_dir, generated_at=generated_at)
+
+
+_RENDERERS = {
+    'json': report_utils.render_json,
+    'markdown': report_utils.render_markdown,
+    'html': report_utils.render_html,
+    'text': report_utils.render_text,
+}
+
+
+def report_render(report, fmt='json'):
+    """``report | netfleet.tuning.report_render('json' | 'markdown' | 'html' | 'text')`` -> str."""
+    if fmt not in _RENDERERS:
+        raise AnsibleFilterError('netfleet.tuning.report_render: format must be one of %s, got %r'
+                                 % (', '.join(sorted(_RENDERERS)), fmt))
+    report = _plain(report)
+    if not isinstance(report, dict) or 'hosts' not in report or 'summary' not in report:
+        raise AnsibleFilterError('netfleet.tuning.report_render expects a report from netfleet.tuning.fleet_report')
+    return _RENDERERS[fmt](report)
+
+
+def rollback_check(role_result, live_sysctl, baseline_sysctl=None):
+    """``sysctl_profile_result | netfleet.tuning.rollback_check(live, baseline)``: are the restored values live?"""
+    return verdict_utils.check_restored(_plain(role_result), _plain(live_sysctl), _plain(baseline_sysctl))
+
+
+class FilterModule(object):
+    """netfleet.tuning filters."""
+
+    def filters(self):
+        return {
+            'thresholds': thresholds,
+            'verdict': verdict,
+            'sample_record': sample_record,
+            'baseline_status': baseline_status,
+            'baseline_check': baseline_check,
+            'fleet_report': fleet_report,
+            'report_render': report_render,
+            'rollback_check': rollback_check,
+        }

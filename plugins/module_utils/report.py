@@ -1,0 +1,656 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet report: one data structure, rendered as JSON, Markdown, HTML and text.
+
+PRIVATE to the netfleet.tuning collection: no stability promise outside it.
+
+Pure standard library, Python 3.8+, no Ansible imports, no file access: the
+playbooks build the per-host records, call ``build()`` through the
+``netfleet.tuning.fleet_report`` filter, and write the renderings with
+``ansible.builtin.copy`` on the controller.
+
+A *record* is what the verify tasks keep per host (any key may be missing)::
+
+    {'stage': 'started' | 'tuned' | 'verified' | 'failed',
+     'batch': int, 'verdict': <verdict.judge() result>,
+     'baseline': {'recorded_at': str, 'boot_id': str, 'window': {...}, 'sysctl': {...}},
+     'verify': {'recorded_at': str, 'boot_id': str, 'window': {...}, 'sysctl': {...},
+                'socket_buffers': {...}},
+     'role_result': <the role's sysctl_profile_result>, 'role_changed': bool,
+     'rolled_back': bool, 'rollback': {...}, 'error': str}
+
+``build()`` turns the records into the report (schema version 1)::
+
+    {'schema_version': 1, 'generated_at': str, 'generator': 'netfleet.tuning',
+     'playbook': str, 'run_id': str, 'thresholds': {...},
+     'hosts': {name: {'status', 'verdict', 'passed', 'message', 'reasons', 'hints',
+                      'reboot', 'batch', 'before', 'after', 'metrics', 'changes',
+                      'rolled_back', 'socket_buffers', 'error'}},
+     'summary': {'hosts', 'passed', 'failed', 'not_verified', 'verdicts',
+                 'statuses', 'passed_hosts', 'failed_hosts', 'not_verified_hosts', 'ok'}}
+
+``status`` is ``verified`` (a verdict was reached, pass or not), ``failed``
+(an error before a verdict), ``unreachable`` (the host dropped out of the play
+without a record of why) or ``not_reached`` (a rollout stopped before the
+host's batch).  Stage ``pending`` means "waiting for its batch": such a host is
+``not_reached`` while it is still in the play.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import json
+
+from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES
+from ansible_collections.netfleet.tuning.plugins.module_utils.verdict import (
+    PASSING, VERDICTS, format_number, format_pct,
+)
+
+__all__ = ['SCHEMA_VERSION', 'STATUSES', 'build', 'render_json', 'render_markdown', 'render_html',
+           'render_text', 'normalize_changes']
+
+SCHEMA_VERSION = 1
+_SCOPES = ('netns', 'host', 'absent')
+STATUSES = ('verified', 'failed', 'unreachable', 'not_reached')
+
+_STATUS_TEXT = {
+    'failed': 'failed before a verdict',
+    'unreachable': 'unreachable or failed without a record',
+    'not_reached': 'not reached: the rollout stopped before its batch',
+}
+
+# Keys of a role result entry, by meaning, in the order they are tried.
+_OUTCOME_KEYS = ('outcome', 'status', 'result', 'state')
+_OLD_KEYS = ('before', 'previous', 'old', 'old_value', 'live_before', 'original')
+# the value live after the role (read back), never the value the role only wanted
+_NEW_KEYS = ('after', 'live', 'new', 'new_value', 'live_after')
+_WANTED_KEYS = ('desired', 'wanted', 'value')
+_DETAIL_KEYS = ('detail', 'reason', 'by', 'msg', 'message', 'file', 'overridden_by')
+
+
+def _now():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _first(entry, keys):
+    for key in keys:
+        if key in entry and entry[key] is not None:
+            return entry[key]
+    return None
+
+
+def _text(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(part) for part in value)
+    return str(value)
+
+
+def normalize_changes(role_result):
+    """The role's per-key outcome as ``{key: {'outcome', 'before', 'after', 'wanted', 'detail'}}``.
+
+    ``before`` and ``after`` are live values (before the run, read back after it); ``wanted`` is what
+    the profile asked for.
+
+    Accepts ``{key: {...}}``, ``{'keys': {key: {...}}}`` / ``{'results': ...}``
+    or a list of ``{'key': key, ...}``; values that are plain strings are the
+    outcome.  Unknown shapes give ``{}``.
+    """
+    if isinstance(role_result, dict):
+        for wrapper in ('keys', 'results', 'per_key', 'sysctls'):
+            if isinstance(role_result.get(wrapper), (dict, list)):
+                return normalize_changes(role_result[wrapper])
+        items = [(key, value) for key, value in role_result.items() if isinstance(key, str) and '.' in key]
+    elif isinstance(role_result, list):
+        items = []
+        for entry in role_result:
+            if isinstance(entry, dict) and isinstance(entry.get('key') or entry.get('name'), str):
+                items.append((entry.get('key') or entry.get('name'), entry))
+    else:
+        return {}
+    changes = {}
+    for key, value in items:
+        if isinstance(value, dict):
+            changes[key] = {
+                'outcome': _text(_first(value, _OUTCOME_KEYS)),
+                'before': _text(_first(value, _OLD_KEYS)),
+                'after': _text(_first(value, _NEW_KEYS)),
+                'wanted': _text(_first(value, _WANTED_KEYS)),
+                'detail': _text(_first(value, _DETAIL_KEYS)),
+            }
+        else:
+            changes[key] = {'outcome': _text(value), 'before': None, 'after': None, 'wanted': None, 'detail': None}
+    return dict(sorted(changes.items()))
+
+
+def _sysctl_values(sysctl):
+    """``{key: {'value': v, 'scope': s}}`` (netstat facts) -> ``{key: v}``."""
+    values = {}
+    if isinstance(sysctl, dict):
+        for key, entry in sysctl.items():
+            if isinstance(entry, dict):
+                values[key] = _text(entry.get('value'))
+            else:
+                values[key] = _text(entry)
+    return values
+
+
+def _live_changes(before, after):
+    """Keys whose live value differs between the baseline and the verify read."""
+    before_values = _sysctl_values(before)
+    after_values = _sysctl_values(after)
+    changed = {}
+    for key in sorted(set(before_values) | set(after_values)):
+        old, new = before_values.get(key), after_values.get(key)
+        if key in before_values and key in after_values and old != new:
+            changed[key] = {'before': old, 'after': new}
+    return changed
+
+
+def _window_rates(window):
+    """The per-metric rates of a window, in report order."""
+    metrics = window.get('metrics') if isinstance(window, dict) else None
+    if not isinstance(metrics, dict):
+        return {}
+    names = [name for name in METRIC_NAMES if name in metrics]
+    names += sorted(name for name in metrics if name not in METRIC_NAMES)
+    rates = {}
+    for name in names:
+        entry = metrics[name] if isinstance(metrics[name], dict) else {}
+        rates[name] = {
+            'delta': entry.get('delta'),
+            'per_second': entry.get('per_second'),
+            'per_million_segs': entry.get('per_million_segs'),
+        }
+    return rates
+
+
+def _side(summary, sample):
+    """'before' / 'after' of a host: the verdict's window summary plus the stored sample's rates."""
+    side = dict(summary) if isinstance(summary, dict) else {}
+    sample = sample if isinstance(sample, dict) else {}
+    window = sample.get('window') if isinstance(sample.get('window'), dict) else None
+    if not side and window is not None:
+        side = {'seconds': window.get('seconds'), 'in_segs': window.get('in_segs'),
+                'valid': window.get('valid'), 'invalid_reason': window.get('invalid_reason')}
+    side['recorded_at'] = sample.get('recorded_at')
+    if side.get('boot_id') is None:
+        side['boot_id'] = sample.get('boot_id')
+    side['rates'] = _window_rates(window)
+    return side
+
+
+def _host(name, record, active, reached):
+    # {} is what Jinja's map(attribute=..., default={}) gives for a host without a record
+    record = record if isinstance(record, dict) and record else None
+    verdict = record.get('verdict') if record else None
+    verdict = verdict if isinstance(verdict, dict) and verdict.get('verdict') in VERDICTS else None
+    error = _text(record.get('error')) if record else None
+
+    stage = record.get('stage') if record else None
+    if verdict is not None:
+        status = 'verified'
+    elif record is not None and (error or stage == 'failed'):
+        status = 'failed'
+    elif name in reached:
+        # its batch started, and it has neither a verdict nor a recorded error
+        status = 'unreachable' if name not in active else 'failed'
+    elif stage == 'pending' and name not in active:
+        # ready for its batch, then dropped out of the play
+        status = 'unreachable'
+    else:
+        status = 'not_reached'
+
+    baseline = record.get('baseline') if record else None
+    verify = record.get('verify') if record else None
+    if verdict is not None:
+        message = verdict.get('message') or verdict['verdict']
+    elif error:
+        message = error
+    else:
+        message = _STATUS_TEXT[status] if status != 'verified' else ''
+
+    return {
+        'status': status,
+        'verdict': verdict['verdict'] if verdict else None,
+        'passed': bool(verdict and verdict.get('passed') and verdict['verdict'] in PASSING),
+        'message': message,
+        'reasons': list(verdict.get('reasons') or []) if verdict else [],
+        'hints': list(verdict.get('hints') or []) if verdict else [],
+        'reboot': verdict.get('reboot') if verdict else None,
+        'batch': record.get('batch') if record else None,
+        'before': _side(verdict.get('before') if verdict else None, baseline),
+        'after': _side(verdict.get('after') if verdict else None, verify),
+        'metrics': dict(verdict.get('metrics') or {}) if verdict else {},
+        'missing_metrics': list(verdict.get('missing_metrics') or []) if verdict else [],
+        'changes': {
+            'role_changed': record.get('role_changed') if record else None,
+            'keys': normalize_changes(record.get('role_result')) if record else {},
+            'live': _live_changes((baseline or {}).get('sysctl'), (verify or {}).get('sysctl')),
+        },
+        'rolled_back': record.get('rolled_back') if record else None,
+        'rollback': record.get('rollback') if record else None,
+        'socket_buffers': (verify or {}).get('socket_buffers') if isinstance(verify, dict) else None,
+        'error': error,
+    }
+
+
+def build(records, hosts=None, active=None, reached=None, thresholds=None, playbook=None,
+          run_id=None, generated_at=None, state_dir=None):
+    """The report (see the module docstring) from per-host records.
+
+    ``records``: ``{inventory name: record or None}``.  ``hosts``: every host
+    the play targets, in order (default: the records' keys).  ``active``: the
+    hosts still in the play (not failed, not unreachable); default all.
+    ``reached``: hosts whose batch started (default: every host with a
+    record, or every active host).  ``thresholds``: as validated by
+    verdict.validate_thresholds (copied into the report).
+    """
+    records = records if isinstance(records, dict) else {}
+    hosts = list(hosts) if hosts is not None else sorted(records)
+    for name in sorted(records):
+        if name not in hosts:
+            hosts.append(name)
+    active = set(active) if active is not None else set(hosts)
+    reached = set(reached) if reached is not None else set(
+        name for name in hosts if records.get(name) and records[name].get('stage') != 'pending')
+
+    entries = {}
+    for name in hosts:
+        entries[name] = _host(name, records.get(name), active, reached)
+
+    verdict_counts = dict((verdict, 0) for verdict in VERDICTS)
+    status_counts = dict((status, 0) for status in STATUSES)
+    for entry in entries.values():
+        status_counts[entry['status']] += 1
+        if entry['verdict']:
+            verdict_counts[entry['verdict']] += 1
+    passed_hosts = [name for name in hosts if entries[name]['passed']]
+    failed_hosts = [name for name in hosts
+                    if not entries[name]['passed'] and entries[name]['status'] in ('verified', 'failed', 'unreachable')]
+    not_verified = [name for name in hosts if entries[name]['status'] != 'verified']
+    summary = {
+        'hosts': len(hosts),
+        'passed': len(passed_hosts),
+        'failed': len(failed_hosts),
+        'not_verified': len(not_verified),
+        'verdicts': verdict_counts,
+        'statuses': status_counts,
+        'passed_hosts': passed_hosts,
+        'failed_hosts': failed_hosts,
+        'not_verified_hosts': not_verified,
+        'rolled_back_hosts': [name for name in hosts if entries[name]['rolled_back']],
+        'rebooted_hosts': [name for name in hosts if entries[name]['reboot']],
+        'ok': bool(hosts) and len(passed_hosts) == len(hosts),
+    }
+    return {
+        'schema_version': SCHEMA_VERSION,
+        'generated_at': generated_at or _now(),
+        'generator': 'netfleet.tuning',
+        'playbook': playbook,
+        'run_id': run_id,
+        'state_dir': state_dir,
+        'thresholds': dict(thresholds) if isinstance(thresholds, dict) else None,
+        'hosts': entries,
+        'summary': summary,
+    }
+
+
+def render_json(report):
+    """Stable JSON: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True, allow_nan=False) + '\n'
+
+
+def _gated(report):
+    thresholds = report.get('thresholds') or {}
+    gated = thresholds.get('gated_metrics')
+    if gated:
+        return list(gated)
+    names = []
+    for entry in report.get('hosts', {}).values():
+        for name, metric in (entry.get('metrics') or {}).items():
+            if metric.get('gated') and name not in names:
+                names.append(name)
+    return names or ['prune_called', 'rcv_collapsed']
+
+
+def _before_after(metric, kind='per_million'):
+    if not metric:
+        return 'n/a'
+    text = '%s -> %s' % (format_number(metric.get('before_%s' % kind)), format_number(metric.get('after_%s' % kind)))
+    if kind == 'per_million' and metric.get('reduction_pct') is not None:
+        text += ' (%s)' % format_pct(metric['reduction_pct'])
+    return text
+
+
+def _segs_rate(entry):
+    before = (entry.get('before') or {}).get('in_segs_per_second')
+    after = (entry.get('after') or {}).get('in_segs_per_second')
+    if before is None and after is None:
+        return 'n/a'
+    return '%s -> %s' % (format_number(before), format_number(after))
+
+
+def _verdict_label(entry):
+    if entry['verdict']:
+        return entry['verdict'] + ('' if entry['passed'] else ' (FAIL)')
+    return entry['status']
+
+
+def _change_count(entry):
+    changes = entry.get('changes') or {}
+    live = changes.get('live') or {}
+    keys = changes.get('keys') or {}
+    applied = [key for key, value in keys.items() if value.get('outcome') in ('applied', 'changed')]
+    return len(set(applied) | set(live))
+
+
+def _thresholds_text(report):
+    thresholds = report.get('thresholds') or {}
+    if not thresholds:
+        return None
+    return ('gated metrics %s; each must fall by at least %s%% per million Tcp InSegs (or be 0 in both windows); '
+            'each window needs at least %s InSegs' % (
+                ', '.join(thresholds.get('gated_metrics') or []), thresholds.get('min_reduction_pct'),
+                thresholds.get('min_segments')))
+
+
+def _summary_line(report):
+    summary = report['summary']
+    counts = ', '.join('%s %d' % (verdict, count) for verdict, count in summary['verdicts'].items() if count)
+    line = '%d of %d hosts passed' % (summary['passed'], summary['hosts'])
+    if counts:
+        line += ' (%s)' % counts
+    others = ', '.join('%s %d' % (status.replace('_', ' '), count)
+                       for status, count in summary['statuses'].items() if count and status != 'verified')
+    if others:
+        line += '; not verified: %s' % others
+    return line
+
+
+# ---------------------------------------------------------------- Markdown
+
+def _md(text):
+    """Escape text for a Markdown table cell or paragraph."""
+    text = '' if text is None else str(text)
+    for char in ('\\', '|', '*', '[', ']', '`'):
+        text = text.replace(char, '\\' + char)
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('\n', ' ')
+
+
+def _md_code(text):
+    text = '' if text is None else str(text).replace('`', "'").replace('\n', ' ')
+    return '`%s`' % text if text else '-'
+
+
+def render_markdown(report):
+    """The human report as GitHub-flavoured Markdown."""
+    gated = _gated(report)
+    lines = ['# netfleet.tuning fleet report', '']
+    meta = 'Generated %s' % _md(report.get('generated_at'))
+    if report.get('playbook'):
+        meta += ' by `%s`' % _md(report['playbook'])
+    if report.get('run_id'):
+        meta += ', run %s' % _md(report['run_id'])
+    lines.extend([meta + '.', ''])
+    thresholds = _thresholds_text(report)
+    if thresholds:
+        lines.extend(['Thresholds: %s.' % _md(thresholds), ''])
+    lines.extend(['**%s**' % _md(_summary_line(report)), ''])
+
+    header = ['host', 'verdict'] + ['%s per million InSegs' % name for name in gated] + [
+        'InSegs per second', 'sysctls changed']
+    lines.append('| ' + ' | '.join(header) + ' |')
+    lines.append('|' + '---|' * len(header))
+    for name, entry in report['hosts'].items():
+        row = [_md(name), _md(_verdict_label(entry))]
+        for metric in gated:
+            row.append(_md(_before_after(entry['metrics'].get(metric))))
+        row.append(_md(_segs_rate(entry)))
+        row.append(str(_change_count(entry)))
+        lines.append('| ' + ' | '.join(row) + ' |')
+    lines.append('')
+
+    lines.extend(['## Hosts', ''])
+    for name, entry in report['hosts'].items():
+        lines.append('### %s: %s' % (_md(name), _md(_verdict_label(entry))))
+        lines.append('')
+        if entry['status'] != 'verified':
+            lines.append('- %s' % _md(entry['message']))
+        for reason in entry['reasons']:
+            lines.append('- %s' % _md(reason))
+        for hint in entry['hints']:
+            lines.append('- note: %s' % _md(hint))
+        if entry.get('error') and entry['status'] == 'verified':
+            lines.append('- error: %s' % _md(entry['error']))
+        if entry.get('rolled_back'):
+            lines.append('- rolled back to the values live before the rollout')
+        before, after = entry.get('before') or {}, entry.get('after') or {}
+        if before.get('recorded_at') or after.get('recorded_at'):
+            lines.append('- baseline %s (%s s, %s InSegs), verify %s (%s s, %s InSegs)' % (
+                _md(before.get('recorded_at') or 'n/a'), format_number(before.get('seconds')),
+                format_number(before.get('in_segs')), _md(after.get('recorded_at') or 'n/a'),
+                format_number(after.get('seconds')), format_number(after.get('in_segs'))))
+        others = [metric for metric in entry['metrics'] if metric not in gated and (
+            entry['metrics'][metric].get('before_delta') or entry['metrics'][metric].get('after_delta'))]
+        for metric in others:
+            lines.append('- %s (not gated): %s per million InSegs' % (
+                _md(metric), _md(_before_after(entry['metrics'][metric]))))
+        changes = entry.get('changes') or {}
+        live = changes.get('live') or {}
+        keys = changes.get('keys') or {}
+        if live or keys:
+            lines.extend(['', '| sysctl | role outcome | wanted | live before | live after |', '|---|---|---|---|---|'])
+            for key in sorted(set(live) | set(keys)):
+                outcome = keys.get(key, {})
+                label = outcome.get('outcome') or ''
+                if outcome.get('detail') and outcome['detail'] not in _SCOPES:
+                    label += ' (%s)' % outcome['detail']
+                old = live.get(key, {}).get('before', outcome.get('before'))
+                new = live.get(key, {}).get('after', outcome.get('after'))
+                cells = (_md(key), _md(label or '-'), _md_code(outcome.get('wanted')), _md_code(old), _md_code(new))
+                lines.append('| %s | %s | %s | %s | %s |' % cells)
+        lines.append('')
+
+    not_verified = report['summary']['not_verified_hosts']
+    if not_verified:
+        lines.extend(['## Hosts skipped or failed before a verdict', ''])
+        for name in not_verified:
+            entry = report['hosts'][name]
+            lines.append('- %s: %s' % (_md(name), _md(entry['message'])))
+        lines.append('')
+    return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+# ---------------------------------------------------------------- text
+
+def render_text(report, width=None):
+    """A fixed-width table for a terminal: one line per host, the gated rates before -> after."""
+    gated = _gated(report)
+    header = ['host', 'verdict'] + ['%s/M InSegs' % name for name in gated] + ['InSegs/s']
+    rows = [header]
+    for name, entry in report['hosts'].items():
+        row = [name, _verdict_label(entry)]
+        for metric in gated:
+            row.append(_before_after(entry['metrics'].get(metric)))
+        row.append(_segs_rate(entry))
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append('  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            lines.append('  '.join('-' * w for w in widths))
+    lines.append('')
+    lines.append(_summary_line(report))
+    for name in report['summary']['not_verified_hosts']:
+        lines.append('  %s: %s' % (name, report['hosts'][name]['message']))
+    for name, entry in report['hosts'].items():
+        if entry['verdict'] and not entry['passed']:
+            lines.append('  %s: %s' % (name, entry['message']))
+            for hint in entry['hints']:
+                lines.append('    note: %s' % hint)
+        if entry.get('rolled_back'):
+            lines.append('  %s: rolled back to the values live before the rollout' % name)
+    return '\n'.join(lines) + '\n'
+
+
+# ---------------------------------------------------------------- HTML
+
+def _h(text):
+    text = '' if text is None else str(text)
+    return (text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+            .replace('"', '&quot;').replace("'", '&#39;'))
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:72em;color:#1d2330;
+padding:0 1em;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #d8dde6}
+table{border-collapse:collapse;margin:.8em 0}th,td{border:1px solid #d8dde6;padding:.3em .6em;text-align:left;
+vertical-align:top}th{background:#f1f3f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:.05em .5em;border-radius:.6em;font-weight:600;font-size:.9em}
+.pass{background:#d9f2e1;color:#11612f}.fail{background:#fbe0e0;color:#8a1616}.other{background:#eceff3;color:#444}
+.host{border:1px solid #d8dde6;border-radius:.4em;padding:.2em 1em 1em;margin:1em 0}
+.meta{color:#5b6475;font-size:.92em}code{background:#f1f3f7;padding:0 .25em;border-radius:.2em}
+svg text{font-family:inherit;font-size:12px}.note{color:#5b6475}
+"""
+
+
+def _badge(entry):
+    if entry['passed']:
+        css = 'pass'
+    elif entry['verdict'] or entry['status'] in ('failed', 'unreachable'):
+        css = 'fail'
+    else:
+        css = 'other'
+    return '<span class="badge %s">%s</span>' % (css, _h(_verdict_label(entry)))
+
+
+def _chart(entry, gated):
+    """An inline SVG: per gated metric, a bar for the baseline and one for verify (per million InSegs)."""
+    rows = []
+    for metric in gated:
+        values = entry['metrics'].get(metric) or {}
+        rows.append((metric, values.get('before_per_million'), values.get('after_per_million'),
+                     values.get('reduction_pct')))
+    if not rows or all(before is None and after is None for _m, before, after, _r in rows):
+        return '<p class="note">No rates to chart.</p>'
+    label_w, bar_w, value_w, bar_h, gap = 120, 420, 170, 16, 4
+    height = len(rows) * (2 * bar_h + gap + 16) + 24
+    width = label_w + bar_w + value_w
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">'
+             % (width, height, width, height),
+             '<title>%s</title>' % _h('per million Tcp InSegs, baseline and verify')]
+    y = 8
+    for metric, before, after, reduction in rows:
+        top = max(value for value in (before, after, 0) if value is not None)
+        parts.append('<text x="0" y="%d" font-weight="600">%s</text>' % (y + bar_h, _h(metric)))
+        for label, value, color in (('before', before, '#d9822b'), ('after', after, '#2b8a3e')):
+            length = 0 if not value or not top else max(1.0, bar_w * value / top)
+            parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s</title></rect>'
+                         % (label_w, y, length, bar_h, color, label, _h(format_number(value))))
+            parts.append('<text x="%d" y="%d">%s %s</text>' % (
+                label_w + bar_w + 6, y + bar_h - 3, label, _h(format_number(value))))
+            y += bar_h + gap
+        if reduction is not None:
+            parts.append('<text x="%d" y="%d" class="note">%s</text>' % (label_w, y + 10, _h(format_pct(reduction))))
+        y += 16
+    parts.append('</svg>')
+    return ''.join(parts)
+
+
+def render_html(report):
+    """A self-contained HTML page (inline CSS and SVG, no scripts, no external resources)."""
+    gated = _gated(report)
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           '<title>netfleet.tuning fleet report</title>', '<style>%s</style></head><body>' % _CSS,
+           '<h1>netfleet.tuning fleet report</h1>']
+    meta = 'Generated %s' % _h(report.get('generated_at'))
+    if report.get('playbook'):
+        meta += ' by <code>%s</code>' % _h(report['playbook'])
+    if report.get('run_id'):
+        meta += ', run %s' % _h(report['run_id'])
+    out.append('<p class="meta">%s.</p>' % meta)
+    thresholds = _thresholds_text(report)
+    if thresholds:
+        out.append('<p class="meta">Thresholds: %s.</p>' % _h(thresholds))
+    out.append('<p><strong>%s</strong></p>' % _h(_summary_line(report)))
+
+    out.append('<table><thead><tr><th>host</th><th>verdict</th>')
+    for metric in gated:
+        out.append('<th>%s per million InSegs<br>before &rarr; after</th>' % _h(metric))
+    out.append('<th>InSegs per second</th><th>sysctls changed</th></tr></thead><tbody>')
+    for name, entry in report['hosts'].items():
+        out.append('<tr><td><a href="#host-%s">%s</a></td><td>%s</td>' % (_h(name), _h(name), _badge(entry)))
+        for metric in gated:
+            out.append('<td class="num">%s</td>' % _h(_before_after(entry['metrics'].get(metric))))
+        out.append('<td class="num">%s</td><td class="num">%d</td></tr>' % (_h(_segs_rate(entry)), _change_count(entry)))
+    out.append('</tbody></table>')
+
+    out.append('<h2>Hosts</h2>')
+    for name, entry in report['hosts'].items():
+        out.append('<div class="host" id="host-%s"><h3>%s %s</h3>' % (_h(name), _h(name), _badge(entry)))
+        items = []
+        if entry['status'] != 'verified':
+            items.append(_h(entry['message']))
+        items.extend(_h(reason) for reason in entry['reasons'])
+        items.extend('<span class="note">note: %s</span>' % _h(hint) for hint in entry['hints'])
+        if entry.get('rolled_back'):
+            items.append('rolled back to the values live before the rollout')
+        if items:
+            out.append('<ul>%s</ul>' % ''.join('<li>%s</li>' % item for item in items))
+        if entry['status'] == 'verified':
+            out.append(_chart(entry, gated))
+            before, after = entry.get('before') or {}, entry.get('after') or {}
+            out.append('<p class="meta">baseline %s: %s s, %s InSegs; verify %s: %s s, %s InSegs</p>' % (
+                _h(before.get('recorded_at') or 'n/a'), _h(format_number(before.get('seconds'))),
+                _h(format_number(before.get('in_segs'))), _h(after.get('recorded_at') or 'n/a'),
+                _h(format_number(after.get('seconds'))), _h(format_number(after.get('in_segs')))))
+            rows = list(entry['metrics'])
+            if rows:
+                out.append('<table><thead><tr><th>metric</th><th>gated</th><th>per million InSegs</th>'
+                           '<th>per second</th><th>deltas</th></tr></thead><tbody>')
+                for metric in rows:
+                    values = entry['metrics'][metric]
+                    out.append('<tr><td>%s</td><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
+                               '<td class="num">%s</td></tr>' % (
+                                   _h(metric), 'yes' if values.get('gated') else '',
+                                   _h(_before_after(values)), _h(_before_after(values, 'per_second')),
+                                   _h('%s -> %s' % (format_number(values.get('before_delta')),
+                                                    format_number(values.get('after_delta'))))))
+                out.append('</tbody></table>')
+        changes = entry.get('changes') or {}
+        live = changes.get('live') or {}
+        keys = changes.get('keys') or {}
+        if live or keys:
+            out.append('<table><thead><tr><th>sysctl</th><th>role outcome</th><th>wanted</th><th>live before</th>'
+                       '<th>live after</th></tr></thead><tbody>')
+            for key in sorted(set(live) | set(keys)):
+                outcome = keys.get(key, {})
+                label = outcome.get('outcome') or ''
+                if outcome.get('detail') and outcome['detail'] not in _SCOPES:
+                    label += ' (%s)' % outcome['detail']
+                old = live.get(key, {}).get('before', outcome.get('before'))
+                new = live.get(key, {}).get('after', outcome.get('after'))
+                wanted = outcome.get('wanted')
+                out.append('<tr><td><code>%s</code></td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td>'
+                           '<td><code>%s</code></td></tr>'
+                           % (_h(key), _h(label or '-'), _h(wanted if wanted is not None else '-'),
+                              _h(old if old is not None else '-'), _h(new if new is not None else '-')))
+            out.append('</tbody></table>')
+        out.append('</div>')
+
+    not_verified = report['summary']['not_verified_hosts']
+    if not_verified:
+        out.append('<h2>Hosts skipped or failed before a verdict</h2><ul>')
+        for name in not_verified:
+            out.append('<li>%s: %s</li>' % (_h(name), _h(report['hosts'][name]['message'])))
+        out.append('</ul>')
+    out.append('</body></html>')
+    return '\n'.join(out) + '\n'

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netfleet.tuning.plugins.filter import netfleet
+from ansible_collections.netfleet.tuning.plugins.module_utils import rates
+
+FILTERS = netfleet.FilterModule().filters()
+
+
+def facts(prune, collapsed, in_segs, boot='boot-1', at='2026-01-15T10:00:20.500Z', rmem='4096 16384 65536',
+          start=(10, 20, 1000)):
+    """ansible_facts.netstat as netstat_facts returns it with sample_seconds: 20.
+
+    ``start``: absolute PruneCalled, TCPRcvCollapsed and InSegs at the first read.
+    """
+    def snap(mono, p, c, s):
+        return rates.snapshot({'TcpExt': {'PruneCalled': p, 'TCPRcvCollapsed': c}, 'Tcp': {'InSegs': s}},
+                              {'prune_called': p, 'rcv_collapsed': c, 'in_segs': s}, boot, mono)
+    first = snap(100.0, start[0], start[1], start[2])
+    last = snap(120.0, start[0] + prune, start[1] + collapsed, start[2] + in_segs)
+    return {
+        'counters': last['counters'],
+        'metrics': last['metrics'],
+        'sysctl': {'net.ipv4.tcp_rmem': {'value': rmem, 'scope': 'netns'}},
+        'boot_id': boot,
+        'collected_at': at,
+        'monotonic': 120.0,
+        'rates': rates.window(first, last),
+        'socket_buffers': {'pinned_below_default': 0},
+    }
+
+
+LATER = (10 ** 6, 10 ** 7, 10 ** 9)
+
+
+def test_filter_names():
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_status', 'fleet_report', 'report_render', 'rollback_check',
+                               'sample_record', 'thresholds', 'verdict']
+
+
+def test_thresholds():
+    assert FILTERS['thresholds']({}) == {
+        'gated_metrics': ['prune_called', 'rcv_collapsed'], 'min_reduction_pct': 90, 'min_segments': 10000}
+    assert FILTERS['thresholds']({'min_segments': '500', 'gated_metrics': 'prune_called'}) == {
+        'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 500}
+    with pytest.raises(AnsibleFilterError, match=r'netfleet_min_reduction_pct must be a number in \(0, 100\]'):
+        FILTERS['thresholds']({'min_reduction_pct': 0})
+    with pytest.raises(AnsibleFilterError, match='expects a dict'):
+        FILTERS['thresholds']([1])
+
+
+def test_sample_record_and_verdict_round_trip():
+    base = FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01')
+    assert base['schema'] == netfleet.BASELINE_SCHEMA
+    assert base['host'] == 'lab-h01' and base['kind'] == 'baseline'
+    assert base['recorded_epoch'] == 1768471220.5
+    assert set(base['window']) == {'seconds', 'valid', 'invalid_reason', 'in_segs', 'metrics'}
+    assert base['window']['metrics']['prune_called']['delta'] == 4000
+    assert base['metrics_end'] == {'prune_called': 4010, 'rcv_collapsed': 200020, 'in_segs': 901000}
+    # it survives a trip through a JSON file on the controller
+    base = json.loads(json.dumps(base))
+    after = facts(0, 5, 1000000, rmem='4096 131072 33554432', start=LATER)
+    got = FILTERS['verdict'](base, after)
+    assert got['verdict'] == 'improved' and got['passed'] is True
+    assert got['reboot'] is False
+    got = FILTERS['verdict'](base, facts(3900, 199000, 900000, start=LATER), min_reduction_pct='50')
+    assert got['verdict'] == 'not_improved'
+    assert FILTERS['verdict'](base, facts(0, 0, 10, start=LATER))['verdict'] == 'insufficient_traffic'
+    # the host's counters restarted between the windows (namespace recreated, same boot): reset
+    got = FILTERS['verdict'](base, facts(0, 5, 1000000, start=(0, 0, 0)))
+    assert got['verdict'] == 'reset' and got['counter_reset_between'] is True
+    assert 'prune_called 4010 at the end of the baseline, 0 at the start of verify' in got['message']
+    # the same after a reboot is noted, not fatal
+    got = FILTERS['verdict'](base, facts(0, 5, 1000000, start=(0, 0, 0), boot='boot-2'))
+    assert got['verdict'] == 'improved' and got['reboot'] is True
+    assert FILTERS['verdict'](None, after)['verdict'] == 'reset'
+    with pytest.raises(AnsibleFilterError, match='netfleet_gated_metrics'):
+        FILTERS['verdict'](base, after, gated_metrics=['in_segs'])
+    with pytest.raises(AnsibleFilterError, match='expects ansible_facts.netstat'):
+        FILTERS['sample_record']('nope')
+
+
+def test_sample_record_without_rates():
+    record = FILTERS['sample_record']({'boot_id': 'b', 'collected_at': 'garbage'})
+    assert record['window'] is None and record['recorded_epoch'] is None
+    assert FILTERS['baseline_status'](record)['usable'] is False
+
+
+def test_baseline_status():
+    base = FILTERS['sample_record'](facts(4000, 200000, 900000))
+    epoch = base['recorded_epoch']
+    assert FILTERS['baseline_status'](base, 3600, now=epoch + 60) == {
+        'usable': True, 'reason': 'baseline from 2026-01-15T10:00:20.500Z', 'age_seconds': 60.0}
+    stale = FILTERS['baseline_status'](base, 3600, now=epoch + 7200)
+    assert stale['usable'] is False and '7200 s old' in stale['reason']
+    assert FILTERS['baseline_status'](base, 0, now=epoch + 10 ** 7)['usable'] is True
+    assert FILTERS['baseline_status'](base, '3600', now=epoch + 10)['usable'] is True
+    assert FILTERS['baseline_status'](base, 3600, now=epoch - 3600)['usable'] is False
+    assert FILTERS['baseline_status']({'schema': 'other'})['usable'] is False
+    assert FILTERS['baseline_status'](None)['reason'] == 'no baseline of this collection'
+    broken = dict(base, window=dict(base['window'], valid=False, invalid_reason='boot_id changed'))
+    assert 'invalid (boot_id changed)' in FILTERS['baseline_status'](broken, 3600, now=epoch)['reason']
+    with pytest.raises(AnsibleFilterError, match='netfleet_baseline_max_age'):
+        FILTERS['baseline_status'](base, 'soon')
+
+
+def test_report_filters():
+    base = FILTERS['sample_record'](facts(4000, 200000, 900000))
+    ver = FILTERS['sample_record'](facts(0, 0, 1000000, rmem='4096 131072 33554432', start=LATER), kind='verify')
+    records = {'lab-h01': {'stage': 'verified', 'baseline': base, 'verify': ver,
+                           'verdict': FILTERS['verdict'](base, ver)},
+               'lab-h02': None}
+    rep = FILTERS['fleet_report'](records, hosts=['lab-h01', 'lab-h02'], active=['lab-h01'],
+                                  thresholds=FILTERS['thresholds']({}), playbook='verify', run_id='r1',
+                                  generated_at='2026-01-15T10:06:00Z')
+    assert rep['hosts']['lab-h01']['verdict'] == 'improved'
+    assert rep['hosts']['lab-h02']['status'] == 'not_reached'
+    render = FILTERS['report_render']
+    assert json.loads(render(rep)) == rep
+    assert json.loads(render(rep, 'json')) == rep
+    assert '| lab-h01 | improved |' in render(rep, 'markdown')
+    assert '<svg' in render(rep, 'html')
+    assert 'lab-h01  improved' in render(rep, 'text')
+    with pytest.raises(AnsibleFilterError, match='format must be one of html, json, markdown, text'):
+        render(rep, 'pdf')
+    with pytest.raises(AnsibleFilterError, match='expects a report'):
+        render({'x': 1}, 'text')
+
+
+ROLE_RESULT = {
+    'state': 'absent', 'changed': True,
+    'keys': {
+        'net.ipv4.tcp_rmem': {'status': 'restored', 'scope': 'netns', 'desired': '4096 16384 65536',
+                              'before': '4096 87380 16777216', 'live': '4096 16384 65536'},
+        'net.core.somaxconn': {'status': 'unchanged', 'scope': 'netns', 'desired': '4096', 'live': '4096'},
+        'net.core.rmem_max': {'status': 'skipped', 'scope': 'host', 'reason': 'read-only in this network namespace'},
+    },
+}
+
+
+def test_rollback_check_ok():
+    live = {'net.ipv4.tcp_rmem': {'value': '4096\t16384  65536', 'scope': 'netns'},
+            'net.core.somaxconn': {'value': '4096', 'scope': 'netns'}}
+    got = FILTERS['rollback_check'](ROLE_RESULT, live, {'net.ipv4.tcp_rmem': {'value': '4096 16384 65536'}})
+    assert got['ok'] is True
+    assert got['checked'] == ['net.core.somaxconn', 'net.ipv4.tcp_rmem']
+    assert got['mismatches'] == []
+    assert got['notes'] == ['net.core.rmem_max: skipped (read-only in this network namespace)']
+
+
+def test_rollback_check_mismatch():
+    live = {'net.ipv4.tcp_rmem': {'value': '4096 87380 16777216', 'scope': 'netns'}}
+    got = FILTERS['rollback_check'](ROLE_RESULT, live)
+    assert got['ok'] is False
+    assert got['mismatches'] == [
+        'net.core.somaxconn: not in the fresh read of the live values',
+        "net.ipv4.tcp_rmem: live value '4096 87380 16777216', expected the saved '4096 16384 65536'"]
+    failed = {'keys': {'net.core.somaxconn': {'status': 'failed', 'desired': '4096', 'live': '128'}}}
+    assert FILTERS['rollback_check'](failed, {})['ok'] is False
+
+
+def test_rollback_check_baseline_note_and_nothing_saved():
+    live = {'net.ipv4.tcp_rmem': {'value': '4096 16384 65536'}, 'net.core.somaxconn': {'value': '4096'}}
+    got = FILTERS['rollback_check'](ROLE_RESULT, live, {'net.core.somaxconn': {'value': '128'}})
+    assert got['ok'] is True
+    assert any('differs from the stored baseline' in note for note in got['notes'])
+    empty = FILTERS['rollback_check']({'keys': {}}, {})
+    assert empty['ok'] is True and 'nothing was restored' in empty['notes'][0]
+    assert FILTERS['rollback_check'](None, None)['ok'] is True
+
+
+def test_baseline_check():
+    check = FILTERS['baseline_check']
+    base = FILTERS['sample_record'](facts(4000, 200000, 900000))
+    assert check(base['window']) == []
+    assert check(FILTERS['sample_record'](facts(0, 0, 900000))['window']) == []  # may still be clean
+    few = check(FILTERS['sample_record'](facts(3, 200000, 900000))['window'])
+    assert few == ['only 3 prune_called events in the baseline: even none at verify could not show a 90% drop '
+                   'with 95% confidence; sample a longer window']
+    assert 'fewer than netfleet_min_segments 10000' in check(FILTERS['sample_record'](facts(5, 5, 50))['window'])[0]
+    assert 'no baseline window' in check(None)[0]
+    assert check(FILTERS['sample_record'](facts(4000, 0, 900000))['window'], gated_metrics=['prune_called']) == []
+    with pytest.raises(AnsibleFilterError, match='netfleet_min_segments'):
+        check(base['window'], min_segments=0)

@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import report as r
+from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as v
+
+
+def win(prune, collapsed, in_segs=10 ** 6, seconds=20.0, valid=True):
+    metrics = {'prune_called': {'delta': prune}, 'rcv_collapsed': {'delta': collapsed},
+               'in_segs': {'delta': in_segs}, 'softnet_dropped': {'delta': 0}}
+    for entry in metrics.values():
+        entry['per_second'] = entry['delta'] / seconds
+        entry['per_million_segs'] = entry['delta'] * 1e6 / in_segs
+    return {'seconds': seconds, 'valid': valid, 'invalid_reason': None if valid else 'boot_id changed',
+            'in_segs': in_segs, 'metrics': metrics}
+
+
+def sample(window, rmem='4096 16384 65536', boot='boot-1', at='2026-01-15T10:00:00.000Z'):
+    return {'recorded_at': at, 'boot_id': boot, 'window': window,
+            'sysctl': {'net.ipv4.tcp_rmem': {'value': rmem, 'scope': 'netns'},
+                       'net.core.rmem_max': {'value': None, 'scope': 'host'}}}
+
+
+def record(before, after, **extra):
+    base = sample(before)
+    ver = sample(after, rmem='4096 131072 33554432', at='2026-01-15T10:05:00.000Z')
+    rec = {'stage': 'verified', 'batch': 1, 'baseline': base, 'verify': ver,
+           'verdict': v.judge(base, ver),
+           'role_result': {'net.ipv4.tcp_rmem': {'outcome': 'applied', 'before': '4096 16384 65536',
+                                                 'after': '4096 131072 33554432'},
+                           'net.core.rmem_max': {'outcome': 'skipped', 'detail': 'host'}},
+           'role_changed': True}
+    rec.update(extra)
+    return rec
+
+
+@pytest.fixture
+def fleet():
+    records = {
+        'lab-h01': record(win(4000, 200000), win(0, 3)),
+        'lab-h02': record(win(3000, 150000), win(2900, 140000)),
+        'lab-h03': {'stage': 'failed', 'batch': 2, 'error': 'sysctl_profile: cannot write /etc/sysctl.d'},
+        'lab-h04': {'stage': 'started', 'batch': 2},
+        'lab-h05': None,
+    }
+    hosts = ['lab-h01', 'lab-h02', 'lab-h03', 'lab-h04', 'lab-h05']
+    return r.build(records, hosts=hosts, active=['lab-h01', 'lab-h02', 'lab-h03'],
+                   thresholds=v.validate_thresholds(), playbook='rollout', run_id='run-1',
+                   generated_at='2026-01-15T10:06:00Z', state_dir='/tmp/state')
+
+
+def test_statuses_and_summary(fleet):
+    hosts = fleet['hosts']
+    assert list(hosts) == ['lab-h01', 'lab-h02', 'lab-h03', 'lab-h04', 'lab-h05']
+    assert [hosts[h]['status'] for h in hosts] == ['verified', 'verified', 'failed', 'unreachable', 'not_reached']
+    assert [hosts[h]['verdict'] for h in hosts] == ['improved', 'not_improved', None, None, None]
+    assert [hosts[h]['passed'] for h in hosts] == [True, False, False, False, False]
+    summary = fleet['summary']
+    assert summary['hosts'] == 5
+    assert summary['passed'] == 1
+    assert summary['failed'] == 3
+    assert summary['passed_hosts'] == ['lab-h01']
+    assert summary['failed_hosts'] == ['lab-h02', 'lab-h03', 'lab-h04']
+    assert summary['not_verified_hosts'] == ['lab-h03', 'lab-h04', 'lab-h05']
+    assert summary['verdicts'] == {'reset': 0, 'insufficient_traffic': 0, 'clean': 0, 'improved': 1,
+                                   'not_improved': 1}
+    assert summary['statuses'] == {'verified': 2, 'failed': 1, 'unreachable': 1, 'not_reached': 1}
+    assert summary['ok'] is False
+    assert hosts['lab-h03']['message'] == 'sysctl_profile: cannot write /etc/sysctl.d'
+    assert 'stopped before its batch' in hosts['lab-h05']['message']
+
+
+def test_host_entry_shape(fleet):
+    entry = fleet['hosts']['lab-h01']
+    assert entry['before']['in_segs'] == 10 ** 6
+    assert entry['before']['recorded_at'] == '2026-01-15T10:00:00.000Z'
+    assert entry['before']['rates']['prune_called'] == {'delta': 4000, 'per_second': 200.0,
+                                                        'per_million_segs': 4000.0}
+    assert entry['after']['rates']['prune_called']['per_million_segs'] == 0.0
+    assert entry['metrics']['prune_called']['reduction_pct'] == 100.0
+    assert entry['changes']['keys']['net.ipv4.tcp_rmem']['outcome'] == 'applied'
+    assert entry['changes']['keys']['net.core.rmem_max'] == {'outcome': 'skipped', 'before': None, 'after': None,
+                                                             'wanted': None, 'detail': 'host'}
+    assert entry['changes']['live'] == {'net.ipv4.tcp_rmem': {'before': '4096 16384 65536',
+                                                              'after': '4096 131072 33554432'}}
+    assert entry['batch'] == 1
+
+
+def test_all_pass_is_ok():
+    rep = r.build({'a': record(win(4000, 200000), win(0, 0)), 'b': record(win(0, 0), win(0, 0))})
+    assert rep['summary']['ok'] is True
+    assert rep['hosts']['b']['verdict'] == 'clean'
+    assert r.build({})['summary']['ok'] is False
+
+
+def test_json_is_stable_and_strict(fleet):
+    text = r.render_json(fleet)
+    assert text.endswith('}\n')
+    again = json.loads(text)
+    assert again == json.loads(json.dumps(fleet))
+    assert r.render_json(again) == text
+    assert again['schema_version'] == 1
+    assert set(again) == {'schema_version', 'generated_at', 'generator', 'playbook', 'run_id', 'state_dir',
+                          'thresholds', 'hosts', 'summary'}
+    for entry in again['hosts'].values():
+        assert {'verdict', 'before', 'after', 'status', 'passed', 'message', 'changes'} <= set(entry)
+    with pytest.raises(ValueError):
+        r.render_json({'x': float('nan')})
+
+
+def test_markdown(fleet):
+    text = r.render_markdown(fleet)
+    assert text.startswith('# netfleet.tuning fleet report\n')
+    assert '**1 of 5 hosts passed (improved 1, not_improved 1); not verified: failed 1, unreachable 1, ' \
+           'not reached 1**' in text
+    row = [line for line in text.splitlines() if line.startswith('| lab-h01 |')][0]
+    assert '4,000 -> 0 (-100.0%)' in row
+    assert '200,000 -> 3.00 (-99.9%)' in row
+    assert row.endswith('| 1 |')
+    assert '| lab-h02 | not_improved (FAIL) |' in text
+    assert 'prune_called did not fall by 90%' in text
+    assert '## Hosts skipped or failed before a verdict' in text
+    assert '- lab-h05: not reached: the rollout stopped before its batch' in text
+    assert '| net.ipv4.tcp_rmem | applied | - | `4096 16384 65536` | `4096 131072 33554432` |' in text
+    assert '| net.core.rmem_max | skipped | - | - | - |' in text  # a bare scope name is not repeated
+
+
+def test_markdown_escapes_cells():
+    rep = r.build({'evil|host': {'stage': 'failed', 'error': 'a|b <script>`x`'}})
+    text = r.render_markdown(rep)
+    assert 'evil\\|host' in text
+    assert '<script>' not in text
+    assert 'a\\|b &lt;script>\\`x\\`' in text
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.tags = []
+        self.attrs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def test_html_self_contained(fleet):
+    page = r.render_html(fleet)
+    parser = _Collect()
+    parser.feed(page)
+    assert page.startswith('<!DOCTYPE html>')
+    assert 'script' not in parser.tags and 'link' not in parser.tags and 'img' not in parser.tags
+    for name, value in parser.attrs:
+        assert name != 'src'
+        if name == 'href':
+            assert value.startswith('#')
+    # one chart per verified host, with a bar per window and gated metric
+    assert parser.tags.count('svg') == 2
+    assert parser.tags.count('rect') == 8
+    assert 'lab-h05: not reached' in page
+
+
+def test_html_escapes_everything():
+    rep = r.build({'<img src=x onerror=alert(1)>': {'stage': 'failed', 'error': '<script>alert(1)</script>'}})
+    page = r.render_html(rep)
+    assert '<script>' not in page and '<img' not in page
+    assert '&lt;script&gt;alert(1)&lt;/script&gt;' in page
+
+
+def test_text(fleet):
+    text = r.render_text(fleet)
+    lines = text.splitlines()
+    assert lines[0].split() == ['host', 'verdict', 'prune_called/M', 'InSegs', 'rcv_collapsed/M', 'InSegs',
+                                'InSegs/s']
+    assert set(lines[1]) <= {'-', ' '}
+    assert re.match(r'lab-h01\s+improved\s+4,000 -> 0 \(-100\.0%\)\s+200,000 -> 3\.00 \(-99\.9%\)', lines[2])
+    assert '1 of 5 hosts passed' in text
+    assert '  lab-h02: not_improved: prune_called did not fall by 90%' in text
+
+
+def test_normalize_changes_shapes():
+    want = {'net.core.somaxconn': {'outcome': 'applied', 'before': '4096', 'after': '8192', 'wanted': None,
+                                   'detail': None}}
+    assert r.normalize_changes({'net.core.somaxconn': {'status': 'applied', 'previous': 4096, 'live': 8192}}) == want
+    assert r.normalize_changes({'keys': {'net.core.somaxconn': {'outcome': 'applied', 'old': '4096',
+                                                                'new': '8192'}}}) == want
+    assert r.normalize_changes([{'key': 'net.core.somaxconn', 'result': 'applied', 'before': '4096',
+                                 'after': '8192'}]) == want
+    assert r.normalize_changes({'net.core.somaxconn': 'unchanged'})['net.core.somaxconn']['outcome'] == 'unchanged'
+    assert r.normalize_changes({'net.ipv4.tcp_rmem': {'outcome': 'applied', 'after': [4096, 131072, 33554432]}})[
+        'net.ipv4.tcp_rmem']['after'] == '4096 131072 33554432'
+    assert r.normalize_changes(None) == {}
+    assert r.normalize_changes('x') == {}
+    assert r.normalize_changes({'changed': True}) == {}
+
+
+def test_normalize_changes_role_result():
+    # the shape of the sysctl_profile role's sysctl_profile_result (sysctl_dropin RETURN)
+    result = {'state': 'present', 'changed': True, 'path': '/etc/sysctl.d/60-netfleet-tuning.conf',
+              'keys': {'net.ipv4.tcp_rmem': {'status': 'applied', 'scope': 'netns', 'desired': '4096 87380 16777216',
+                                             'value': '4096 87380 16777216', 'before': '4096 16384 65536',
+                                             'live': '4096 87380 16777216'},
+                       'net.core.rmem_max': {'status': 'skipped', 'scope': 'host', 'desired': '16777216',
+                                             'reason': 'read-only in this network namespace (host scope)'},
+                       'net.core.somaxconn': {'status': 'overridden', 'scope': 'netns', 'desired': '8192',
+                                              'before': '4096', 'live': '4096', 'by': '/etc/sysctl.d/99-x.conf'}}}
+    got = r.normalize_changes(result)
+    assert got['net.ipv4.tcp_rmem'] == {'outcome': 'applied', 'before': '4096 16384 65536',
+                                        'after': '4096 87380 16777216', 'wanted': '4096 87380 16777216',
+                                        'detail': None}
+    # skipped: what it wanted, never shown as live
+    assert got['net.core.rmem_max']['after'] is None and got['net.core.rmem_max']['wanted'] == '16777216'
+    assert got['net.core.somaxconn']['detail'] == '/etc/sysctl.d/99-x.conf'
+
+
+def test_reset_and_reboot_reported():
+    base = sample(win(4000, 200000), boot='boot-1')
+    ver = sample(win(0, 0), boot='boot-2')
+    rec = {'stage': 'verified', 'baseline': base, 'verify': ver, 'verdict': v.judge(base, ver)}
+    rep = r.build({'h': rec})
+    assert rep['hosts']['h']['reboot'] is True
+    assert rep['summary']['rebooted_hosts'] == ['h']
+    assert 'rebooted' in r.render_markdown(rep)
+    bad = sample(win(1, 1, valid=False))
+    rec = {'stage': 'verified', 'baseline': base, 'verify': bad, 'verdict': v.judge(base, bad)}
+    rep = r.build({'h': rec})
+    assert rep['hosts']['h']['verdict'] == 'reset'
+    assert rep['summary']['failed_hosts'] == ['h']
+
+
+def test_pending_hosts_are_not_reached_unless_they_dropped_out():
+    records = {'a': record(win(4000, 200000), win(3900, 190000)), 'b': {'stage': 'pending'},
+               'c': {'stage': 'pending'}}
+    rep = r.build(records, hosts=['a', 'b', 'c'], active=['a', 'b'])
+    assert [rep['hosts'][h]['status'] for h in 'abc'] == ['verified', 'not_reached', 'unreachable']
+    assert rep['summary']['failed_hosts'] == ['a', 'c']
+
+
+def test_text_shows_hints_and_rollback():
+    rec = record(win(4000, 200000), win(3900, 190000), rolled_back=True)
+    rec['verdict']['hints'] = ['8 established socket(s) have a receive buffer below the default']
+    text = r.render_text(r.build({'a': rec}))
+    assert '    note: 8 established socket(s)' in text
+    assert '  a: rolled back to the values live before the rollout' in text
+    assert 'rolled back' in r.render_markdown(r.build({'a': rec}))
