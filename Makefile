@@ -16,7 +16,7 @@ AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tunin
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests molecule test demo bench build clean
+.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule test demo bench build clean
 
 help:
 	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
@@ -78,10 +78,15 @@ molecule: venv link deps
 	  (cd $(CURDIR) && $(BIN)/molecule test -s $$s) || exit 1; \
 	done
 
-test: lint sanity units labtests molecule
+# Faults, bad input and nothing-lost cases against a netlab fleet (root).
+reliability: venv link deps
+	PYTHONPATH=$(COLL_ROOT) $(BIN)/pytest -q -p no:cacheprovider tests/lab
 
+test: lint sanity units labtests reliability molecule
+
+DEMO_ARGS ?=
 demo: venv link deps
-	$(BIN)/python tools/demo.py
+	$(BIN)/python tools/demo.py $(DEMO_ARGS)
 
 bench: venv link deps
 	$(BIN)/python bench/run.py
