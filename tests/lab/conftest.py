@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures of the reliability suite (issue 6): one netlab lab (``nlr``) for the whole session.
+
+The suite needs root (netlab makes network namespaces). The lab is brought up once per session
+and deleted by name in the finalizer, also when a test fails. Helpers live in labkit.py.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import shutil
+
+import pytest
+
+from labkit import HOSTS, LAB, NETLAB, Lab, run
+
+
+@pytest.fixture(scope='session')
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip('the lab suite needs root (netlab creates network namespaces)')
+    run([NETLAB, 'down', '--name', LAB], check=False)
+    the_lab = None
+    try:
+        proc = run([NETLAB, 'up', '--name', LAB, '--hosts', str(HOSTS)], timeout=300)
+        inventory = proc.stdout.strip().splitlines()[-1]
+        the_lab = Lab(LAB, inventory)
+        the_lab.record_pristine()
+        yield the_lab
+    finally:
+        run([NETLAB, 'down', '--name', LAB], check=False)
+        if the_lab is not None:
+            shutil.rmtree(the_lab.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def clean_lab(lab):
+    """A lab whose hosts are back to what `up` made: no drop-in, no saved state, the live values of `up`."""
+    lab.clean_all()
+    return lab
+
+

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers of the reliability suite (issue 6): the lab, snapshots, ansible-playbook runs, traffic.
+
+The suite needs root (netlab makes network namespaces). Every host is a network namespace of the
+lab ``nlr`` (addresses in 198.18.0.0/15 only); the lab is brought up once per session and deleted by
+name in the finalizer, also when a test fails. Nothing here touches the init namespace's sysctls.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+NETLAB = os.path.join(REPO, 'tools', 'netlab', 'netlab')
+VENV_BIN = os.path.join(REPO, '.venv', 'bin')
+COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
+LAB = os.environ.get('NETFLEET_LAB_NAME', 'nlr')
+HOSTS = 3
+LABELS = ['h%02d' % i for i in range(1, HOSTS + 1)]
+
+# Read on each host through `netlab exec` (its own /etc/sysctl.d, state dir and /proc/sys/net):
+# the files (sha256, mode, owner) and every readable value under /proc/sys/net.
+SNAPSHOT_PY = r'''
+import hashlib, json, os, stat
+out = {"files": {}, "state": {}, "live": {}}
+for name, top in (("files", "/etc/sysctl.d"), ("state", "/var/lib/netfleet-tuning")):
+    for root, dirs, files in os.walk(top):
+        for f in files:
+            p = os.path.join(root, f)
+            st = os.lstat(p)
+            with open(p, "rb") as h:
+                data = h.read()
+            out[name][p] = {"sha256": hashlib.sha256(data).hexdigest(), "mode": "%04o" % stat.S_IMODE(st.st_mode),
+                            "uid": st.st_uid, "gid": st.st_gid}
+        for d in dirs:
+            p = os.path.join(root, d)
+            st = os.lstat(p)
+            out[name][p + "/"] = {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid}
+for root, dirs, files in os.walk("/proc/sys/net"):
+    for f in files:
+        p = os.path.join(root, f)
+        try:
+            with open(p) as h:
+                out["live"][p[len("/proc/sys/"):].replace("/", ".")] = " ".join(h.read().split())
+        except (IOError, OSError):
+            pass
+print(json.dumps(out, sort_keys=True))
+'''
+
+
+def run(argv, check=True, timeout=300, **kwargs):
+    """Run an argv list (never a shell string); return the CompletedProcess."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=timeout, **kwargs)
+    if check and proc.returncode != 0:
+        raise AssertionError('%r exited %d\nstdout:\n%s\nstderr:\n%s' % (argv, proc.returncode, proc.stdout[-4000:],
+                                                                         proc.stderr[-4000:]))
+    return proc
+
+
+class Lab(object):
+    """The session's lab: inventory, host helpers, snapshots, ansible-playbook runs."""
+
+    def __init__(self, name, inventory):
+        self.name = name
+        self.inventory = inventory
+        self.hosts = ['%s-%s' % (name, label) for label in LABELS]
+        self.workdir = tempfile.mkdtemp(prefix='netfleet-rel-')
+        os.chmod(self.workdir, 0o755)
+
+    # ---- hosts ------------------------------------------------------------------------------
+    def netlab(self, *args, **kwargs):
+        return run([NETLAB] + list(args), **kwargs)
+
+    def exec_(self, label, argv, check=True):
+        return self.netlab('exec', '--name', self.name, label, '--', *argv, check=check)
+
+    def write_file(self, label, path, text):
+        script = 'import sys; open(sys.argv[1], "w").write(sys.argv[2])'
+        self.exec_(label, ['/usr/bin/python3', '-c', script, path, text])
+
+    def snapshot(self, label):
+        return json.loads(self.exec_(label, ['/usr/bin/python3', '-c', SNAPSHOT_PY]).stdout)
+
+    def snapshot_all(self):
+        return dict((label, self.snapshot(label)) for label in LABELS)
+
+    def live(self, label, key):
+        return self.snapshot(label)['live'][key]
+
+    def address(self, label):
+        status = json.loads(self.netlab('status', '--name', self.name).stdout)
+        return [h['address'].split('/')[0] for h in status['hosts'] if h['label'] == label][0]
+
+    def reset_host(self, label):
+        """`netlab reset-host`, flushing the bridge's neighbour entry for the host while it runs.
+
+        The recreated namespace gets a new MAC, and reset-host keeps the init namespace's old
+        neighbour entry (refreshed by the FIN/RST of the sessions it kills), so its own readiness
+        check can time out after 30 s (see docs/reliability.md, "Bugs found"). The flush touches
+        only this lab's bridge and no sysctl; bounded to the reset-host run (at most 120 s)."""
+        import time
+        bridge = 'nl-%s-br' % self.name
+        flush = ['ip', 'neigh', 'flush', 'to', self.address(label), 'dev', bridge]
+        proc = subprocess.Popen([NETLAB, 'reset-host', '--name', self.name, '--host', label],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        deadline = time.time() + 120
+        while proc.poll() is None and time.time() < deadline:
+            run(flush, check=False)
+            time.sleep(0.5)
+        out = proc.communicate(timeout=max(1, deadline - time.time()))[0]
+        assert proc.returncode == 0, 'reset-host %s failed:\n%s' % (label, out)
+
+    def record_pristine(self):
+        """The live values right after `up`, and the keys that change on their own (two reads)."""
+        self.pristine = self.snapshot_all()
+        again = self.snapshot_all()
+        self.volatile = set(k for label in LABELS for k in again[label]['live']
+                            if again[label]['live'][k] != self.pristine[label]['live'].get(k))
+
+    def clean_host(self, label):
+        """Back to the state `up` made: no drop-in, no saved state, the live values `up` left
+        (written back with `netlab sysctl`, net.* keys of this host only)."""
+        script = ('import glob, os, shutil\n'
+                  'for p in glob.glob("/etc/sysctl.d/*"):\n'
+                  '    if os.path.basename(p) != "10-netlab-untuned.conf": os.unlink(p)\n'
+                  'for p in glob.glob("/var/lib/netfleet-tuning/*"):\n'
+                  '    shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)\n')
+        self.exec_(label, ['/usr/bin/python3', '-c', script])
+        live = self.snapshot(label)['live']
+        want = self.pristine[label]['live']
+        fix = ['%s=%s' % (k, want[k]) for k in sorted(want) if k not in self.volatile and live.get(k) != want[k]]
+        if fix:
+            self.netlab('sysctl', '--name', self.name, '--hosts', label, *fix)
+
+    def clean_all(self):
+        for label in LABELS:
+            self.clean_host(label)
+
+    # ---- controller -------------------------------------------------------------------------
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
+            'ANSIBLE_FORKS': '10',
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+            'ANSIBLE_HOST_KEY_CHECKING': 'false',
+            'ANSIBLE_LOCAL_TEMP': os.path.join(self.workdir, '.ansible-tmp'),
+            'LC_ALL': 'C.UTF-8',
+        })
+        env.update(extra)
+        return env
+
+    def playbook_argv(self, playbook, extravars=None, limit=None, extra_args=(), host_vars=None):
+        """argv for ansible-playbook; extra vars go through a JSON file so their types survive;
+        host_vars ({host: {var: value}}) go into a second inventory source (host vars there beat the
+        lab inventory's group vars, and unlike -e they do not leak into delegate_to localhost)."""
+        argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', self.inventory, playbook]
+        if host_vars:
+            fd, path = tempfile.mkstemp(prefix='hv-', suffix='.json', dir=self.workdir)
+            with os.fdopen(fd, 'w') as handle:
+                json.dump({'all': {'hosts': host_vars}}, handle)
+            os.rename(path, path[:-5] + '.yml')
+            argv[3:3] = ['-i', path[:-5] + '.yml']
+        if extravars:
+            fd, path = tempfile.mkstemp(prefix='ev-', suffix='.json', dir=self.workdir)
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(extravars, handle)
+            argv += ['-e', '@' + path]
+        if limit:
+            argv += ['--limit', limit]
+        return argv + list(extra_args)
+
+    def playbook(self, playbook, extravars=None, limit=None, extra_args=(), timeout=300, cwd=None, host_vars=None):
+        return run(self.playbook_argv(playbook, extravars, limit, extra_args, host_vars), check=False, timeout=timeout,
+                   env=self.env(), cwd=cwd or self.workdir)
+
+
+def playbook_path(name):
+    return os.path.join(HERE, 'playbooks', name)
+
+
+class Traffic(object):
+    """Bounded TCP traffic towards every host (connects to its sshd port), so that each sample window
+    sees some Tcp InSegs without `netlab load` (which takes the machine-wide load lock). At most
+    ``max_seconds`` and ``max_connects`` connects; stopped by the context manager's exit."""
+
+    def __init__(self, addresses, interval=0.1, max_seconds=240, max_connects=20000):
+        import threading
+        self.addresses = addresses
+        self.interval = interval
+        self.max_seconds = max_seconds
+        self.max_connects = max_connects
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop)
+        self.thread.daemon = True
+        self.connects = 0
+
+    def _loop(self):
+        import socket
+        import time
+        deadline = time.time() + self.max_seconds
+        while not self.stop.is_set() and time.time() < deadline and self.connects < self.max_connects:
+            for address in self.addresses:
+                try:
+                    sock = socket.create_connection((address, 22), timeout=0.5)
+                    sock.recv(64)
+                    sock.close()
+                except (OSError, IOError):
+                    pass
+                self.connects += 1
+            self.stop.wait(self.interval)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(10)
+
+
+def host_addresses(lab):
+    status = json.loads(lab.netlab('status', '--name', lab.name).stdout)
+    return [h['address'].split('/')[0] for h in status['hosts'] if h.get('label') in LABELS]
+
+
+ROLLOUT_FAST = {'netfleet_sample_seconds': 1, 'netfleet_settle_seconds': 0, 'netfleet_min_segments': 1,
+                'netfleet_serial': [1, '100%']}
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+DROPIN = '/etc/sysctl.d/60-netfleet-tuning.conf'
+TUNED_RMEM = '4096 87380 16777216'
+UNTUNED_RMEM = '4096 16384 65536'
+
+
+def rollout_vars(state_dir, **extra):
+    """Playbook variables for a fast rollout/verify on the lab hosts (not the API host)."""
+    return dict(ROLLOUT_FAST, netfleet_state_dir=str(state_dir), netfleet_hosts='netlab_hosts', **extra)

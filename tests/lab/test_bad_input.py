@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input: every case fails with a message naming the input and the rule, and no host changes.
+
+The role and module cases run in ONE ansible-playbook run (playbooks/bad_inputs.yml, a block/rescue
+per case on every host); the snapshot of every host (/etc/sysctl.d and the state dir: sha256, mode,
+owner; every readable value under /proc/sys/net) is taken before and after that run and must be
+identical. A case cannot hide a change behind a later case: no case may succeed (each is checked
+for its own failure message) and none removes files. The playbook-threshold cases are one
+ansible-playbook run each (the settings are resolved once per run) and are snapshot-checked too.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from labkit import HERE, LABELS, playbook_path, run
+
+GIB = 2 ** 30
+ARGSPEC = 'Validation of arguments failed'
+
+# id, kind, variables (role) or arguments (module), substrings the message must contain
+# (the input's name, then the rule).
+ROLE_CASES = [
+    ('unknown_profile', {'sysctl_profile_name': 'json_apii'},
+     ['sysctl_profile_name', 'must be one of', 'json_apii']),
+    ('non_integer_float', {'sysctl_profile_overrides': {'net.core.somaxconn': 4096.5}},
+     ['net.core.somaxconn', 'rule: not_integer']),
+    ('non_integer_list_item', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': [4096, 'x', 6291456]}},
+     ['net.ipv4.tcp_rmem', 'rule: not_integer']),
+    ('value_is_a_dict', {'sysctl_profile_overrides': {'net.core.somaxconn': {'value': 1}}},
+     ['net.core.somaxconn', 'rule: not_integer']),
+    ('negative_buffer', {'sysctl_profile_overrides': {'net.core.rmem_max': -1}},
+     ['net.core.rmem_max', 'rule: negative']),
+    ('negative_in_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_wmem': '-4096 65536 16777216'}},
+     ['net.ipv4.tcp_wmem', 'rule: negative']),
+    ('triplet_out_of_order', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': '4096 87380 1024'}},
+     ['net.ipv4.tcp_rmem', 'rule: triplet_order']),
+    ('two_values_for_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_wmem': '4096 65536'}},
+     ['net.ipv4.tcp_wmem', 'rule: arity']),
+    ('four_values_for_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': [1, 2, 3, 4]}},
+     ['net.ipv4.tcp_rmem', 'rule: arity']),
+    ('yaml_boolean_true', {'sysctl_profile_overrides': {'net.ipv4.tcp_window_scaling': True}},
+     ['net.ipv4.tcp_window_scaling', 'rule: boolean']),
+    ('string_yes', {'sysctl_profile_overrides': {'net.ipv4.tcp_sack': 'yes'}},
+     ['net.ipv4.tcp_sack', 'rule: boolean']),
+    ('newline_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096\nkernel.panic = 1'}},
+     ['net.core.somaxconn', 'rule: injection']),
+    ('equals_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096 = 1'}},
+     ['net.core.somaxconn', 'rule: injection']),
+    ('shell_metachar_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096; reboot $(id) `id`'}},
+     ['net.core.somaxconn', 'rule: injection']),
+    ('unicode_digits_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': u'\uff14\uff10\uff19\uff16'}},
+     ['net.core.somaxconn', 'rule: injection']),
+    ('newline_in_key', {'sysctl_profile_overrides': {'net.core.somaxconn\nkernel.panic': 1}},
+     ['net.core.somaxconn\\nkernel.panic', 'rule: key_pattern']),
+    ('equals_in_key', {'sysctl_profile_overrides': {'net.core.somaxconn=1': 1}},
+     ['net.core.somaxconn=1', 'rule: key_pattern']),
+    ('shell_metachar_in_key', {'sysctl_profile_overrides': {'net.core.$(reboot)': 1}},
+     ['net.core.$(reboot)', 'rule: key_pattern']),
+    ('key_outside_net', {'sysctl_profile_overrides': {'kernel.panic': 1}},
+     ['kernel.panic', 'rule: key_pattern']),
+    ('key_path_traversal', {'sysctl_profile_overrides': {'net.ipv4/../../kernel/panic': 1}},
+     ['net.ipv4/../../kernel/panic', 'rule: key_pattern']),
+    ('key_uppercase', {'sysctl_profile_overrides': {'net.core.SOMAXCONN': 1}},
+     ['net.core.SOMAXCONN', 'rule: key_pattern']),
+    ('absurd_buffer_1tib', {'sysctl_profile_overrides': {'net.core.rmem_max': 1024 * GIB}},
+     ['net.core.rmem_max', 'rule: range']),
+    ('absurd_triplet_max', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': '4096 87380 %d' % (4 * GIB)}},
+     ['net.ipv4.tcp_rmem', 'rule: range']),
+    ('flag_out_of_choices', {'sysctl_profile_overrides': {'net.ipv4.tcp_window_scaling': 7}},
+     ['net.ipv4.tcp_window_scaling', 'rule: choice']),
+    ('feature_off_without_force', {'sysctl_profile_overrides': {'net.ipv4.tcp_sack': 0}},
+     ['net.ipv4.tcp_sack', 'rule: tcp_feature_off']),
+    ('overrides_is_a_kv_string', {'sysctl_profile_overrides': 'net.core.somaxconn=1 net.core.rmem_max=2'},
+     ['sysctl_profile_overrides', 'not_a_dict']),
+    ('overrides_is_a_list', {'sysctl_profile_overrides': [['net.core.somaxconn', 1]]},
+     ['sysctl_profile_overrides', 'dict']),
+    ('custom_profile_empty', {'sysctl_profile_name': 'custom'},
+     ['sysctl_profile_custom', 'rule: empty_profile']),
+    ('bdp_without_link', {'sysctl_profile_name': 'bdp', 'sysctl_profile_rtt_ms': 20},
+     ['sysctl_profile_link_mbit', 'rule: bdp_input']),
+    ('bdp_zero_rtt', {'sysctl_profile_name': 'bdp', 'sysctl_profile_link_mbit': 10000, 'sysctl_profile_rtt_ms': 0},
+     ['sysctl_profile_rtt_ms', 'rule: bdp_input']),
+    ('bdp_absurd_size', {'sysctl_profile_name': 'bdp', 'sysctl_profile_link_mbit': 1600000, 'sysctl_profile_rtt_ms': 10000},
+     ['sysctl_profile_link_mbit', 'rule: bdp_input']),
+    ('priority_100', {'sysctl_profile_priority': 100},
+     ['sysctl_profile_priority', 'rule: priority']),
+    ('priority_path_escape', {'sysctl_profile_priority': '../../tmp/x'},
+     ['sysctl_profile_priority', 'int']),
+    ('unsettable_bad_choice', {'sysctl_profile_unsettable': 'ignore'},
+     ['sysctl_profile_unsettable', 'must be one of']),
+    ('state_bad_choice', {'sysctl_profile_state': 'purged'},
+     ['sysctl_profile_state', 'must be one of']),
+    ('force_unknown_rule', {'sysctl_profile_force': ['everything']},
+     ['sysctl_profile_force', 'must be one or more of', 'everything']),
+    ('only_raise_not_bool', {'sysctl_profile_only_raise': 'sometimes'},
+     ['sysctl_profile_only_raise', 'bool']),
+    ('link_mbit_not_a_number', {'sysctl_profile_name': 'bdp', 'sysctl_profile_link_mbit': 'fast', 'sysctl_profile_rtt_ms': 1},
+     ['sysctl_profile_link_mbit', 'float']),
+    # host-side rules: the module refuses before any change
+    ('memory_guardrail', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': '4096 87380 %d' % GIB}},
+     ['net.ipv4.tcp_rmem', 'memory guardrail', 'Nothing was changed']),
+    ('unsettable_fail_host_scope', {'sysctl_profile_unsettable': 'fail'},
+     ['net.core.rmem_max', 'sysctl_profile_unsettable is fail', 'Nothing was changed']),
+    ('state_dir_relative', {'sysctl_profile_state_dir': 'var/lib/netfleet'},
+     ['state_dir', 'absolute path']),
+    ('state_dir_not_writable', {'sysctl_profile_state_dir': '/proc/sys/kernel/netfleet'},
+     ['/proc/sys/kernel/netfleet', 'cannot write']),
+]
+
+MODULE_CASES = [
+    ('module_newline_in_key', {'settings': {'net.core.somaxconn\nkernel.panic': 1}},
+     ['net.core.somaxconn\\nkernel.panic', 'rule: key_pattern']),
+    ('module_injection_in_value', {'settings': {'net.core.somaxconn': '1\nkernel.panic=1'}},
+     ['net.core.somaxconn', 'rule: injection']),
+    ('module_priority_path', {'settings': {'net.core.somaxconn': 4096}, 'priority': 100},
+     ['sysctl_profile_priority', 'rule: priority']),
+    ('module_empty_settings', {'settings': {}},
+     ['settings is empty']),
+    ('module_state_dir_relative', {'settings': {'net.core.somaxconn': 4096}, 'state_dir': 'relative/dir'},
+     ['state_dir', 'absolute path']),
+    ('module_force_unknown', {'settings': {'net.core.somaxconn': 4096}, 'force': ['all']},
+     ['force', 'must be one or more of', 'all']),
+]
+
+THRESHOLD_CASES = [
+    ('min_reduction_pct_zero', {'netfleet_min_reduction_pct': 0}, ['netfleet_min_reduction_pct', 'in (0, 100]']),
+    ('min_reduction_pct_150', {'netfleet_min_reduction_pct': 150}, ['netfleet_min_reduction_pct', 'in (0, 100]']),
+    ('min_reduction_pct_word', {'netfleet_min_reduction_pct': 'ninety'}, ['netfleet_min_reduction_pct', 'number']),
+    ('min_segments_zero', {'netfleet_min_segments': 0}, ['netfleet_min_segments', 'integer >= 1']),
+    ('min_segments_negative', {'netfleet_min_segments': -5}, ['netfleet_min_segments', 'integer >= 1']),
+    ('gated_metrics_empty', {'netfleet_gated_metrics': []}, ['netfleet_gated_metrics', 'non-empty list']),
+    ('gated_metrics_unknown', {'netfleet_gated_metrics': ['prune_called', 'bogus']}, ['netfleet_gated_metrics', "'bogus'"]),
+    ('sample_seconds_zero', {'netfleet_sample_seconds': 0}, ['netfleet_sample_seconds', 'integer from 1 to 3600']),
+    ('sample_seconds_shell', {'netfleet_sample_seconds': '5; reboot'}, ['netfleet_sample_seconds', 'integer from 1 to 3600']),
+    ('sample_seconds_absurd', {'netfleet_sample_seconds': 86400 * 365}, ['netfleet_sample_seconds', 'integer from 1 to 3600']),
+]
+
+ALL_IDS = [c[0] for c in ROLE_CASES + MODULE_CASES]
+
+
+def _same(before, after):
+    """Assert two snapshot_all() results are identical; name the first difference."""
+    for label in LABELS:
+        for part in ('files', 'state', 'live'):
+            b, a = before[label][part], after[label][part]
+            diff = sorted(k for k in set(b) | set(a) if b.get(k) != a.get(k))
+            assert not diff, '%s %s changed: %s' % (label, part, ['%s: %r -> %r' % (k, b.get(k), a.get(k)) for k in diff[:5]])
+
+
+@pytest.fixture(scope='module')
+def batch(lab, tmp_path_factory):
+    """Run every role and module case in one ansible-playbook run, with snapshots around it."""
+    lab.clean_all()
+    out = str(tmp_path_factory.mktemp('bad-input'))
+    cases = [{'id': i, 'kind': 'role', 'vars': v} for i, v, dummy in ROLE_CASES]
+    cases += [{'id': i, 'kind': 'module', 'args': a} for i, a, dummy in MODULE_CASES]
+    before = lab.snapshot_all()
+    proc = lab.playbook(playbook_path('bad_inputs.yml'), {'rel_cases': cases, 'rel_out_dir': out})
+    after = lab.snapshot_all()
+    results = {}
+    for host in lab.hosts:
+        path = os.path.join(out, '%s.json' % host)
+        assert os.path.exists(path), 'no results for %s (rc %d):\n%s' % (host, proc.returncode, proc.stdout[-3000:])
+        with open(path) as handle:
+            results[host] = json.load(handle)
+    return {'proc': proc, 'before': before, 'after': after, 'results': results}
+
+
+def test_bad_input_count():
+    assert len(ROLE_CASES) + len(MODULE_CASES) + len(THRESHOLD_CASES) >= 25
+    assert len(set(ALL_IDS + [c[0] for c in THRESHOLD_CASES])) == len(ALL_IDS) + len(THRESHOLD_CASES)
+
+
+def test_bad_input_batch_changes_no_host(batch):
+    assert batch['proc'].returncode == 0, batch['proc'].stdout[-3000:]
+    _same(batch['before'], batch['after'])
+    for label in LABELS:
+        assert sorted(batch['after'][label]['files']) == ['/etc/sysctl.d/10-netlab-untuned.conf']
+
+
+@pytest.mark.parametrize('case_id,variables,expect', ROLE_CASES + MODULE_CASES, ids=ALL_IDS)
+def test_bad_input_case(batch, case_id, variables, expect):
+    for host, results in sorted(batch['results'].items()):
+        got = results[case_id]
+        assert got['failed'], '%s: case %s did not fail' % (host, case_id)
+        for text in expect:
+            assert text in got['msg'], '%s: %s: %r not in message %r' % (host, case_id, text, got['msg'])
+
+
+@pytest.mark.parametrize('case_id,variables,expect', THRESHOLD_CASES, ids=[c[0] for c in THRESHOLD_CASES])
+def test_bad_threshold(lab, tmp_path, case_id, variables, expect):
+    """netfleet.tuning.rollout with one bad threshold: fails every host in the settings step."""
+    before = lab.snapshot_all()
+    extravars = dict(variables, netfleet_state_dir=str(tmp_path / 'state'), netfleet_settle_seconds=0)
+    proc = lab.playbook('netfleet.tuning.rollout', extravars)
+    after = lab.snapshot_all()
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    for text in expect:
+        assert text in output, '%r not in output:\n%s' % (text, output[-3000:])
+    tasks = re.findall(r'^TASK \[([^\]]*)\]', proc.stdout, re.M)
+    assert tasks and tasks[-1] in ('Resolve the state directory, the window and the thresholds',
+                                   'Check the window lengths'), tasks
+    for host in lab.hosts:
+        assert re.search(r'%s +: ok=\d+ +changed=0 ' % host, proc.stdout), 'recap of %s' % host
+    assert 'Sample the counters' not in proc.stdout, 'a host was sampled despite the bad threshold'
+    assert not os.path.exists(str(tmp_path / 'state')), 'the state dir was created despite the bad threshold'
+    _same(before, after)
+
+
+def test_state_dir_read_only(lab, tmp_path):
+    """netfleet_state_dir on a read-only file system (a real EROFS bind mount, in a private mount
+    namespace of this run only, so root cannot write it either): no host is tuned."""
+    state = tmp_path / 'ro-state'
+    state.mkdir()
+    before = lab.snapshot_all()
+    argv = lab.playbook_argv('netfleet.tuning.rollout', {'netfleet_state_dir': str(state), 'netfleet_sample_seconds': 1,
+                                                         'netfleet_settle_seconds': 0, 'netfleet_min_segments': 1})
+    wrapper = [sys.executable, os.path.join(HERE, 'bin', 'ro_exec.py'), str(state), '--']
+    proc = run(['unshare', '--mount', '--propagation', 'private', '--'] + wrapper + argv, check=False,
+               env=lab.env(), cwd=lab.workdir)
+    after = lab.snapshot_all()
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert 'Read-only file system' in output, output[-3000:]
+    assert str(state) in output
+    assert 'Apply the sysctl profile' not in proc.stdout or 'Write, apply and read back' not in proc.stdout
+    _same(before, after)
+    assert os.listdir(str(state)) == []
