@@ -83,7 +83,7 @@ def _parse_time(text):
 def sample_record(facts, host=None, kind='baseline'):
     """``ansible_facts.netstat`` (sampled with sample_seconds) -> the record the playbooks store.
 
-    ``{'schema', 'kind', 'host', 'recorded_at', 'recorded_epoch', 'boot_id', 'window', 'metrics_end',
+    ``{'schema', 'kind', 'host', 'recorded_at', 'recorded_epoch', 'boot_id', 'netns', 'window', 'metrics_end',
     'sysctl', 'socket_buffers'}``; the window keeps only the named metrics (not every counter), so a
     baseline file stays small.
     """
@@ -102,6 +102,8 @@ def sample_record(facts, host=None, kind='baseline'):
         'recorded_at': facts.get('collected_at'),
         'recorded_epoch': _parse_time(facts.get('collected_at')),
         'boot_id': facts.get('boot_id'),
+        # a recreated network namespace keeps the boot_id: its identity tells verify the counters restarted
+        'netns': facts.get('netns'),
         'window': window,
         # absolute values at the end of the window: verify checks that no counter went back between windows
         'metrics_end': facts.get('metrics') or {},

@@ -213,9 +213,21 @@ def _end_values(source):
     return dict((name, value) for name, value in values.items() if _is_int(value))
 
 
+def _netns_of(source):
+    """The network namespace identity a source was read in (``net:[inode]``), or None."""
+    value = source.get('netns') if isinstance(source, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 def _between_problem(before, after, before_window, after_window):
-    """A sentence when a counter was lower at the start of the verify window than at the end of the
-    baseline window (same boot), '' when it was not, None when the absolute values are unknown."""
+    """A sentence when the counters restarted between the baseline and the verify window (same
+    boot): the network namespace identity differs, or a counter was lower at the start of the verify
+    window than at the end of the baseline; '' when neither, None when neither can be known."""
+    netns_before, netns_after = _netns_of(before), _netns_of(after)
+    if netns_before and netns_after and netns_before != netns_after:
+        return ('counters were reset between the baseline and the verify window without a reboot (network '
+                'namespace %s at the baseline, %s at verify): the namespace was recreated; take a new baseline'
+                % (netns_before, netns_after))
     before_end = _end_values(before)
     after_end = _end_values(after)
     if not before_end or not after_end:

@@ -194,6 +194,14 @@ ansible_facts:
           returned: always
           type: str
           sample: 909edf35-58eb-4858-ad76-ccff11ccf7a7
+        netns:
+          description:
+            - The identity of the network namespace the counters were read in (the link
+              C(<proc_path>/self/ns/net)), C(null) when it cannot be read. A recreated namespace (a restarted
+              container or pod) keeps the boot_id but gets a new identity, and its counters start from 0.
+          returned: always
+          type: str
+          sample: "net:[4026531840]"
         collected_at:
           description: When the (last) read happened, ISO-8601 UTC.
           returned: always
@@ -334,6 +342,13 @@ def read_snapshot(proc_path, page_size, warnings):
     else:
         boot_id = boot_id.strip() or None
 
+    try:
+        # "net:[4026531840]": the network namespace these counters belong to (a recreated namespace,
+        # e.g. a restarted pod, keeps the boot_id but gets a new identity and counters from 0)
+        netns = os.readlink(os.path.join(proc_path, 'self', 'ns', 'net'))
+    except OSError:
+        netns = None
+
     now = datetime.datetime.now(datetime.timezone.utc)
     return {
         'counters': counters,
@@ -341,6 +356,7 @@ def read_snapshot(proc_path, page_size, warnings):
         'softnet': softnet,
         'metrics': procnet.metrics(counters, softnet),
         'boot_id': boot_id,
+        'netns': netns,
         'monotonic': monotonic,
         'collected_at': now.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (now.microsecond // 1000),
     }
@@ -468,6 +484,7 @@ def gather(module):
         'sysctl': sysctl_scope.read_sysctls(keys, proc_path),
         'metrics': snap['metrics'],
         'boot_id': snap['boot_id'],
+        'netns': snap['netns'],
         'collected_at': snap['collected_at'],
         'monotonic': snap['monotonic'],
     }

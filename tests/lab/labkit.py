@@ -100,23 +100,9 @@ class Lab(object):
         return [h['address'].split('/')[0] for h in status['hosts'] if h['label'] == label][0]
 
     def reset_host(self, label):
-        """`netlab reset-host`, flushing the bridge's neighbour entry for the host while it runs.
-
-        The recreated namespace gets a new MAC, and reset-host keeps the init namespace's old
-        neighbour entry (refreshed by the FIN/RST of the sessions it kills), so its own readiness
-        check can time out after 30 s (see docs/reliability.md, "Bugs found"). The flush touches
-        only this lab's bridge and no sysctl; bounded to the reset-host run (at most 120 s)."""
-        import time
-        bridge = 'nl-%s-br' % self.name
-        flush = ['ip', 'neigh', 'flush', 'to', self.address(label), 'dev', bridge]
-        proc = subprocess.Popen([NETLAB, 'reset-host', '--name', self.name, '--host', label],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-        deadline = time.time() + 120
-        while proc.poll() is None and time.time() < deadline:
-            run(flush, check=False)
-            time.sleep(0.5)
-        out = proc.communicate(timeout=max(1, deadline - time.time()))[0]
-        assert proc.returncode == 0, 'reset-host %s failed:\n%s' % (label, out)
+        """`netlab reset-host`: the host's namespace is recreated (its counters restart at 0)."""
+        out = self.netlab('reset-host', '--name', self.name, '--host', label, check=False)
+        assert out.returncode == 0, 'reset-host %s failed:\n%s%s' % (label, out.stdout, out.stderr)
 
     def record_pristine(self):
         """The live values right after `up`, and the keys that change on their own (two reads)."""

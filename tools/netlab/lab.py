@@ -458,6 +458,9 @@ def reset_host(lab, host):
     kill_pids(ns_pids(ns))
     ip_batch(["link delete dev %s" % ns, "netns delete %s" % ns], force=True)
     _create_network(state, [entry], with_bridge=False)
+    # The recreated veth has a new MAC; the bridge side still holds a neighbour entry for the old
+    # one and would keep sending there until it expires (sshd looks dead for ~30 s). Forget it.
+    ip_batch(["neigh flush to %s dev %s" % (entry["address"], state["bridge"])], force=True)
     _start(state, [entry])
     _wait_ready(state, [entry])
     log("%s: namespace %s recreated and booted" % (entry["name"], ns))

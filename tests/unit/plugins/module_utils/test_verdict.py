@@ -519,3 +519,21 @@ def test_counter_reset_between_windows():
     # an invalid window wins, and nothing is said about the gap
     got = v.judge(base, dict(restarted, rates=win(valid=False, reason='x')))
     assert got['verdict'] == 'reset' and got['counter_reset_between'] is None
+
+
+def test_recreated_namespace_is_a_reset_even_when_counters_grew_past_the_baseline():
+    """A namespace recreated between the windows (same boot_id) restarts its counters from 0; with
+    enough traffic they pass the baseline's values again, so only its identity can tell."""
+    def record(netns, end, delta):
+        window = {'seconds': 20.0, 'valid': True, 'invalid_reason': None, 'in_segs': 400000,
+                  'metrics': {'prune_called': {'delta': delta}, 'rcv_collapsed': {'delta': 0},
+                              'in_segs': {'delta': 400000}}}
+        return {'boot_id': 'b', 'netns': netns, 'window': window,
+                'metrics_end': {'prune_called': end, 'rcv_collapsed': 0, 'in_segs': end * 100}}
+    before = record('net:[1]', 1000, 500)
+    after = record('net:[2]', 5000, 0)
+    got = v.judge(before, after)
+    assert got['verdict'] == 'reset' and not got['passed']
+    assert 'net:[1]' in got['message'] and 'take a new baseline' in got['message']
+    same = v.judge(before, record('net:[1]', 5000, 0))
+    assert same['verdict'] != 'reset'

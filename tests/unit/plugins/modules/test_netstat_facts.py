@@ -151,7 +151,7 @@ def test_facts_from_fake_proc(tmp_path, module_calls):
     assert ok, result
     assert result['changed'] is False
     facts = result['ansible_facts']['netstat']
-    assert sorted(facts) == ['boot_id', 'collected_at', 'counters', 'metrics', 'monotonic', 'sockstat', 'softnet', 'sysctl']
+    assert sorted(facts) == ['boot_id', 'collected_at', 'counters', 'metrics', 'monotonic', 'netns', 'sockstat', 'softnet', 'sysctl']
     assert facts['boot_id'] == BOOT_ID
     assert re.match(r'\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z', facts['collected_at'])
     counters = facts['counters']
