@@ -41,5 +41,3 @@ def clean_lab(lab):
     """A lab whose hosts are back to what `up` made: no drop-in, no saved state, the live values of `up`."""
     lab.clean_all()
     return lab
-
-

@@ -57,8 +57,9 @@ print(json.dumps(out, sort_keys=True))
 
 def run(argv, check=True, timeout=300, **kwargs):
     """Run an argv list (never a shell string); return the CompletedProcess."""
+    # check=False: a failure is raised below with both output streams in the message
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          timeout=timeout, **kwargs)
+                          timeout=timeout, check=False, **kwargs)
     if check and proc.returncode != 0:
         raise AssertionError('%r exited %d\nstdout:\n%s\nstderr:\n%s' % (argv, proc.returncode, proc.stdout[-4000:],
                                                                          proc.stderr[-4000:]))

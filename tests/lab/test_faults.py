@@ -122,7 +122,7 @@ def test_controller_killed_and_repeated(clean_lab, tmp_path):
     assert rc == -signal.SIGKILL, (rc, out[-2000:])
     for path in glob.glob(str(state / '*.json')) + glob.glob(str(state / 'baseline' / '*.json')):
         read_json(path)  # never half-written
-    assert not [p for p in glob.glob(str(state / '**' / '.*'), recursive=True)], 'temporary files left behind'
+    assert not glob.glob(str(state / '**' / '.*'), recursive=True), 'temporary files left behind'
     assert dropin_hosts(lab) == ['h01']
 
     with Traffic(host_addresses(lab)):

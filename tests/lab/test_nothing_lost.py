@@ -115,7 +115,7 @@ def test_state_files_never_half_written(cycle):
     reader = cycle['reader']
     assert reader.reads > 0
     assert not reader.bad, reader.bad[:5]
-    leftovers = [p for p in glob.glob(os.path.join(cycle['state'], '**', '.*'), recursive=True)]
+    leftovers = glob.glob(os.path.join(cycle['state'], '**', '.*'), recursive=True)
     assert not leftovers, leftovers
     for path in glob.glob(os.path.join(cycle['state'], '**', '*.json'), recursive=True):
         read_json(path)
