@@ -1,0 +1,641 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The results page (docs/benchmarks.md) and its plots (docs/img/bench-*.svg) from one results dict.
+
+Pure functions of the results: `render(results)` returns {relative path: text}. Every number on the
+page comes from the results of one run; the targets are evaluated here from those numbers.
+"""
+
+from benchlib import svg
+from benchlib.stats import fmt, ratio, reduction_pct
+
+PAGE = "docs/benchmarks.md"
+COMMAND = ".venv/bin/python bench/run.py"
+LABELS = {
+    "ping": "ping (floor)",
+    "role": "sysctl_profile role",
+    "posix": "ansible.posix.sysctl per key",
+    "template": "template + sysctl -p",
+}
+METRIC_TEXT = {
+    "prune_called": "TcpExt PruneCalled",
+    "rcv_collapsed": "TcpExt TCPRcvCollapsed",
+    "rcv_pruned": "TcpExt RcvPruned",
+}
+
+
+def label(contender):
+    base, _, mode = contender.partition("+")
+    return LABELS.get(base, base) + (" (mitogen)" if mode else "")
+
+
+def _m(value, digits=1):
+    return fmt(value, digits)
+
+
+def _mib(value):
+    return "-" if value is None else "%.1f" % (value / 1048576.0)
+
+
+def _pct(value):
+    """A reduction in percent: enough digits that 99.996% does not print as 100.00%."""
+    if value is None:
+        return "-"
+    if value == 100.0:
+        return "100% (to zero)"
+    return "%.3f%%" % value if value >= 99.9 else "%.1f%%" % value
+
+
+def _x(value):
+    return "-" if value is None else "%.2fx" % value
+
+
+def _range(s, digits=1, scale=1.0):
+    if not s or s.get("median") is None:
+        return "-"
+    if s["n"] > 1 and s["max"] != s["min"]:
+        return "%s (%s-%s)" % (fmt(s["median"] * scale, digits), fmt(s["min"] * scale, digits),
+                               fmt(s["max"] * scale, digits))
+    return fmt(s["median"] * scale, digits)
+
+
+def _key(size):
+    """Sizes are ints in a fresh results dict and strings after a JSON round trip."""
+    return str(size)
+
+
+def _get(table, size):
+    return table.get(size, table.get(_key(size))) if table else None
+
+
+# ------------------------------------------------------------------------------------------- targets
+
+def profile_checks(eff):
+    """Per tuned profile: reduction of PruneCalled + TCPRcvCollapsed per M InSegs against untuned (%),
+    RcvPruned over all repetitions, p99 / untuned p99, and whether each of the three targets holds."""
+    summ = eff["summary"]
+    base = summ.get("untuned")
+    out = {}
+    for cond, e in summ.items():
+        if cond == "untuned" or not e["reps"] or not base:
+            continue
+        red = reduction_pct(base["prune_collapsed_per_mseg"]["median"], e["prune_collapsed_per_mseg"]["median"])
+        p99 = ratio(e["p99_ms"]["median"], base["p99_ms"]["median"])
+        out[cond] = {"reduction_pct": red, "rcv_pruned_total": e["rcv_pruned_total"], "p99_ratio": p99,
+                     "cut_ok": red is not None and red >= 99.0, "pruned_ok": e["rcv_pruned_total"] == 0,
+                     "p99_ok": p99 is not None and p99 <= 1.0}
+        out[cond]["all_ok"] = out[cond]["cut_ok"] and out[cond]["pruned_ok"] and out[cond]["p99_ok"]
+    return out
+
+
+def best_profile(eff):
+    """The tuned profile the targets are judged on: among those that cut >= 99% with zero RcvPruned, the one
+    with the lowest median p99; if none does, the one with the fewest PruneCalled + TCPRcvCollapsed per M InSegs."""
+    summ = eff["summary"]
+    checks = profile_checks(eff)
+    if not checks:
+        return None
+    good = [c for c, v in checks.items() if v["cut_ok"] and v["pruned_ok"]]
+    if good:
+        return min(good, key=lambda c: summ[c]["p99_ms"]["median"] if summ[c]["p99_ms"]["median"] is not None
+                   else float("inf"))
+    return min(checks, key=lambda c: summ[c]["prune_collapsed_per_mseg"]["median"]
+               if summ[c]["prune_collapsed_per_mseg"]["median"] is not None else float("inf"))
+
+
+def evaluate_targets(results):
+    targets = []
+    eff = results.get("efficacy")
+    if eff and "untuned" in eff["summary"]:
+        summ = eff["summary"]
+        best = best_profile(eff)
+        base = summ["untuned"]
+        if best:
+            b = summ[best]
+            red = reduction_pct(base["prune_collapsed_per_mseg"]["median"], b["prune_collapsed_per_mseg"]["median"])
+            met = red is not None and red >= 99.0
+            targets.append({
+                "name": "Efficacy: best profile cuts PruneCalled + TCPRcvCollapsed per million InSegs by >= 99%",
+                "measured": "%s: %s -> %s per M InSegs (cut %s)" % (
+                    best, _m(base["prune_collapsed_per_mseg"]["median"]), _m(b["prune_collapsed_per_mseg"]["median"], 2),
+                    _pct(red)),
+                "met": met if red is not None else None,
+                "reason": None if met else (
+                    "untuned hosts showed no pruning or collapsing in this run, so there was nothing to cut"
+                    if red is None else "the best profile still collapsed/pruned %s times per million InSegs"
+                    % _m(b["prune_collapsed_per_mseg"]["median"], 2)),
+            })
+            targets.append({
+                "name": "Efficacy: zero RcvPruned with the best profile",
+                "measured": "%s: %d RcvPruned over %d repetitions" % (best, b["rcv_pruned_total"], b["reps"]),
+                "met": b["rcv_pruned_total"] == 0,
+                "reason": None if b["rcv_pruned_total"] == 0 else "data was still dropped from receive queues",
+            })
+            p99b, p99u = b["p99_ms"]["median"], base["p99_ms"]["median"]
+            met = p99b is not None and p99u is not None and p99b <= p99u
+            targets.append({
+                "name": "Efficacy: p99 request latency no worse than untuned",
+                "measured": "%s p99 %s ms vs untuned %s ms (medians)" % (best, _m(p99b), _m(p99u)),
+                "met": met if p99b is not None and p99u is not None else None,
+                "reason": None if met else _p99_reason(b["p99_ms"], base["p99_ms"]),
+            })
+    roll = results.get("rollout")
+    if roll:
+        summ = roll["summary"]
+        sizes = [s for s in (20, 50) if _get(summ["ratios"], s)]
+        for size in sizes:
+            r = _get(summ["ratios"], size)
+            v = r.get("role_over_ping")
+            reason = None
+            if v is not None and v > 1.5:
+                reason = _rollout_reason(summ, size, "ping")
+            targets.append({
+                "name": "Rollout at %d hosts: role within 1.5x of the ping floor" % size,
+                "measured": _x(v), "met": None if v is None else v <= 1.5, "reason": reason})
+            v = r.get("posix_over_role")
+            reason = None
+            if v is None:
+                reason = roll.get("posix_reason") or "ansible.posix.sysctl was not measured"
+            elif v < 3.5:
+                reason = _rollout_reason(summ, size, "posix")
+            targets.append({
+                "name": "Rollout at %d hosts: role >= 3.5x faster than per-key ansible.posix.sysctl (%d keys)"
+                % (size, len(roll.get("keys") or {})),
+                "measured": _x(v), "met": None if v is None else v >= 3.5, "reason": reason})
+        for size in (20, 50):
+            if size not in sizes:
+                why = [b["reason"] for b in roll.get("skipped") or [] if size in b["sizes"]]
+                targets.append({"name": "Rollout at %d hosts" % size, "measured": "-", "met": None,
+                                "reason": "not measured in this run: %s" % (
+                                    "skipped to stay within the time budget (%s)" % why[0] if why
+                                    else "sizes were %s" % roll.get("sizes", roll["config"]["sizes"]))})
+    read = results.get("readcost")
+    if read:
+        v = read["ansible"]["ratio_netstat_over_setup"]
+        reason = None
+        if v is not None and v >= 0.5:
+            above = read["ansible"]["ratio_above_floor_netstat_over_setup"]
+            reason = ("both runs pay the same fixed cost (ansible-playbook start, one round trip per host: the ping "
+                      "floor is %s s); above that floor netstat_facts costs %s of setup"
+                      % (_m(read["ansible"]["wall"]["ping"]["median"], 2),
+                         "-" if above is None else "%.0f%%" % (100 * above)))
+        targets.append({
+            "name": "Reading counters: a netstat_facts run costs less than half of ansible.builtin.setup (default facts)",
+            "measured": "%s (%s s vs %s s on %d hosts)" % (
+                "-" if v is None else "%.2f" % v, _m(read["ansible"]["wall"]["netstat_facts"]["median"], 2),
+                _m(read["ansible"]["wall"]["setup"]["median"], 2), read["ansible"]["hosts"]),
+            "met": None if v is None else v < 0.5, "reason": reason})
+    dur = results.get("duration_s")
+    if dur is not None:
+        waits = lock_waits(results)
+        net = dur - waits
+        measured = "%.1f min (labs, all three benchmarks, page)" % (dur / 60.0)
+        if waits >= 1:
+            measured += "; %.1f min without the %.0f s spent waiting for other labs' loads" % (net / 60.0, waits)
+        targets.append({"name": "The whole benchmark runs in under 15 minutes",
+                        "measured": measured, "met": net < 900,
+                        "reason": None if net < 900 else "see the durations per part under Machine and conditions"})
+    return targets
+
+
+def lock_waits(results):
+    """Seconds the efficacy loads waited for another lab's load (netlab's machine-wide load lock)."""
+    eff = results.get("efficacy") or {}
+    return sum(r.get("lock_wait_s") or 0 for r in eff.get("runs") or [])
+
+
+def _p99_reason(tuned, untuned):
+    if tuned["median"] is None or untuned["median"] is None:
+        return "no latency measured"
+    diff = tuned["median"] - untuned["median"]
+    overlap = tuned["min"] <= untuned["max"] and untuned["min"] <= tuned["max"]
+    return ("the median p99 is %s ms (%.1f%%) higher than untuned; the repetitions' ranges (%s-%s ms tuned, %s-%s ms "
+            "untuned) %s" % (_m(diff), 100.0 * diff / untuned["median"], _m(tuned["min"]), _m(tuned["max"]),
+                             _m(untuned["min"]), _m(untuned["max"]),
+                             "overlap: the difference is within this machine's run-to-run noise" if overlap
+                             else "do not overlap"))
+
+
+def _rollout_reason(summ, size, other):
+    fit = summ.get("fit") or {}
+    role, oth = fit.get("role"), fit.get(other)
+    walls = summ["wall"]
+    text = []
+    if role and oth:
+        text.append("fitted over the sizes, the role costs %.3f s per host + %.1f s fixed, %s %.3f s per host + "
+                    "%.1f s fixed" % (role["per_host_s"], role["fixed_s"], label(other), oth["per_host_s"],
+                                      oth["fixed_s"]))
+    r = _get(walls.get("role", {}), size)
+    o = _get(walls.get(other, {}), size)
+    if r and o:
+        text.append("medians at %d hosts: role %.2f s, %s %.2f s" % (size, r["median"], label(other), o["median"]))
+    return "; ".join(text) or None
+
+
+# -------------------------------------------------------------------------------------------- plots
+
+def plots(results):
+    files = {}
+    eff = results.get("efficacy")
+    if eff:
+        conds = [c for c in eff["config"]["conditions"] if eff["summary"][c]["reps"]]
+        s = eff["summary"]
+
+        def series(field, name, scale=1.0):
+            return {"name": name,
+                    "values": [None if s[c][field]["median"] is None else s[c][field]["median"] * scale for c in conds],
+                    "low": [None if s[c][field]["min"] is None else s[c][field]["min"] * scale for c in conds],
+                    "high": [None if s[c][field]["max"] is None else s[c][field]["max"] * scale for c in conds]}
+        files["docs/img/bench-efficacy-drops.svg"] = svg.bar_chart(
+            "Receive-queue pruning and collapsing per million InSegs",
+            conds, [series("prune_called_per_mseg", "PruneCalled"), series("rcv_collapsed_per_mseg", "TCPRcvCollapsed"),
+                    series("rcv_pruned_per_mseg", "RcvPruned")],
+            "events per million InSegs",
+            note="median of %d repetitions, whiskers min-max; %d hosts at %g req/s each"
+                 % (eff["config"]["reps"], len(eff["hosts"]), eff["config"]["rate"]))
+        files["docs/img/bench-efficacy-latency.svg"] = svg.bar_chart(
+            "Request latency (450 KB JSON responses)", conds,
+            [series("p50_ms", "p50"), series("p99_ms", "p99")], "milliseconds",
+            note="median of %d repetitions, whiskers min-max" % eff["config"]["reps"])
+        files["docs/img/bench-efficacy-memory.svg"] = svg.bar_chart(
+            "TCP memory in use during the window (sockstat TCP mem)", conds,
+            [series("tcp_mem_bytes_median", "median", 1 / 1048576.0), series("tcp_mem_bytes_max", "max", 1 / 1048576.0)],
+            "MiB", note="machine-wide counter (all namespaces), sampled every 0.25 s")
+    roll = results.get("rollout")
+    if roll:
+        walls = roll["summary"]["wall"]
+        lines = []
+        for i, name in enumerate(roll["contenders"]):
+            if name not in walls:
+                continue
+            table = walls[name]
+            pts = [(int(k), v["median"]) for k, v in table.items()]
+            lines.append({"name": label(name), "points": pts, "dash": "6 4" if "+mitogen" in name else "",
+                          "color": svg.PALETTE[["ping", "role", "posix", "template"].index(name.split("+")[0]) % 8],
+                          "low": {int(k): v["min"] for k, v in table.items()},
+                          "high": {int(k): v["max"] for k, v in table.items()}})
+        files["docs/img/bench-rollout.svg"] = svg.line_chart(
+            "Rollout wall time: tune and confirm %d keys" % len(roll.get("keys") or {}), lines, "hosts",
+            "seconds (whole ansible-playbook run)",
+            note="median of %d repetitions, bars min-max; forks %d, pipelining, ssh ControlPersist; dashed: mitogen"
+                 % (roll["config"]["reps"], roll["config"]["forks"]))
+    read = results.get("readcost")
+    if read:
+        a = read["ansible"]["wall"]
+        names = ["ping", "netstat_facts", "setup_min", "setup"]
+        files["docs/img/bench-readcost.svg"] = svg.bar_chart(
+            "Reading counters on %d hosts: one run" % read["ansible"]["hosts"],
+            ["ping (floor)", "netstat_facts", "setup (min)", "setup (default)"],
+            [{"name": "wall time", "values": [a[n]["median"] for n in names], "low": [a[n]["min"] for n in names],
+              "high": [a[n]["max"] for n in names]}],
+            "seconds (whole ansible-playbook run)",
+            note="median of %d repetitions, whiskers min-max; forks %d" % (read["config"]["reps"],
+                                                                          read["config"]["forks"]))
+    return files
+
+
+# --------------------------------------------------------------------------------------------- page
+
+def _table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def _verdict(met):
+    return {True: "**met**", False: "**missed**", None: "not measured"}[met]
+
+
+def _during_text(during):
+    if not during:
+        return "-"
+    if not during["labs"]:
+        return "none (checked every %.0f s, %d times)" % (during["interval_s"], during["samples"])
+    return "%s (of %d checks, every %.0f s)" % (", ".join("%s in %d" % kv for kv in during["labs"].items()),
+                                                 during["samples"], during["interval_s"])
+
+
+def shared(results):
+    before, after = results.get("load_before", {}), results.get("load_after", {})
+    during = (results.get("other_labs_during") or {}).get("labs")
+    return bool(before.get("other_labs") or after.get("other_labs") or during
+                or not (results.get("wait") or {}).get("idle", True))
+
+
+def _wait_text(wait):
+    if wait.get("skipped"):
+        return "did not wait (--wait-idle 0); %s" % ("no other lab was up" if wait.get("idle")
+                                                      else "the machine was SHARED with other labs")
+    if wait.get("idle", True):
+        return "%s s, then no other lab was up" % wait.get("waited_s", 0)
+    return "%s s, then gave up: the machine was SHARED with other labs" % wait.get("waited_s", 0)
+
+
+def render_page(results, images):
+    m = results["machine"]
+    before, after = results.get("load_before", {}), results.get("load_after", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `%s` (the `make bench` target) on %s; this page and the plots in `docs/img/bench-*.svg` "
+        "are rewritten by every run, from the raw results in `bench/results/latest.json`. "
+        "Do not edit the numbers by hand." % (COMMAND, m["date"]),
+        "",
+        "Every number below was measured in this one run. Ratios compare medians of the same run; "
+        "ranges are min-max over the repetitions.",
+        "",
+    ]
+    if results.get("quick"):
+        lines += ["> **Quick run** (`--quick`): small scale, one repetition, short windows. For debugging the harness "
+                  "only; the targets are not judged on it.", ""]
+    lines += ["## Targets", "", _table(["target", "measured", "verdict", "why, where missed"],
+                                       [[t["name"], t["measured"], _verdict(t["met"]), t.get("reason") or ""]
+                                        for t in results["targets"]]), ""]
+    lines += ["## Machine and conditions", "", _table(["", ""], [
+        ["date (UTC)", m["date"]],
+        ["CPUs", "%s x %s" % (m["nproc"], m.get("cpu_model") or "?")],
+        ["memory", "%s GiB" % m.get("mem_total_gib")],
+        ["kernel", m["kernel"]],
+        ["OS", m.get("os") or "-"],
+        ["Python: controller / hosts", "%s / %s" % (m["python"], m.get("python_hosts") or "-")],
+        ["ansible-core", m.get("ansible_core", "-")],
+        ["ansible (PyPI, for ansible.posix only)", m.get("ansible_package") or "-"],
+        ["ansible.posix", m.get("ansible_posix") or "-"],
+        ["mitogen", m.get("mitogen") or "-"],
+        ["OpenSSH / iproute2", "%s / %s" % (m.get("openssh"), m.get("iproute2"))],
+        ["load before (uptime)", "`%s`" % before.get("uptime", "-")],
+        ["load after (uptime)", "`%s`" % after.get("uptime", "-")],
+        ["CPU busy just before (2 s sample)", "%s%%" % before.get("cpu_busy_pct_2s", "-")],
+        ["other netlab labs before / after", "%s / %s" % (", ".join(before.get("other_labs") or []) or "none",
+                                                          ", ".join(after.get("other_labs") or []) or "none")],
+        ["other netlab labs seen during the run", _during_text(results.get("other_labs_during"))],
+        ["waited for an idle machine", _wait_text(results.get("wait") or {})],
+        ["benchmark duration", "%.1f min (%s)%s" % (results["duration_s"] / 60.0, ", ".join(
+            "%s %.0f s" % (k, v) for k, v in results.get("part_seconds", {}).items()),
+            "; the efficacy loads waited %.0f s in all for other labs' loads" % lock_waits(results)
+            if lock_waits(results) >= 1 else "")],
+    ]), ""]
+    if shared(results):
+        lines += ["> The machine was shared with other developers' labs during this run: absolute times are noisier "
+                  "than on an idle machine; the ratios compare contenders run interleaved in the same minutes.", ""]
+    lines += _efficacy_section(results.get("efficacy"), images, m.get("nproc"))
+    lines += _rollout_section(results.get("rollout"), images)
+    lines += _readcost_section(results.get("readcost"), images)
+    lines += [
+        "## Reproduce",
+        "",
+        "```sh",
+        "make bench                      # = %s (root; about 15 minutes)" % COMMAND,
+        "%s --quick              # small and fast, for working on the harness; writes under .cache/bench/" % COMMAND,
+        "%s --page-only bench/results/latest.json   # re-render this page" % COMMAND,
+        "```",
+        "",
+        "The harness waits (up to `--wait-idle` minutes, polling every 30 s) until no other netlab lab is up, makes "
+        "its own labs, and removes them at the end. Logs of every Ansible run and every load are kept under "
+        "`.cache/bench/<run>/` (not committed).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _efficacy_section(eff, images, nproc=None):
+    if not eff:
+        return ["## 1. Efficacy", "", "Not run.", ""]
+    cfg, s = eff["config"], eff["summary"]
+    conds = [c for c in cfg["conditions"] if s[c]["reps"]]
+    out = [
+        "## 1. Efficacy under the JSON workload",
+        "",
+        "%d netlab hosts (network namespaces, each its own TCP stack) consume ~450 KB JSON responses from the lab's "
+        "API host at %g requests/s each (%d requests/min, %d keep-alive connections per host; the API streams each "
+        "body in %d-byte writes, as streaming JSON encoders do). Per repetition each condition runs in turn, the order "
+        "rotating between repetitions: the hosts go back to the lab's fresh state (tcp_rmem `4096 16384 65536`, no "
+        "drop-in), the profile is applied **through the role** (`netfleet.tuning.sysctl_profile`, untuned: nothing), "
+        "then `netlab load` runs %g s; the counters are read in each host's namespace after a %g s warm-up (fresh "
+        "connections autotune their buffers in their first seconds) and at the end, so the window is %g s. "
+        "repetitions: %d; the table shows medians (min-max). bdp is sized for %g Mbit/s at %g ms RTT."
+        % (len(eff["hosts"]), cfg["rate"], int(cfg["rate"] * 60), cfg["connections"], cfg.get("write_size", 512),
+           cfg["seconds"], cfg["warmup"], cfg["seconds"] - cfg["warmup"], cfg["reps"], cfg["bdp_link_mbit"],
+           cfg["bdp_rtt_ms"]),
+        "",
+    ]
+    rows = []
+    for c in conds:
+        e = s[c]
+        rows.append([
+            "**%s**" % c, " / ".join(e["tcp_rmem"]) or "-",
+            _range(e["prune_called_per_mseg"]), _range(e["rcv_collapsed_per_mseg"]), _range(e["rcv_pruned_per_mseg"], 2),
+            _range(e["prune_called_per_s_per_host"]), _range(e["rcv_collapsed_per_s_per_host"]),
+            _range(e["rcv_pruned_per_s_per_host"], 2),
+            _range(e["p50_ms"]), _range(e["p99_ms"]), _range(e["rps_per_host"]), _range(e["mb_per_s_per_host"]),
+            _range(e["tcp_mem_bytes_max"], 1, 1 / 1048576.0), _range(e.get("in_segs_per_s_per_host"), 0),
+            _range(e["errors"], 0), _range(e.get("late"), 0),
+        ])
+    out += [_table(["condition", "live tcp_rmem", "PruneCalled /M InSegs", "TCPRcvCollapsed /M InSegs",
+                    "RcvPruned /M InSegs", "PruneCalled /s/host", "TCPRcvCollapsed /s/host", "RcvPruned /s/host",
+                    "p50 ms", "p99 ms", "req/s/host", "MB/s/host", "TCP mem max MiB", "InSegs /s/host", "errors",
+                    "late"], rows), ""]
+    base = s.get("untuned")
+    if base and base["prune_collapsed_per_mseg"]["median"]:
+        red = ["%s %s" % (c, _pct(reduction_pct(base["prune_collapsed_per_mseg"]["median"],
+                                               s[c]["prune_collapsed_per_mseg"]["median"])))
+               for c in conds if c != "untuned" and s[c]["prune_collapsed_per_mseg"]["median"] is not None]
+        red_s = ["%s %s" % (c, _pct(reduction_pct(base["prune_collapsed_per_s_per_host"]["median"],
+                                                 s[c]["prune_collapsed_per_s_per_host"]["median"])))
+                 for c in conds if c != "untuned" and s[c].get("prune_collapsed_per_s_per_host", {}).get("median")
+                 is not None and base.get("prune_collapsed_per_s_per_host", {}).get("median")]
+        out += ["Reduction of PruneCalled + TCPRcvCollapsed against untuned (medians), per million InSegs: %s; "
+                "per second: %s. p99 against untuned: %s." % (", ".join(red), ", ".join(red_s) or "-", ", ".join(
+                    "%s %s" % (c, _x(ratio(s[c]["p99_ms"]["median"], base["p99_ms"]["median"])))
+                    for c in conds if c != "untuned")), ""]
+    checks = profile_checks(eff)
+    if checks:
+        out += ["Each profile against the targets (best profile: the one that cuts >= 99%% with zero RcvPruned and the "
+                "lowest p99; here **%s**):" % best_profile(eff), "",
+                _table(["profile", "cut of PruneCalled + TCPRcvCollapsed /M InSegs", "RcvPruned (all repetitions)",
+                        "p99 / untuned p99", "all three targets"],
+                       [[c, _pct(v["reduction_pct"]),
+                         v["rcv_pruned_total"], _x(v["p99_ratio"]), "yes" if v["all_ok"] else "no"]
+                        for c, v in ((c, checks[c]) for c in conds if c in checks)]), ""]
+    for name in ("docs/img/bench-efficacy-drops.svg", "docs/img/bench-efficacy-latency.svg",
+                 "docs/img/bench-efficacy-memory.svg"):
+        if name in images:
+            out += ["![%s](%s)" % (name.split("/")[-1][:-4], name[len("docs/"):]), ""]
+    keys = {}
+    for c in conds:
+        for key, statuses in s[c]["role_keys"].items():
+            keys.setdefault(key, {})[c] = ", ".join(statuses)
+    if keys:
+        out += ["What the role did per key on these hosts (from `sysctl_profile_result`):", "",
+                _table(["key"] + [c for c in conds if c != "untuned"],
+                       [[k] + [keys[k].get(c, "-") for c in conds if c != "untuned"] for k in sorted(keys)]), ""]
+    out += [
+        "Notes:",
+        "",
+        "- The hosts are network namespaces: host-scope keys (`net.core.rmem_max`, `wmem_max`, `rmem_default`, "
+        "`wmem_default`, `netdev_max_backlog`) do not exist in a child namespace, so the role skips them and "
+        "says so (the table above). What decides pruning here is the per-namespace `net.ipv4.tcp_rmem`, whose "
+        "maximum lets autotuning grow a busy connection's receive buffer. `tcp_mem` is host scope as well.",
+        "- Rates are per million Tcp InSegs (so a quieter window does not look like a fix) and per second per host, "
+        "over the counter window only. Latency and throughput cover every request of the run, warm-up included.",
+        "- sockstat `TCP mem` is one counter for the whole machine (the kernel's `tcp_memory_allocated`, in pages, "
+        "shown here in MiB), not per namespace; it was sampled every 0.25 s in the counter window, while only this "
+        "load ran (`netlab load` holds a machine-wide lock).",
+        "- InSegs is the denominator of the per-million rates, and it is not the same for every condition: with a "
+        "small receive window the API server's 512-byte writes queue up and leave as few large segments; with a "
+        "large window each write leaves at once as its own small segment (TCP_NODELAY), so a tuned host receives "
+        "more segments for the same bytes (the InSegs /s/host column). That is why the per-second rates are shown "
+        "too: they do not depend on the segment count.",
+        "- More segments cost CPU on both ends (the API server's CPU, in %% of one CPU, median: %s). The machine has "
+        "%s CPUs for the API server, the consumers, the kernel and Ansible; when it is saturated, requests start "
+        "late (the `late` column) and the tail latency grows whatever the buffers. Machine CPU busy during the "
+        "windows (median): %s."
+        % (", ".join("%s %s%%" % (c, _m(s[c].get("api_cpu_pct", {}).get("median"))) for c in conds),
+           nproc or "the", ", ".join("%s %s%%" % (c, _m(s[c]["cpu_busy_pct"]["median"])) for c in conds)),
+        "",
+    ]
+    return out
+
+
+def _rollout_section(roll, images):
+    if not roll:
+        return ["## 2. Rollout speed", "", "Not run.", ""]
+    cfg, summ = roll["config"], roll["summary"]
+    keys = roll.get("keys") or {}
+    out = [
+        "## 2. Rollout speed",
+        "",
+        "Tuning and confirming the live values of the same %d keys (`%s`: the keys of the `%s` profile a network "
+        "namespace can set) on the first N hosts of one lab, with the same ansible-core, forks (%d), pipelining and "
+        "ssh multiplexing for every contender (`bench/ansible.cfg`). Before every timed run that changes something, "
+        "the hosts go back to the lab's fresh state from the controller side (files removed, live values rewritten; "
+        "untimed), so every contender writes its file and changes live values; after each run the live values are "
+        "read back (untimed) and a run with a wrong value would not count (invalid runs: %d). Contenders run "
+        "interleaved, their order rotating; repetitions: %d; times are whole `ansible-playbook` runs (start-up "
+        "included). One untimed warm-up ping opens the ssh master connections first (ControlPersist), so no "
+        "contender pays the ssh handshake."
+        % (len(keys), "`, `".join(sorted(keys)), cfg["profile"], cfg["forks"], summ.get("invalid", 0), cfg["reps"]),
+        "",
+        "- **ping (floor)**: one `ansible.builtin.ping` per host.",
+        "- **sysctl_profile role**: `netfleet.tuning.sysctl_profile` with `sysctl_profile_name: %s` (one module call "
+        "per host that writes the drop-in, applies it and reads every value back; the host-scope keys of the "
+        "profile are skipped without a round trip)." % cfg["profile"],
+        "- **ansible.posix.sysctl per key**: one `ansible.posix.sysctl` run per key (`sysctl_set: true`, "
+        "`reload: true`, one file), from the `ansible` package on PyPI in a separate virtualenv.%s"
+        % ("" if roll.get("posix_available") else " **Not measured: %s**" % roll.get("posix_reason")),
+        "- **template + sysctl -p**: `ansible.builtin.template` of a sysctl.d file, then `sysctl -p FILE` "
+        "(whose exit status is all it confirms: it exits 0 when a key is read-only).",
+        "",
+    ]
+    contenders = [c for c in roll["contenders"] if c in summ["wall"]]
+    sizes = roll.get("sizes") or cfg["sizes"]
+    rows = []
+    for c in contenders:
+        row = [label(c)]
+        for size in sizes:
+            w = _get(summ["wall"][c], size)
+            row.append("-" if not w else "%s s (%s-%s), %s s/host" % (_m(w["median"], 2), _m(w["min"], 2),
+                                                                      _m(w["max"], 2), _m(w["per_host_s"], 3)))
+        fit = summ["fit"].get(c)
+        row.append("-" if not fit else "%.3f s/host + %.1f s" % (fit["per_host_s"], fit["fixed_s"]))
+        rows.append(row)
+    out += ["Wall time, median (min-max), and time per host:", "",
+            _table(["contender"] + ["%d hosts" % s for s in sizes] + ["linear fit"], rows), ""]
+    ratio_rows = []
+    names = [("role_over_ping", "role / ping (target <= 1.5)"),
+             ("posix_over_role", "posix.sysctl / role (target >= 3.5)"),
+             ("template_over_role", "template + sysctl -p / role"),
+             ("role_over_role_mitogen", "role: ssh time / mitogen time (above 1: mitogen is faster)"),
+             ("role_mitogen_over_ping_mitogen", "role / ping, both with mitogen"),
+             ("posix_mitogen_over_role_mitogen", "posix.sysctl / role, both with mitogen")]
+    for keyname, text in names:
+        vals = [(_get(summ["ratios"], s) or {}).get(keyname) for s in sizes]
+        if any(v is not None for v in vals):
+            ratio_rows.append([text] + [_x(v) for v in vals])
+    out += ["Ratios of the medians:", "", _table(["ratio"] + ["%d hosts" % s for s in sizes], ratio_rows), ""]
+    if "docs/img/bench-rollout.svg" in images:
+        out += ["![rollout](img/bench-rollout.svg)", ""]
+    mitogen_done = [b for b in roll.get("blocks") or [] if b["block"] == "mitogen"]
+    if roll.get("mitogen_ok") and mitogen_done:
+        out += ["mitogen (%s, strategy `mitogen_linear`) was measured at %s hosts with the same contenders, in a block "
+                "of its own after the ssh runs. It replaces the per-task ssh exec and Python start by one interpreter "
+                "per host that it bootstraps at the start of each ansible-playbook run, so it pays off when a play "
+                "runs several tasks per host and costs extra when it runs one."
+                % (cfg.get("mitogen_version") or "installed", ", ".join(str(s) for s in mitogen_done[0]["sizes"])), ""]
+    elif not roll.get("mitogen_ok"):
+        out += ["mitogen: not measured (%s)." % roll.get("mitogen_reason"), ""]
+    for block in roll.get("skipped") or []:
+        out += ["Not measured in this run: the %s block (%s hosts), %s." % (
+            block["block"], ", ".join(str(s) for s in block["sizes"]), block["reason"]), ""]
+    if roll.get("blocks"):
+        out += ["Blocks run: %s (the optional blocks run only when the time left in the budget allows them)." % ", ".join(
+            "%s (%s hosts, %.0f s)" % (b["block"], ", ".join(str(s) for s in b["sizes"]), b["seconds"])
+            for b in roll["blocks"]), ""]
+    out += ["The linear fit (wall = fixed + per host x hosts, over the sizes) separates the controller's fixed cost "
+            "(ansible-playbook start-up, inventory, the role's controller-side validation) from the cost per host "
+            "(round trips: one for ping and the role, one per key for posix.sysctl, stat + copy + command for "
+            "template).", ""]
+    return out
+
+
+def _readcost_section(read, images):
+    if not read:
+        return ["## 3. Cost of reading counters", "", "Not run.", ""]
+    a, p = read["ansible"], read["parse"]
+    w = a["wall"]
+    out = [
+        "## 3. Cost of reading counters",
+        "",
+        "One run of each on the first %d hosts (forks %d, same settings as above), interleaved, repetitions: %d; "
+        "`netfleet.tuning.netstat_facts` with its defaults (netstat, snmp, snmp6, sockstat, softnet_stat, boot_id "
+        "and the role's sysctl keys with their scope) against `ansible.builtin.setup` with the default facts and "
+        "with `gather_subset: min`, and the ping floor."
+        % (a["hosts"], read["config"]["forks"], read["config"]["reps"]),
+        "",
+        _table(["run", "wall s, median (min-max)", "per host s", "above the ping floor s"], [
+            [n, _range(w[k], 2), _m(w[k]["median"] / a["hosts"] if w[k]["median"] else None, 3),
+             _m(a["above_floor_s"].get(k), 2)]
+            for k, n in (("ping", "ping (floor)"), ("netstat_facts", "netstat_facts"),
+                         ("setup_min", "setup, gather_subset: min"), ("setup", "setup, default facts"))]),
+        "",
+        "netstat_facts / setup (default): %s; netstat_facts / setup (min): %s; above the floor, netstat_facts / "
+        "setup (default): %s." % (_x(a["ratio_netstat_over_setup"]), _x(a["ratio_netstat_over_setup_min"]),
+                                  _x(a["ratio_above_floor_netstat_over_setup"])),
+        "",
+    ]
+    if "docs/img/bench-readcost.svg" in images:
+        out += ["![read cost](img/bench-readcost.svg)", ""]
+    out += [
+        "Parse time for the same files (a snapshot of one lab host's `/proc/net/netstat`, `snmp`, `snmp6`), "
+        "on this machine:",
+        "",
+        _table(["what", "median ms (min-max)", "counters"], [
+            ["the module's parsers, in-process (read + parse the 3 files; %d iterations)" % p["iterations"],
+             _range(p["module_parse_ms"], 3), p["counters_module"]],
+            ["the module's whole snapshot, in-process (also sockstat, softnet_stat, boot_id, metrics)",
+             _range(p["module_read_snapshot_ms"], 3), "-"],
+            ["a fresh `python3` that imports the parsers and parses the 3 files (%d runs)" % p["process_iterations"],
+             _range(p["python_process_parse_ms"], 2), p["counters_module_child"]],
+            ["an empty `python3 -c pass` (interpreter start only)", _range(p["python_process_empty_ms"], 2), "-"],
+            ["`nstat -asz` (iproute2, same files via PROC_NET_NETSTAT/SNMP/SNMP6; %d runs)" % p["process_iterations"],
+             _range(p["nstat_process_ms"], 2), p["counters_nstat"]],
+        ]),
+        "",
+        "In-process parsing / one nstat process: %s; a fresh python3 parsing / one nstat process: %s. For scale: the "
+        "parse takes %s ms, starting an empty python3 %s ms, and a netstat_facts run through Ansible %s s per host "
+        "(the table above)." % (
+            _x(p["ratio_module_parse_over_nstat"]), _x(p["ratio_python_process_over_nstat"]),
+            _m(p["module_parse_ms"]["median"], 2), _m(p["python_process_empty_ms"]["median"], 1),
+            _m(w["netstat_facts"]["median"] / a["hosts"] if w["netstat_facts"]["median"] else None, 3)),
+        "",
+    ]
+    return out
+
+
+def render(results):
+    """{path relative to the repository: text} for the page and the plots."""
+    images = plots(results)
+    files = dict(images)
+    files[PAGE] = render_page(results, images)
+    return files

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""netfleet.tuning benchmarks: one command, three benchmarks, one results page (run as root).
+
+  .venv/bin/python bench/run.py            # the full benchmark (make bench), about 15 minutes
+  .venv/bin/python bench/run.py --quick    # small scale for working on the harness (~3 minutes)
+  .venv/bin/python bench/run.py --page-only bench/results/latest.json
+
+1. efficacy: untuned vs json_api vs json_api_heavy vs bdp under the JSON workload on netlab hosts;
+2. rollout speed: the sysctl_profile role vs the ping floor, per-key ansible.posix.sysctl and
+   template + sysctl -p on 10, 25 and 50 hosts, then on 20 hosts and with mitogen when the time
+   budget allows;
+3. the cost of reading counters: netstat_facts vs ansible.builtin.setup, the parsers vs nstat.
+It waits for an idle machine (no other netlab lab up), makes its own lab, removes it at the end,
+and rewrites docs/benchmarks.md and docs/img/bench-*.svg from the results of this one run
+(kept in bench/results/latest.json; logs under .cache/bench/<run>/).
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from benchlib import efficacy, page, readcost, rollout  # noqa: E402
+from benchlib.common import (COLLECTIONS_PATH, REPO, Ansible, BenchError, Lab, elapsed, foreign_labs,  # noqa: E402
+                             log, read_live, run)
+from benchlib.machine import LabWatcher, load_snapshot, machine_info, wait_idle  # noqa: E402
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+DEV_VENV = os.path.join(REPO, ".venv")
+CMP_VENV = os.path.join(REPO, ".cache", "bench-venv")
+REQUIREMENTS = os.path.join(BENCH, "requirements-bench.txt")
+RESULTS = os.path.join(BENCH, "results", "latest.json")
+# Files the contenders write in a host's /etc/sysctl.d; the reset removes them.
+RESET_FILES = ("60-netfleet-tuning.conf", "60-bench-posix.conf", "60-bench-template.conf")
+EXTRA_KEYS = ("net.ipv4.tcp_mem", "net.ipv4.tcp_moderate_rcvbuf", "net.ipv4.tcp_adv_win_scale")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small scale, 1 repetition, short windows; page to --out")
+    p.add_argument("--only", default="efficacy,rollout,readcost", help="comma list of parts to run")
+    p.add_argument("--lab", default="nlb", help="netlab lab name (default nlb)")
+    p.add_argument("--out", help="run directory for logs and results (default .cache/bench/<time>)")
+    p.add_argument("--wait-idle", type=float, default=60.0, metavar="MIN",
+                   help="wait up to MIN minutes for no other netlab lab (default 60; 0 = do not wait)")
+    p.add_argument("--eff-hosts", type=int, default=2, help="hosts under load in the efficacy benchmark (default 2)")
+    p.add_argument("--eff-reps", type=int, default=3)
+    p.add_argument("--eff-seconds", type=float, default=20.0, help="load run per repetition (default 20)")
+    p.add_argument("--eff-warmup", type=float, default=5.0, help="seconds before the counter window (default 5)")
+    p.add_argument("--rate", type=float, default=50.0, help="requests/s per host (default 50 = 3000/min)")
+    p.add_argument("--bdp-link-mbit", type=float, default=10000.0)
+    p.add_argument("--bdp-rtt-ms", type=float, default=1.0)
+    p.add_argument("--sizes", default="10,25,50", help="rollout host counts always measured (default 10,25,50)")
+    p.add_argument("--extra-sizes", default="20",
+                   help="rollout host counts measured when the time budget allows (default 20)")
+    p.add_argument("--reps", type=int, default=3, help="rollout repetitions (default 3)")
+    p.add_argument("--profile", default="json_api_heavy", help="profile of the rollout benchmark")
+    p.add_argument("--forks", type=int, default=10, help="must match bench/ansible.cfg (default 10)")
+    p.add_argument("--no-mitogen", action="store_true")
+    p.add_argument("--mitogen-sizes", default="25",
+                   help="rollout sizes also measured with mitogen when the time budget allows (default 25)")
+    p.add_argument("--budget", type=float, default=860.0, metavar="SECONDS",
+                   help="optional rollout blocks run only if predicted to end within this (default 860)")
+    p.add_argument("--read-hosts", type=int, default=20)
+    p.add_argument("--read-reps", type=int, default=3)
+    p.add_argument("--lock-timeout", type=int, default=900, help="seconds to wait for another lab's load")
+    p.add_argument("--page-only", metavar="RESULTS_JSON", help="only render the page from saved results")
+    p.add_argument("--page-dir", help="write the page and plots under this directory instead of the repository")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.eff_hosts, args.eff_reps, args.eff_seconds, args.eff_warmup = 2, 1, 8.0, 3.0
+        args.sizes, args.extra_sizes, args.reps, args.mitogen_sizes = "3,5", "4", 1, "5"
+        args.read_hosts, args.read_reps = 3, 1
+    args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    args.extra_sizes = sorted({int(s) for s in args.extra_sizes.split(",") if s.strip()})
+    args.mitogen_sizes = [int(s) for s in args.mitogen_sizes.split(",") if s.strip()]
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    return args
+
+
+# ----------------------------------------------------------------------------------- comparison venv
+
+def _dist_version(site, name):
+    found = glob.glob(os.path.join(site, "%s-*.dist-info" % name))
+    return os.path.basename(found[0])[len(name) + 1:-len(".dist-info")] if found else None
+
+
+def comparison_venv():
+    """The separate virtualenv with the `ansible` package (for ansible.posix) and mitogen, made on
+    first use from bench/requirements-bench.txt. Returns (bin_dir, info) or (None, reason)."""
+    python = os.path.join(CMP_VENV, "bin", "python")
+    stamp = os.path.join(CMP_VENV, ".requirements")
+    with open(REQUIREMENTS, encoding="utf-8") as handle:
+        wanted = handle.read()
+    current = None
+    if os.path.exists(stamp):
+        with open(stamp, encoding="utf-8") as handle:
+            current = handle.read()
+    if current != wanted:
+        log("making the comparison virtualenv %s (ansible from PyPI for ansible.posix, mitogen)" % CMP_VENV)
+        run([sys.executable, "-m", "venv", "--clear", CMP_VENV], timeout=300)
+        try:
+            run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS],
+                timeout=900)
+        except BenchError as exc:
+            return None, "could not install %s: %s" % (os.path.relpath(REQUIREMENTS, REPO), str(exc)[-300:])
+        with open(stamp, "w", encoding="utf-8") as handle:
+            handle.write(wanted)
+    site = glob.glob(os.path.join(CMP_VENV, "lib", "python3*", "site-packages"))
+    if not site:
+        return None, "no site-packages in %s" % CMP_VENV
+    site = site[0]
+    info = {"ansible_package": _dist_version(site, "ansible"), "mitogen": _dist_version(site, "mitogen")}
+    manifest = os.path.join(site, "ansible_collections", "ansible", "posix", "MANIFEST.json")
+    if os.path.exists(manifest):
+        with open(manifest, encoding="utf-8") as handle:
+            info["ansible_posix"] = json.load(handle)["collection_info"]["version"]
+    strategy = os.path.join(site, "ansible_mitogen", "plugins", "strategy")
+    info["mitogen_strategy_dir"] = strategy if os.path.isdir(strategy) else None
+    return os.path.join(CMP_VENV, "bin"), info
+
+
+# -------------------------------------------------------------------------------------------- main
+
+def profile_settings(profile, scope):
+    """The profile's keys this namespace can set (writable here), with the profile's values."""
+    if COLLECTIONS_PATH not in sys.path:
+        sys.path.insert(0, COLLECTIONS_PATH)
+    from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import PROFILES, format_value, \
+        normalize_value  # noqa: E402
+    settings = {}
+    for key, value in sorted(PROFILES[profile].items()):
+        if scope.get(key, (None, False))[1]:
+            settings[key] = format_value(normalize_value(key, value))
+    return settings
+
+
+def all_profile_keys(args):
+    sys.path.insert(0, COLLECTIONS_PATH)
+    from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import PROFILES, bdp_profile  # noqa: E402
+    keys = set(EXTRA_KEYS)
+    for values in PROFILES.values():
+        keys.update(values)
+    keys.update(bdp_profile(args.bdp_link_mbit, args.bdp_rtt_ms)[0])
+    return sorted(keys)
+
+
+def write_outputs(results, page_dir):
+    results = json.loads(json.dumps(results))  # the page sees what a re-render from the JSON sees
+    for rel, text in page.render(results).items():
+        path = os.path.join(page_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        log("wrote %s" % path)
+
+
+def save_partial(results, out_dir):
+    """results.json after each part, so an interrupted run keeps what it measured."""
+    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+
+
+def _on_signal(signum, _frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # SIGTERM, and SIGINT also when started in the background (where SIGINT starts ignored), clean up:
+    # the finally below removes the lab.
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    if args.page_only:
+        with open(args.page_only, encoding="utf-8") as handle:
+            results = json.load(handle)
+        results["targets"] = page.evaluate_targets(results)
+        write_outputs(results, args.page_dir or REPO)
+        return 0
+    if os.geteuid() != 0:
+        print("bench: run as root (netlab makes network namespaces)", file=sys.stderr)
+        return 2
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = os.path.abspath(args.out or os.path.join(REPO, ".cache", "bench", stamp + ("-quick" if args.quick else "")))
+    os.makedirs(out_dir, exist_ok=True)
+    page_dir = args.page_dir or (out_dir if args.quick else REPO)
+
+    bin_dir, cmp_info = comparison_venv()
+    posix_reason = None
+    if bin_dir is None:
+        posix_reason, cmp_info = cmp_info, {}
+        bin_dir = os.path.join(DEV_VENV, "bin")
+        log("comparison virtualenv unavailable (%s): ansible.posix and mitogen are not measured" % posix_reason)
+    ansible = Ansible(bin_dir, os.path.join(out_dir, "ansible"), os.path.join(REPO, ".cache", "bench", "cp"))
+    ansible.mitogen_strategy_dir = cmp_info.pop("mitogen_strategy_dir", None)
+    dev_core = Ansible(os.path.join(DEV_VENV, "bin"), os.path.join(out_dir, "ansible"), ansible.cp_dir).version()
+    if ansible.version() != dev_core:
+        raise BenchError("the comparison virtualenv has ansible-core %s, .venv has %s: pin them alike in %s"
+                         % (ansible.version(), dev_core, REQUIREMENTS))
+    posix_available = bool(cmp_info.get("ansible_posix"))
+    if not posix_available and not posix_reason:
+        posix_reason = "ansible.posix not found in the comparison virtualenv"
+
+    wait = {"waited_s": 0, "idle": not foreign_labs([args.lab]), "skipped": True}
+    if args.wait_idle > 0:
+        wait = wait_idle([args.lab], args.wait_idle)
+    t_start = time.monotonic()
+    results = {
+        "version": 1, "quick": args.quick, "wait": wait, "out_dir": os.path.relpath(out_dir, REPO),
+        "machine": machine_info(ansible, cmp_info),
+        "load_before": load_snapshot([args.lab]),
+        "args": {k: v for k, v in vars(args).items() if k not in ("page_only",)},
+        "part_seconds": {},
+        "errors": {},
+    }
+    log("machine: %(nproc)s CPUs, %(mem_total_gib)s GiB, kernel %(kernel)s, ansible-core %(ansible_core)s"
+        % results["machine"])
+    watcher = LabWatcher([args.lab])
+    watcher.start()
+    count = max([args.eff_hosts if "efficacy" in args.only else 0, args.read_hosts if "readcost" in args.only else 0]
+                + (args.sizes + args.extra_sizes + args.mitogen_sizes if "rollout" in args.only else []))
+    lab = Lab(args.lab, count)
+    try:
+        t = time.monotonic()
+        lab.up()
+        results["part_seconds"]["lab up"] = round(time.monotonic() - t, 1)
+        keys = all_profile_keys(args)
+        scoped = read_live(lab.hosts, keys, with_scope=True)
+        # The fresh state every reset goes back to: the writable keys' values right after `netlab up`.
+        initial = {h: {k: v for k, (v, w) in vals.items() if w} for h, vals in scoped.items()}
+        results["initial_live"] = {k: {"value": v, "writable": w} for k, (v, w) in scoped[lab.hosts[0]["name"]].items()}
+        if "efficacy" in args.only:
+            t = time.monotonic()
+            cfg = {"conditions": list(efficacy.CONDITIONS), "reps": args.eff_reps, "seconds": args.eff_seconds,
+                   "warmup": args.eff_warmup, "rate": args.rate, "connections": 8, "write_size": 512,
+                   "bdp_link_mbit": args.bdp_link_mbit, "bdp_rtt_ms": args.bdp_rtt_ms,
+                   "lock_timeout": args.lock_timeout}
+            try:
+                results["efficacy"] = efficacy.run_efficacy(lab, lab.first(args.eff_hosts), initial, ansible, cfg,
+                                                            os.path.join(out_dir, "efficacy"), RESET_FILES)
+            except (BenchError, OSError, KeyError, ValueError) as exc:
+                results["errors"]["efficacy"] = str(exc)
+                log("efficacy failed: %s" % exc)
+                traceback.print_exc()
+            results["part_seconds"]["efficacy"] = round(time.monotonic() - t, 1)
+            save_partial(results, out_dir)
+        if "readcost" in args.only:
+            t = time.monotonic()
+            cfg = {"hosts": args.read_hosts, "reps": args.read_reps, "forks": args.forks,
+                   "iterations": 50 if args.quick else 300, "process_iterations": 10 if args.quick else 30}
+            try:
+                results["readcost"] = readcost.run_readcost(lab, ansible, cfg, os.path.join(out_dir, "readcost"))
+            except (BenchError, OSError, KeyError, ValueError) as exc:
+                results["errors"]["readcost"] = str(exc)
+                log("read cost failed: %s" % exc)
+                traceback.print_exc()
+            results["part_seconds"]["readcost"] = round(time.monotonic() - t, 1)
+            save_partial(results, out_dir)
+        if "rollout" in args.only:
+            t = time.monotonic()
+            settings = profile_settings(args.profile, scoped[lab.hosts[0]["name"]])
+            cfg = {"sizes": args.sizes, "extra_sizes": args.extra_sizes, "reps": args.reps, "profile": args.profile,
+                   "forks": args.forks, "mitogen": not args.no_mitogen, "mitogen_sizes": args.mitogen_sizes,
+                   "mitogen_version": results["machine"].get("mitogen"), "budget_s": args.budget}
+            try:
+                results["rollout"] = rollout.run_rollout(lab, initial, ansible, cfg, RESET_FILES, settings,
+                                                         posix_available, posix_reason, t_start + args.budget)
+            except (BenchError, OSError, KeyError, ValueError) as exc:
+                results["errors"]["rollout"] = str(exc)
+                log("rollout failed: %s" % exc)
+                traceback.print_exc()
+            results["part_seconds"]["rollout"] = round(time.monotonic() - t, 1)
+            save_partial(results, out_dir)
+    finally:
+        t = time.monotonic()
+        ansible.close_masters()
+        lab.down()
+        results["part_seconds"]["lab down"] = round(time.monotonic() - t, 1)
+    results["other_labs_during"] = watcher.result()
+    results["load_after"] = load_snapshot([args.lab])
+    results["duration_s"] = round(time.monotonic() - t_start, 1)
+    results["targets"] = page.evaluate_targets(results)
+    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+    if not args.quick and not args.page_dir:
+        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+        with open(RESULTS, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+    write_outputs(results, page_dir)
+    log("done in %.1f min (%.1f min since start, waiting included); results %s" % (
+        results["duration_s"] / 60.0, elapsed() / 60.0, os.path.join(out_dir, "results.json")))
+    for target in results["targets"]:
+        log("target %-8s %s: %s" % ({True: "MET", False: "MISSED", None: "n/a"}[target["met"]], target["name"],
+                                    target["measured"]))
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print("bench: error: %s" % exc, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the benchmark's pure parts (no lab, no root): .venv/bin/pytest -q bench/tests"""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, BENCH)
+
+from benchlib import efficacy, page, rollout, stats, svg  # noqa: E402
+
+
+def test_median_and_spread():
+    assert stats.median([3, 1, 2]) == 2
+    assert stats.median([4, 1, 2, 3]) == 2.5
+    assert stats.median([None, 5]) == 5
+    assert stats.median([]) is None
+    assert stats.spread([2.0, 1.0, 3.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}
+
+
+def test_ratios_and_rates():
+    assert stats.ratio(3, 2) == 1.5
+    assert stats.ratio(3, 0) is None
+    assert stats.per_million(5, 1000000) == 5.0
+    assert stats.per_million(5, 0) is None
+    assert stats.reduction_pct(200, 0) == 100.0
+    assert stats.reduction_pct(0, 0) is None
+    assert stats.fmt(None) == "-"
+    assert stats.fmt(12345.6) == "12,346"
+    assert stats.fmt(1.234, 2) == "1.23"
+
+
+def test_nice_ticks_cover_the_range():
+    ticks = svg.nice_ticks(0, 37)
+    assert ticks[0] == 0 and ticks[-1] >= 37
+    assert len(ticks) <= 8
+
+
+def test_bar_chart_is_xml_and_escapes_labels():
+    text = svg.bar_chart("a <title> & more", ["x<1", "y"], [
+        {"name": "s&1", "values": [1.0, None], "low": [0.5, None], "high": [1.5, None]},
+        {"name": "s2", "values": [0.0, 2.0]}], "unit")
+    root = ET.fromstring(text)
+    assert root.tag.endswith("svg")
+    assert "x&lt;1" in text and "s&amp;1" in text and "n/a" in text
+
+
+def test_line_chart_is_xml():
+    text = svg.line_chart("t", [{"name": "ping", "points": [(10, 1.0), (50, 4.0)], "low": {10: 0.9}, "high": {10: 1.1}},
+                                {"name": "role (mitogen)", "points": [(50, 2.0)], "dash": "6 4"}], "hosts", "s")
+    ET.fromstring(text)
+    assert "polyline" in text and "stroke-dasharray" in text
+
+
+def _load_json(prune, collapsed, rcv_pruned, in_segs, p99, bytes_=45_000_000):
+    host = {"requests": 1000, "errors": 0, "bytes": bytes_, "late": 0, "rcvbuf": 131072,
+            "counters": {"PruneCalled": prune, "TCPRcvCollapsed": collapsed, "RcvPruned": rcv_pruned,
+                         "OfoPruned": 0, "InSegs": in_segs},
+            "counter_window_seconds": 15.0, "sysctl": {"net.ipv4.tcp_rmem": "4096 16384 65536"}}
+    return {"seconds": 20.0, "hosts": {"a-h01": dict(host), "a-h02": dict(host)},
+            "total": {"requests": 2000, "errors": 0, "bytes": 2 * bytes_, "late": 0,
+                      "latency_ms": {"p50": 60.0, "p99": p99}, "machine_cpu_busy_pct": 90.0},
+            "sockstat": {"tcp_mem_bytes_median": 1048576, "tcp_mem_bytes_max": 2097152}}
+
+
+def test_summarize_load_rates():
+    row = efficacy.summarize_load(_load_json(100, 900, 1, 500000, 80.0))
+    # two hosts: sums 200 + 1800 over 1e6 InSegs
+    assert row["prune_collapsed_per_mseg"] == pytest.approx(2000.0)
+    assert row["prune_called_per_s_per_host"] == pytest.approx(100 / 15.0)
+    assert row["rcv_pruned"] == 2
+    assert row["rps_per_host"] == pytest.approx(50.0)
+    assert row["mb_per_s_per_host"] == pytest.approx(2.25)
+    assert row["tcp_rmem"] == ["4096 16384 65536"]
+
+
+def test_summarize_load_missing_counter_is_not_zero():
+    data = _load_json(1, 1, 0, 1000, 1.0)
+    for host in data["hosts"].values():
+        host["counters"] = {k: v for k, v in host["counters"].items() if k != "RcvPruned"}
+    row = efficacy.summarize_load(data)
+    assert row["rcv_pruned"] is None and row["rcv_pruned_per_mseg"] is None
+
+
+def test_linear_fit():
+    fit = rollout.linear_fit([(10, 3.0), (20, 5.0), (50, 11.0)])
+    assert fit["per_host_s"] == pytest.approx(0.2)
+    assert fit["fixed_s"] == pytest.approx(1.0)
+    assert rollout.linear_fit([(10, 1.0)]) is None
+
+
+def _results(role_factor=1.2, posix_factor=5.0, netstat=2.0, setup=5.0, tuned_collapsed=0):
+    runs = []
+    for cond, (prune, coll, pr, p99) in {"untuned": (1000, 90000, 3, 80.0),
+                                          "json_api": (0, tuned_collapsed, 0, 70.0)}.items():
+        for rep in (1, 2, 3):
+            runs.append({"condition": cond, "rep": rep, "row": efficacy.summarize_load(
+                _load_json(prune, coll, pr, 500000, p99 + rep)),
+                "role_keys": {"net.ipv4.tcp_rmem": "applied (netns)"} if cond != "untuned" else {}})
+    eff = {"config": {"conditions": ["untuned", "json_api"], "reps": 3, "seconds": 20.0, "warmup": 5.0, "rate": 50.0,
+                      "connections": 8, "write_size": 512, "bdp_link_mbit": 10000.0, "bdp_rtt_ms": 1.0},
+           "hosts": ["a-h01", "a-h02"], "runs": runs}
+    eff["summary"] = efficacy.summarize(runs, eff["config"]["conditions"])
+    rruns = []
+    for size in (10, 20, 50):
+        base = 1.0 + 0.1 * size
+        for name, factor in (("ping", 1.0), ("role", role_factor), ("posix", posix_factor * role_factor),
+                             ("template", 3.0)):
+            for rep in (1, 2, 3):
+                rruns.append({"contender": name, "hosts": size, "rep": rep, "valid": True,
+                              "wall_s": base * factor + 0.01 * rep})
+    roll = {"config": {"sizes": [10, 20, 50], "reps": 3, "profile": "json_api_heavy", "forks": 10,
+                       "mitogen_sizes": []},
+            "keys": {"net.ipv4.tcp_rmem": "4096 87380 33554432"}, "sizes": [10, 20, 50],
+            "contenders": ["ping", "role", "posix", "template"],
+            "posix_available": True, "mitogen_ok": False, "mitogen_reason": "not requested", "runs": rruns,
+            "summary": rollout.summarize(rruns, [10, 20, 50])}
+    spread = stats.spread
+    read = {"config": {"hosts": 20, "reps": 3, "forks": 10},
+            "ansible": {"hosts": 20, "wall": {"ping": spread([1.5]), "netstat_facts": spread([netstat]),
+                                              "setup": spread([setup]), "setup_min": spread([3.0])},
+                        "ratio_netstat_over_setup": netstat / setup, "ratio_netstat_over_setup_min": netstat / 3.0,
+                        "above_floor_s": {"ping": 0.0, "netstat_facts": netstat - 1.5, "setup": setup - 1.5,
+                                          "setup_min": 1.5},
+                        "ratio_above_floor_netstat_over_setup": (netstat - 1.5) / (setup - 1.5)},
+            "parse": {"iterations": 10, "process_iterations": 3, "counters_module": 400, "counters_module_child": 400,
+                      "counters_nstat": 393, "module_parse_ms": spread([0.6]), "module_read_snapshot_ms": spread([1.0]),
+                      "python_process_parse_ms": spread([40.0]), "python_process_empty_ms": spread([20.0]),
+                      "nstat_process_ms": spread([3.0]), "ratio_module_parse_over_nstat": 0.2,
+                      "ratio_python_process_over_nstat": 13.0}}
+    results = {"machine": {"date": "2026-01-01T00:00:00+00:00", "nproc": 2, "kernel": "6.18", "python": "3.11",
+                           "mem_total_gib": 24.0},
+               "load_before": {"uptime": "up", "other_labs": []}, "load_after": {"uptime": "up", "other_labs": []},
+               "wait": {"waited_s": 0, "idle": True}, "duration_s": 800.0, "part_seconds": {"efficacy": 300},
+               "efficacy": eff, "rollout": roll, "readcost": read}
+    results = json.loads(json.dumps(results))  # as the page sees it: int keys become strings
+    results["targets"] = page.evaluate_targets(results)
+    return results
+
+
+def _verdicts(results):
+    return {t["name"]: t["met"] for t in results["targets"]}
+
+
+def test_targets_met():
+    verdicts = _verdicts(_results())
+    assert verdicts and all(v is True for v in verdicts.values()), verdicts
+
+
+def test_targets_missed_say_why():
+    results = _results(role_factor=2.0, posix_factor=2.0, netstat=4.0, setup=5.0, tuned_collapsed=2000)
+    missed = [t for t in results["targets"] if t["met"] is False]
+    names = " ".join(t["name"] for t in missed)
+    assert "within 1.5x" in names and "3.5x" in names and "half" in names and "99%" in names
+    assert all(t["reason"] for t in missed)
+
+
+def test_page_renders_every_section_and_plot():
+    files = page.render(_results())
+    text = files[page.PAGE]
+    for needle in ("## Targets", "## Machine and conditions", "## 1. Efficacy", "## 2. Rollout speed",
+                   "## 3. Cost of reading counters", "img/bench-rollout.svg", "json_api"):
+        assert needle in text
+    for name, body in files.items():
+        if name.endswith(".svg"):
+            ET.fromstring(body)
+
+
+def test_posix_playbook_is_yaml_clean():
+    yamllint = os.path.join(os.path.dirname(sys.executable), "yamllint")
+    if not os.path.exists(yamllint):
+        pytest.skip("yamllint not installed")
+    repo = os.path.dirname(BENCH)
+    proc = subprocess.run([yamllint, "--strict", "-c", os.path.join(repo, ".yamllint"),
+                           os.path.join(BENCH, "playbooks", "posix_sysctl.yml.in")],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
