@@ -62,7 +62,7 @@ sanity: venv sync-at
 	cd $(AT_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv link
-	PYTHONPATH=$(COLL_ROOT) $(BIN)/pytest -q -p no:cacheprovider tests/unit tools/netlab/tests/unit
+	PYTHONPATH=$(COLL_ROOT) $(BIN)/pytest -q -p no:cacheprovider tests/unit tools/netlab/tests/unit bench/tests
 
 # The same unit tests through ansible-test, in its own venv (slower; not part of `make test`).
 ansible-test-units: venv sync-at
