@@ -387,6 +387,24 @@ def _md_code(text):
     return '`%s`' % text if text else '-'
 
 
+def _change_rows(entry):
+    """What the role changed on a host, for the report tables: ``[(key, outcome label, wanted,
+    live before, live after)]`` sorted by key, from ``entry['changes']`` (live values and per-key outcomes)."""
+    changes = entry.get('changes') or {}
+    live = changes.get('live') or {}
+    keys = changes.get('keys') or {}
+    rows = []
+    for key in sorted(set(live) | set(keys)):
+        outcome = keys.get(key, {})
+        label = outcome.get('outcome') or ''
+        if outcome.get('detail') and outcome['detail'] not in _SCOPES:
+            label += ' (%s)' % outcome['detail']
+        rows.append((key, label, outcome.get('wanted'),
+                     live.get(key, {}).get('before', outcome.get('before')),
+                     live.get(key, {}).get('after', outcome.get('after'))))
+    return rows
+
+
 def render_markdown(report):
     """The human report as GitHub-flavoured Markdown."""
     gated = _gated(report)
@@ -440,19 +458,11 @@ def render_markdown(report):
         for metric in others:
             lines.append('- %s (not gated): %s per million InSegs' % (
                 _md(metric), _md(_before_after(entry['metrics'][metric]))))
-        changes = entry.get('changes') or {}
-        live = changes.get('live') or {}
-        keys = changes.get('keys') or {}
-        if live or keys:
+        rows = _change_rows(entry)
+        if rows:
             lines.extend(['', '| sysctl | role outcome | wanted | live before | live after |', '|---|---|---|---|---|'])
-            for key in sorted(set(live) | set(keys)):
-                outcome = keys.get(key, {})
-                label = outcome.get('outcome') or ''
-                if outcome.get('detail') and outcome['detail'] not in _SCOPES:
-                    label += ' (%s)' % outcome['detail']
-                old = live.get(key, {}).get('before', outcome.get('before'))
-                new = live.get(key, {}).get('after', outcome.get('after'))
-                cells = (_md(key), _md(label or '-'), _md_code(outcome.get('wanted')), _md_code(old), _md_code(new))
+            for key, label, wanted, old, new in rows:
+                cells = (_md(key), _md(label or '-'), _md_code(wanted), _md_code(old), _md_code(new))
                 lines.append('| %s | %s | %s | %s | %s |' % cells)
         lines.append('')
 
@@ -625,20 +635,11 @@ def render_html(report):
                                    _h('%s -> %s' % (format_number(values.get('before_delta')),
                                                     format_number(values.get('after_delta'))))))
                 out.append('</tbody></table>')
-        changes = entry.get('changes') or {}
-        live = changes.get('live') or {}
-        keys = changes.get('keys') or {}
-        if live or keys:
+        rows = _change_rows(entry)
+        if rows:
             out.append('<table><thead><tr><th>sysctl</th><th>role outcome</th><th>wanted</th><th>live before</th>'
                        '<th>live after</th></tr></thead><tbody>')
-            for key in sorted(set(live) | set(keys)):
-                outcome = keys.get(key, {})
-                label = outcome.get('outcome') or ''
-                if outcome.get('detail') and outcome['detail'] not in _SCOPES:
-                    label += ' (%s)' % outcome['detail']
-                old = live.get(key, {}).get('before', outcome.get('before'))
-                new = live.get(key, {}).get('after', outcome.get('after'))
-                wanted = outcome.get('wanted')
+            for key, label, wanted, old, new in rows:
                 out.append('<tr><td><code>%s</code></td><td>%s</td><td><code>%s</code></td><td><code>%s</code></td>'
                            '<td><code>%s</code></td></tr>'
                            % (_h(key), _h(label or '-'), _h(wanted if wanted is not None else '-'),
