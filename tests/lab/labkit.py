@@ -175,35 +175,29 @@ def playbook_path(name):
     return os.path.join(HERE, 'playbooks', name)
 
 
-class Traffic(object):
-    """Bounded TCP traffic towards every host (connects to its sshd port), so that each sample window
-    sees some Tcp InSegs without `netlab load` (which takes the machine-wide load lock). At most
-    ``max_seconds`` and ``max_connects`` connects; stopped by the context manager's exit."""
+class BoundedLoop(object):
+    """A background loop for the length of a `with` block, bounded by itself too: it stops after
+    ``max_seconds`` or once ``count`` reaches ``max_count``, whichever comes first. Subclasses do one
+    round in ``step()`` (adding to ``self.count``) and pause ``interval`` seconds between rounds."""
 
-    def __init__(self, addresses, interval=0.1, max_seconds=240, max_connects=20000):
+    def __init__(self, interval, max_seconds, max_count):
         import threading
-        self.addresses = addresses
         self.interval = interval
         self.max_seconds = max_seconds
-        self.max_connects = max_connects
+        self.max_count = max_count
+        self.count = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop)
         self.thread.daemon = True
-        self.connects = 0
+
+    def step(self):
+        raise NotImplementedError
 
     def _loop(self):
-        import socket
         import time
         deadline = time.time() + self.max_seconds
-        while not self.stop.is_set() and time.time() < deadline and self.connects < self.max_connects:
-            for address in self.addresses:
-                try:
-                    sock = socket.create_connection((address, 22), timeout=0.5)
-                    sock.recv(64)
-                    sock.close()
-                except (OSError, IOError):
-                    pass
-                self.connects += 1
+        while not self.stop.is_set() and time.time() < deadline and self.count < self.max_count:
+            self.step()
             self.stop.wait(self.interval)
 
     def __enter__(self):
@@ -213,6 +207,27 @@ class Traffic(object):
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join(10)
+
+
+class Traffic(BoundedLoop):
+    """Bounded TCP traffic towards every host (connects to its sshd port), so that each sample window
+    sees some Tcp InSegs without `netlab load` (which takes the machine-wide load lock). At most
+    ``max_seconds`` and ``max_connects`` connects; stopped by the context manager's exit."""
+
+    def __init__(self, addresses, interval=0.1, max_seconds=240, max_connects=20000):
+        super(Traffic, self).__init__(interval, max_seconds, max_connects)
+        self.addresses = addresses
+
+    def step(self):
+        import socket
+        for address in self.addresses:
+            try:
+                sock = socket.create_connection((address, 22), timeout=0.5)
+                sock.recv(64)
+                sock.close()
+            except (OSError, IOError):
+                pass
+            self.count += 1
 
 
 def host_addresses(lab):

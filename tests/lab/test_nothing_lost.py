@@ -12,12 +12,10 @@ import json
 import os
 import re
 import stat
-import threading
-import time
 
 import pytest
 
-from labkit import DROPIN, LABELS, REPO, TUNED_RMEM, Traffic, host_addresses, read_json, rollout_vars
+from labkit import DROPIN, LABELS, REPO, TUNED_RMEM, BoundedLoop, Traffic, host_addresses, read_json, rollout_vars
 
 FOREIGN = {
     '/etc/sysctl.d/30-foreign.conf': u'# owned by someone else\r\nnet.core.somaxconn=1024\n; odd comment\n'
@@ -27,43 +25,27 @@ FOREIGN = {
 }
 
 
-class Reader(object):
+class Reader(BoundedLoop):
     """Reads every JSON file under the state dir in a loop while the playbooks run (bounded: at
     most max_seconds and max_reads) and records any read that does not parse."""
 
     def __init__(self, top, max_seconds=300, max_reads=200000):
+        super(Reader, self).__init__(0.005, max_seconds, max_reads)
         self.top = top
-        self.max_seconds = max_seconds
-        self.max_reads = max_reads
-        self.reads = 0
         self.bad = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop)
-        self.thread.daemon = True
 
-    def _loop(self):
-        deadline = time.time() + self.max_seconds
-        while not self.stop.is_set() and time.time() < deadline and self.reads < self.max_reads:
-            for path in glob.glob(os.path.join(self.top, '*.json')) + glob.glob(os.path.join(self.top, 'baseline', '*.json')):
-                try:
-                    with open(path) as handle:
-                        text = handle.read()
-                except (IOError, OSError):
-                    continue  # renamed away between glob and open: fine
-                self.reads += 1
-                try:
-                    json.loads(text)
-                except ValueError as exc:
-                    self.bad.append('%s: %s (%d bytes)' % (path, exc, len(text)))
-            self.stop.wait(0.005)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(10)
+    def step(self):
+        for path in glob.glob(os.path.join(self.top, '*.json')) + glob.glob(os.path.join(self.top, 'baseline', '*.json')):
+            try:
+                with open(path) as handle:
+                    text = handle.read()
+            except (IOError, OSError):
+                continue  # renamed away between glob and open: fine
+            self.count += 1
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                self.bad.append('%s: %s (%d bytes)' % (path, exc, len(text)))
 
 
 @pytest.fixture(scope='module')
@@ -113,7 +95,7 @@ def test_rollback_restores_every_live_value(cycle, lab):
 
 def test_state_files_never_half_written(cycle):
     reader = cycle['reader']
-    assert reader.reads > 0
+    assert reader.count > 0
     assert not reader.bad, reader.bad[:5]
     leftovers = glob.glob(os.path.join(cycle['state'], '**', '.*'), recursive=True)
     assert not leftovers, leftovers
