@@ -10,8 +10,8 @@
 
 1. efficacy: untuned vs json_api vs json_api_heavy vs bdp under the JSON workload on netlab hosts;
 2. rollout speed: the sysctl_profile role vs the ping floor, per-key ansible.posix.sysctl and
-   template + sysctl -p on 10, 25 and 50 hosts, then on 20 hosts and with mitogen when the time
-   budget allows;
+   template + sysctl -p on 10, 20, 25 and 50 hosts (3 repetitions where a target is measured, 1
+   elsewhere), then with mitogen when the time budget allows;
 3. the cost of reading counters: netstat_facts vs ansible.builtin.setup, the parsers vs nstat.
 It waits for an idle machine (no other netlab lab up), makes its own lab, removes it at the end,
 and rewrites docs/benchmarks.md and docs/img/bench-*.svg from the results of this one run
@@ -60,10 +60,17 @@ def parse_args(argv=None):
     p.add_argument("--rate", type=float, default=50.0, help="requests/s per host (default 50 = 3000/min)")
     p.add_argument("--bdp-link-mbit", type=float, default=10000.0)
     p.add_argument("--bdp-rtt-ms", type=float, default=1.0)
-    p.add_argument("--sizes", default="10,25,50", help="rollout host counts always measured (default 10,25,50)")
-    p.add_argument("--extra-sizes", default="20",
-                   help="rollout host counts measured when the time budget allows (default 20)")
-    p.add_argument("--reps", type=int, default=3, help="rollout repetitions (default 3)")
+    p.add_argument("--sizes", default="10,20,25,50", help="rollout host counts always measured (default 10,20,25,50)")
+    p.add_argument("--target-sizes", default="20,50",
+                   help="rollout host counts of the targets: posix.sysctl gets --reps there (default 20,50)")
+    p.add_argument("--extra-sizes", default="",
+                   help="rollout host counts measured only when the time budget allows (default none)")
+    p.add_argument("--reps", type=int, default=3,
+                   help="rollout repetitions of ping and the role at every size, and of posix.sysctl at the "
+                        "target sizes (default 3)")
+    p.add_argument("--other-reps", type=int, default=1,
+                   help="rollout repetitions of posix.sysctl at the other sizes and of template + sysctl -p "
+                        "(default 1)")
     p.add_argument("--profile", default="json_api_heavy", help="profile of the rollout benchmark")
     p.add_argument("--forks", type=int, default=10, help="must match bench/ansible.cfg (default 10)")
     p.add_argument("--no-mitogen", action="store_true")
@@ -79,10 +86,12 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.eff_hosts, args.eff_reps, args.eff_seconds, args.eff_warmup = 2, 1, 8.0, 3.0
-        args.sizes, args.extra_sizes, args.reps, args.mitogen_sizes = "3,5", "4", 1, "5"
+        args.sizes, args.target_sizes, args.extra_sizes, args.mitogen_sizes = "3,5", "5", "4", "5"
+        args.reps, args.other_reps = 1, 1
         args.read_hosts, args.read_reps = 3, 1
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.extra_sizes = sorted({int(s) for s in args.extra_sizes.split(",") if s.strip()})
+    args.target_sizes = sorted({int(s) for s in args.target_sizes.split(",") if s.strip()})
     args.mitogen_sizes = [int(s) for s in args.mitogen_sizes.split(",") if s.strip()]
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     return args
@@ -269,7 +278,8 @@ def main(argv=None):
         if "rollout" in args.only:
             t = time.monotonic()
             settings = profile_settings(args.profile, scoped[lab.hosts[0]["name"]])
-            cfg = {"sizes": args.sizes, "extra_sizes": args.extra_sizes, "reps": args.reps, "profile": args.profile,
+            cfg = {"sizes": args.sizes, "target_sizes": args.target_sizes, "extra_sizes": args.extra_sizes,
+                   "reps": args.reps, "other_reps": args.other_reps, "profile": args.profile,
                    "forks": args.forks, "mitogen": not args.no_mitogen, "mitogen_sizes": args.mitogen_sizes,
                    "mitogen_version": results["machine"].get("mitogen"), "budget_s": args.budget}
             try:

@@ -63,23 +63,37 @@ def mitogen_works(ansible, lab):
     return True, None
 
 
-def _predict(fits, variants, sizes, reps, per_run_overhead=1.0):
+def reps_for(cfg, name, size):
+    """Repetitions of one contender at one size. The targets compare the role with the ping floor and
+    with ansible.posix.sysctl at cfg["target_sizes"]: those runs, and ping and the role (cheap) at every
+    size, get cfg["reps"]; posix.sysctl at the other sizes and template + sysctl -p (a reference, in
+    no target) get cfg["other_reps"], which keeps the whole benchmark near its time target."""
+    base = name.split("+")[0]
+    if base in ("ping", "role") or (base == "posix" and size in cfg["target_sizes"]):
+        return cfg["reps"]
+    return cfg["other_reps"]
+
+
+def _predict(fits, variants, sizes, cfg, per_run_overhead=1.0):
     """Seconds a block should take, from the linear fits of what ran before (None if unknown)."""
     total = 0.0
     for name, _ in variants:
         fit = fits.get(name)
         if not fit:
             return None
-        total += sum(max(0.0, fit["fixed_s"] + fit["per_host_s"] * size) + per_run_overhead for size in sizes)
-    return total * reps
+        total += sum((max(0.0, fit["fixed_s"] + fit["per_host_s"] * size) + per_run_overhead) * reps_for(cfg, name, size)
+                     for size in sizes)
+    return total
 
 
 def run_block(ansible, lab, hosts_all, initial, reset_files, cfg, settings, block, sizes, variants, runs):
-    for rep in range(cfg["reps"]):
+    for rep in range(max(cfg["reps"], cfg["other_reps"])):
         for size in sizes:
             hosts = hosts_all[:size]
             shift = (rep + sizes.index(size)) % len(variants)
             for name, mitogen in variants[shift:] + variants[:shift]:
+                if rep >= reps_for(cfg, name, size):
+                    continue
                 label = name + ("+mitogen" if mitogen else "")
                 tag = "roll-r%d-n%d-%s" % (rep + 1, size, label.replace("+", "-"))
                 res = one_run(ansible, lab, hosts, initial, reset_files, name, mitogen, cfg["profile"], settings, tag)
@@ -91,8 +105,9 @@ def run_block(ansible, lab, hosts_all, initial, reset_files, cfg, settings, bloc
 
 
 def run_rollout(lab, initial, ansible, cfg, reset_files, settings, posix_available, posix_reason, deadline):
-    """cfg: sizes (always run), extra_sizes (run if the time left allows), reps, profile, forks,
-    mitogen (bool), mitogen_sizes (run if mitogen works and the time left allows).
+    """cfg: sizes (always run), target_sizes, extra_sizes (run if the time left allows), reps and
+    other_reps (see reps_for), profile, forks, mitogen (bool), mitogen_sizes (run if mitogen works
+    and the time left allows).
 
     The blocks run in that order, each with its own interleaving; an optional block runs only when
     its duration, predicted from the linear fits of the runs so far, ends before `deadline`
@@ -118,7 +133,7 @@ def run_rollout(lab, initial, ansible, cfg, reset_files, settings, posix_availab
         if not required:
             fits = summarize(runs, all_sizes)["fit"]
             fits = dict((name, fits.get(name.split("+")[0])) for name, _ in variants)
-            predicted = _predict(fits, variants, sizes, cfg["reps"])
+            predicted = _predict(fits, variants, sizes, cfg)
             left = deadline - time.monotonic()
             if predicted is None or predicted > left:
                 why = ("predicted %.0f s, %.0f s left in the time budget" % (predicted, left)

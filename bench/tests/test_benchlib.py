@@ -182,3 +182,27 @@ def test_posix_playbook_is_yaml_clean():
                            os.path.join(BENCH, "playbooks", "posix_sysctl.yml.in")],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_reps_schedule_full_where_a_target_is_measured():
+    cfg = {"reps": 3, "other_reps": 1, "target_sizes": [20, 50]}
+    assert [rollout.reps_for(cfg, "ping", s) for s in (10, 20, 25, 50)] == [3, 3, 3, 3]
+    assert [rollout.reps_for(cfg, "role+mitogen", s) for s in (10, 50)] == [3, 3]
+    assert [rollout.reps_for(cfg, "posix", s) for s in (10, 20, 25, 50)] == [1, 3, 1, 3]
+    assert [rollout.reps_for(cfg, "template", s) for s in (10, 20, 25, 50)] == [1, 1, 1, 1]
+
+
+def test_predict_weights_each_size_by_its_repetitions():
+    cfg = {"reps": 3, "other_reps": 1, "target_sizes": [20]}
+    fits = {"ping": {"fixed_s": 1.0, "per_host_s": 0.5}, "posix": {"fixed_s": 0.0, "per_host_s": 2.0}}
+    variants = [("ping", False), ("posix", False)]
+    # ping: 3 x (1 + 5 + 1) + 3 x (1 + 10 + 1); posix: 1 x (20 + 1) + 3 x (40 + 1)
+    assert rollout._predict(fits, variants, [10, 20], cfg) == pytest.approx(21 + 36 + 21 + 123)
+    assert rollout._predict({"ping": None}, [("ping", False)], [10], cfg) is None
+
+
+def test_rollout_cells_say_how_many_runs():
+    assert page._runs_text({"n": 1, "median": 2.0, "min": 2.0, "max": 2.0}) == "(1 run)"
+    assert page._runs_text({"n": 3, "median": 2.0, "min": 1.5, "max": 2.5}) == "(1.50-2.50, 3 runs)"
+    assert "repetitions: 3 for ping" in page._reps_text({"reps": 3, "other_reps": 1, "target_sizes": [20, 50]})
+    assert page._reps_text({"reps": 3}) == "repetitions: 3"

@@ -12,12 +12,13 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import Pr
 
 
 def sysctl_profile_plan(name, overrides=None, custom=None, link_mbit=None, rtt_ms=None, priority=60,
-                        state='present', unsettable='skip', force=None):
+                        state='present', unsettable='skip', force=None, state_dir=None):
     """Merge and validate the role's inputs; see profiles.build_plan. Raises AnsibleFilterError
     naming every bad key or option and its rule."""
     try:
         return build_plan(name=name, overrides=overrides, custom=custom, link_mbit=link_mbit, rtt_ms=rtt_ms,
-                          priority=priority, state=state, unsettable=unsettable, force=force)
+                          priority=priority, state=state, unsettable=unsettable, force=force,
+                          state_dir=state_dir)
     except ProfileError as exc:
         raise AnsibleFilterError('sysctl_profile: invalid input, no host was changed: %s' % exc)
 

@@ -347,15 +347,32 @@ def bdp_profile(link_mbit, rtt_ms):
     return settings, notes, fit
 
 
-def check_priority(priority):
-    """An int 0..99 (or a string of 1-2 digits): the drop-in must stay in the sysctl.d directory."""
+def check_priority(priority, subject='sysctl_profile_priority'):
+    """An int 0..99 (or a string of 1-2 digits): the drop-in must stay in the sysctl.d directory.
+    subject names the input in the error: the role variable, or the module option."""
     if isinstance(priority, bool):
-        raise _err('sysctl_profile_priority', 'priority', 'must be an integer 0..99, got %r' % (priority,))
+        raise _err(subject, 'priority', 'must be an integer 0..99, got %r' % (priority,))
     if isinstance(priority, str) and re.match(r'\A[0-9]{1,2}\Z', priority):
         priority = int(priority)
     if not isinstance(priority, int) or not 0 <= priority <= 99:
-        raise _err('sysctl_profile_priority', 'priority', 'must be an integer 0..99, got %r' % (priority,))
+        raise _err(subject, 'priority', 'must be an integer 0..99, got %r' % (priority,))
     return priority
+
+
+# Virtual file systems: a state directory there cannot keep files (and /proc/sys is the kernel's).
+VIRTUAL_FS = ('/proc', '/sys', '/dev')
+
+
+def check_state_dir(path, subject='sysctl_profile_state_dir'):
+    """An absolute path outside /proc, /sys and /dev, where the host keeps its saved values."""
+    if not isinstance(path, str) or not path.startswith('/') or '\x00' in path:
+        raise _err(subject, 'absolute_path', 'must be an absolute path, got %r' % (path,))
+    norm = '/' + '/'.join(part for part in path.split('/') if part and part != '.')
+    for root in VIRTUAL_FS:
+        if norm == root or norm.startswith(root + '/'):
+            raise _err(subject, 'virtual_fs', 'must not be under %s (a virtual file system that cannot keep '
+                       'files), got %r' % (root, path))
+    return path
 
 
 def dropin_basename(priority):
@@ -381,13 +398,14 @@ def check_force(force):
 
 
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
-               priority=60, state='present', unsettable='skip', force=None):
+               priority=60, state='present', unsettable='skip', force=None, state_dir=None):
     """Merge profile + overrides (+ custom), validate everything the controller can, return the plan.
 
     Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'force', 'settings'
     (key -> normalised string, sorted), 'comments' (key -> why), 'notes' (header lines),
     'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
-    An override of ``None`` (YAML ``~``) removes that key from the profile.
+    An override of ``None`` (YAML ``~``) removes that key from the profile. ``state_dir``, when
+    given, is checked (absolute, not on a virtual file system) and returned as ``state_dir``.
     Raises ProfileError listing every problem found.
     """
     errors = []
@@ -406,6 +424,8 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
         'priority': attempt(check_priority, priority),
         'force': attempt(check_force, force) or [],
     }
+    if state_dir is not None:
+        plan['state_dir'] = attempt(check_state_dir, state_dir)
     if plan['priority'] is not None:
         plan['basename'] = dropin_basename(plan['priority'])
     if overrides is None:

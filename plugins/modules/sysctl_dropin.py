@@ -95,7 +95,9 @@ options:
     elements: str
     default: []
   state_dir:
-    description: Directory for the saved original values and backups (created with mode 0700).
+    description:
+      - Directory for the saved original values and backups (created with mode 0700).
+      - An absolute path outside C(/proc), C(/sys) and C(/dev).
     type: path
     default: /var/lib/netfleet-tuning
   proc_path:
@@ -152,6 +154,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: One line summary, the state, the drop-in's path, the profile and the count of keys per status.
+  returned: always
+  type: str
+  sample: 'present /etc/sysctl.d/60-netfleet-tuning.conf (json_api): 2 applied, 1 unchanged, 3 skipped'
 path:
   description: The drop-in's path.
   returned: always
@@ -252,7 +259,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    MEMORY_FRACTION, ProfileError, check_priority, dropin_basename, fit_to_cap, format_value,
+    MEMORY_FRACTION, ProfileError, check_priority, check_state_dir, dropin_basename, fit_to_cap, format_value,
     memory_cap, memory_violations, obsolete_reason, only_raise, parse_ints, validate_settings,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
@@ -308,7 +315,7 @@ class Dropin(object):
         self.state_path = os.path.join(self.state_dir, STATE_FILE)
         self.release = self.p['kernel_release'] or os.uname()[2]
         try:
-            self.priority = check_priority(self.p['priority'])
+            self.priority = check_priority(self.p['priority'], 'priority')
         except ProfileError as exc:
             module.fail_json(msg=to_native(exc), rules=exc.rules)
         self.path = rooted(self.root, os.path.join(DROPIN_DIR, dropin_basename(self.priority)))
@@ -425,7 +432,10 @@ class Dropin(object):
             'state': self.p['state'], 'profile': self.p['profile'], 'path': self.path,
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
+        summary = ', '.join('%d %s' % (counts[s], s) for s in STATUSES if counts.get(s))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
+                   msg='%s %s (%s): %s' % (self.p['state'], self.path, self.p['profile'] or 'no profile',
+                                           summary or 'no keys'),
                    file_changed=self.file_changed, state_file=self.state_path, kernel=self.release,
                    ansible_facts={'sysctl_profile_result': fact})
         if self.backup_file:
@@ -477,6 +487,11 @@ class Dropin(object):
         if unsettable and p['unsettable'] == 'fail':
             self.fail('%d key(s) cannot be set on this host and sysctl_profile_unsettable is fail: %s. Nothing was '
                       'changed.' % (len(unsettable), '; '.join(unsettable)), rules=['unsettable'])
+        if not candidates and not os.path.exists(self.path):
+            # A drop-in without a single assignment would only mislead the next reader of /etc/sysctl.d.
+            self.module.warn('none of the %d key(s) can be set on this host (all skipped): no drop-in written, '
+                             'nothing changed' % len(settings))
+            return self.result()
 
         # 2. the memory guardrail (only for keys we would write)
         if cap:
@@ -743,8 +758,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not os.path.isabs(module.params['state_dir']):
-        module.fail_json(msg='state_dir must be an absolute path, got %r' % module.params['state_dir'])
+    try:
+        check_state_dir(module.params['state_dir'], 'state_dir')
+    except ProfileError as exc:
+        module.fail_json(msg=to_native(exc), rules=exc.rules)
     run = Dropin(module)
     if module.params['state'] == 'present':
         module.exit_json(**run.present())

@@ -162,7 +162,8 @@ def test_sysctl_rejects_one_key(clean_lab, tmp_path):
 def test_read_only_proc_sys(clean_lab, tmp_path):
     """/proc/sys/net read-only for the module's process (ansible_python_interpreter = bin/ro_proc_python,
     which remounts it ro in a private mount namespace). Expected: with unsettable=fail the host fails
-    before any change naming every key; with skip every key is reported skipped and no value changes."""
+    before any change naming every key; with skip every key is reported skipped, no value changes and
+    no drop-in is written (a warning says why)."""
     lab = clean_lab
     wrapper = {'nlr-h02': {'ansible_python_interpreter': os.path.join(HERE, 'bin', 'ro_proc_python')}}
     before = lab.snapshot('h02')
@@ -178,10 +179,10 @@ def test_read_only_proc_sys(clean_lab, tmp_path):
     assert result['counts']['skipped'] == len(result['keys']), result
     after = lab.snapshot('h02')
     assert after['live'] == before['live']
-    # the drop-in is still written, with no assignment at all: only comments listing the skipped keys
-    text = lab.exec_('h02', ['cat', DROPIN]).stdout
-    assert [line for line in text.splitlines() if line.strip() and not line.startswith('#')] == [], text
-    assert 'Not written on this host' in text
+    # nothing settable: no drop-in is written (it would hold no assignment), and the run says so
+    assert result['changed'] is False, result
+    assert DROPIN not in after['files'], after['files']
+    assert 'none of the %d key(s) can be set on this host' % len(result['keys']) in proc.stdout + proc.stderr
 
 
 def test_later_file_overrides_our_key(clean_lab, tmp_path):

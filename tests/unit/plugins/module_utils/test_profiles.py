@@ -271,6 +271,40 @@ def test_dropin_basename(priority, name):
     assert pr.dropin_basename(priority) == name
 
 
+def test_priority_error_names_the_caller_subject():
+    with pytest.raises(ProfileError) as exc:
+        pr.check_priority(100, 'priority')
+    assert str(exc.value).startswith('priority: must be an integer 0..99')
+    with pytest.raises(ProfileError) as exc:
+        pr.check_priority(100)
+    assert str(exc.value).startswith('sysctl_profile_priority: ')
+
+
+@pytest.mark.parametrize('path', ['/var/lib/netfleet-tuning', '/srv/state/', '/processes/x', '/system'])
+def test_state_dir_accepts_absolute_real_paths(path):
+    assert pr.check_state_dir(path) == path
+
+
+@pytest.mark.parametrize('path,rule', [
+    ('var/lib/netfleet', 'absolute_path'), ('', 'absolute_path'), (None, 'absolute_path'), (7, 'absolute_path'),
+    ('/var/lib\x00x', 'absolute_path'), ('/proc', 'virtual_fs'), ('/proc/sys/kernel/netfleet', 'virtual_fs'),
+    ('//sys//fs', 'virtual_fs'), ('/./dev/shm/x', 'virtual_fs'),
+])
+def test_state_dir_rejected_with_rule_and_variable(path, rule):
+    with pytest.raises(ProfileError) as exc:
+        pr.check_state_dir(path)
+    assert exc.value.rules == [rule]
+    assert str(exc.value).startswith('sysctl_profile_state_dir: ')
+
+
+def test_build_plan_checks_state_dir_only_when_given():
+    assert 'state_dir' not in pr.build_plan()
+    assert pr.build_plan(state_dir='/var/lib/x')['state_dir'] == '/var/lib/x'
+    with pytest.raises(ProfileError) as exc:
+        pr.build_plan(state_dir='relative', priority=100)
+    assert sorted(exc.value.rules) == ['absolute_path', 'priority']
+
+
 # ---- property: nothing but digits, '-' and single spaces ever comes out ------------------------
 
 _VALUE_OUT = re.compile(r'\A-?[0-9]+( -?[0-9]+)*\Z')

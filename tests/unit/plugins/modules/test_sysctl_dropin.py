@@ -278,6 +278,17 @@ def test_unsettable_fail_changes_nothing(host):
     assert snapshot(host) == before
 
 
+def test_nothing_settable_writes_no_dropin(host):
+    before = snapshot(host)
+    host_scope = dict((k, v) for k, v in JSON_API.items() if k.startswith('net.core.') and k != 'net.core.somaxconn')
+    res = host.run(settings=host_scope)
+    assert res['changed'] is False
+    assert set(k['status'] for k in res['keys'].values()) == {'skipped'}
+    assert any('none of the %d key(s) can be set' % len(host_scope) in w for w in res.get('warnings', []))
+    assert not os.path.exists(host.dropin)
+    assert snapshot(host) == before
+
+
 def test_absent_key_never_written(tmp_path):
     host = Host(tmp_path)
     res = host.run(settings=dict(JSON_API, **{'net.ipv4.tcp_collapse_max_bytes': '6291456'}))
@@ -424,7 +435,7 @@ def test_priority_is_zero_padded(host):
 @pytest.mark.parametrize('priority', [100, -1])
 def test_priority_out_of_range(host, priority):
     res = host.run(settings=JSON_API, priority=priority, expect_fail=True)
-    assert 'rule: priority' in res['msg']
+    assert res['msg'].startswith('priority: must be an integer 0..99') and 'rule: priority' in res['msg']
 
 
 @pytest.mark.parametrize('settings, rule', [

@@ -31,9 +31,9 @@ def test_inventory_groups_and_vars():
         "netlab_mode": "untuned",
         "netlab_api_url": "http://198.18.7.2:8080/data",
     }
-    assert list(children["netlab_api"]["hosts"]) == ["nla-api"]
-    assert children["netlab_api"]["hosts"]["nla-api"]["netlab_namespace"] == "nl-nla-api"
-    assert "nla-api" not in hosts
+    # the API host is not in the inventory: playbooks that default to `hosts: all` must not tune it
+    assert list(children) == ["netlab_hosts"]
+    assert "nla-api" not in inventory.render_inventory(make_state())
     assert data["all"]["vars"] == {"ansible_user": "root", "ansible_python_interpreter": "/usr/bin/python3"}
 
 
