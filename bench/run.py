@@ -10,8 +10,8 @@
 
 1. efficacy: untuned vs json_api vs json_api_heavy vs bdp under the JSON workload on netlab hosts;
 2. rollout speed: the sysctl_profile role vs the ping floor, per-key ansible.posix.sysctl and
-   template + sysctl -p on 10, 20, 25 and 50 hosts (3 repetitions where a target is measured, 1
-   elsewhere), then with mitogen when the time budget allows;
+   template + sysctl -p on 10, 25 and 50 hosts, and the targets' contenders at 20 hosts (3
+   repetitions where a target is measured, 1 elsewhere), then with mitogen when the budget allows;
 3. the cost of reading counters: netstat_facts vs ansible.builtin.setup, the parsers vs nstat.
 It waits for an idle machine (no other netlab lab up), makes its own lab, removes it at the end,
 and rewrites docs/benchmarks.md and docs/img/bench-*.svg from the results of this one run
@@ -53,31 +53,32 @@ def parse_args(argv=None):
     p.add_argument("--out", help="run directory for logs and results (default .cache/bench/<time>)")
     p.add_argument("--wait-idle", type=float, default=60.0, metavar="MIN",
                    help="wait up to MIN minutes for no other netlab lab (default 60; 0 = do not wait)")
-    p.add_argument("--eff-hosts", type=int, default=2, help="hosts under load in the efficacy benchmark (default 2)")
+    p.add_argument("--eff-hosts", type=int, default=4,
+                   help="hosts under load at once in the efficacy benchmark, each with its own condition "
+                        "(default 4: the four conditions side by side in one load run)")
     p.add_argument("--eff-reps", type=int, default=3)
     p.add_argument("--eff-seconds", type=float, default=20.0, help="load run per repetition (default 20)")
     p.add_argument("--eff-warmup", type=float, default=5.0, help="seconds before the counter window (default 5)")
     p.add_argument("--rate", type=float, default=50.0, help="requests/s per host (default 50 = 3000/min)")
     p.add_argument("--bdp-link-mbit", type=float, default=10000.0)
     p.add_argument("--bdp-rtt-ms", type=float, default=1.0)
-    p.add_argument("--sizes", default="10,20,25,50", help="rollout host counts always measured (default 10,20,25,50)")
+    p.add_argument("--sizes", default="10,25,50",
+                   help="rollout host counts for every contender, --other-reps times (default 10,25,50)")
     p.add_argument("--target-sizes", default="20,50",
-                   help="rollout host counts of the targets: posix.sysctl gets --reps there (default 20,50)")
+                   help="rollout host counts of the targets: ping, the role and posix.sysctl run --reps times "
+                        "there (default 20,50)")
     p.add_argument("--extra-sizes", default="",
                    help="rollout host counts measured only when the time budget allows (default none)")
-    p.add_argument("--reps", type=int, default=3,
-                   help="rollout repetitions of ping and the role at every size, and of posix.sysctl at the "
-                        "target sizes (default 3)")
+    p.add_argument("--reps", type=int, default=3, help="rollout repetitions where a target is measured (default 3)")
     p.add_argument("--other-reps", type=int, default=1,
-                   help="rollout repetitions of posix.sysctl at the other sizes and of template + sysctl -p "
-                        "(default 1)")
+                   help="rollout repetitions everywhere else (default 1)")
     p.add_argument("--profile", default="json_api_heavy", help="profile of the rollout benchmark")
     p.add_argument("--forks", type=int, default=10, help="must match bench/ansible.cfg (default 10)")
     p.add_argument("--no-mitogen", action="store_true")
     p.add_argument("--mitogen-sizes", default="25",
                    help="rollout sizes also measured with mitogen when the time budget allows (default 25)")
-    p.add_argument("--budget", type=float, default=860.0, metavar="SECONDS",
-                   help="optional rollout blocks run only if predicted to end within this (default 860)")
+    p.add_argument("--budget", type=float, default=840.0, metavar="SECONDS",
+                   help="optional rollout blocks run only if predicted to end within this (default 840)")
     p.add_argument("--read-hosts", type=int, default=20)
     p.add_argument("--read-reps", type=int, default=3)
     p.add_argument("--lock-timeout", type=int, default=900, help="seconds to wait for another lab's load")
@@ -85,7 +86,7 @@ def parse_args(argv=None):
     p.add_argument("--page-dir", help="write the page and plots under this directory instead of the repository")
     args = p.parse_args(argv)
     if args.quick:
-        args.eff_hosts, args.eff_reps, args.eff_seconds, args.eff_warmup = 2, 1, 8.0, 3.0
+        args.eff_hosts, args.eff_reps, args.eff_seconds, args.eff_warmup = 4, 1, 8.0, 3.0
         args.sizes, args.target_sizes, args.extra_sizes, args.mitogen_sizes = "3,5", "5", "4", "5"
         args.reps, args.other_reps = 1, 1
         args.read_hosts, args.read_reps = 3, 1

@@ -8,7 +8,7 @@ page comes from the results of one run; the targets are evaluated here from thos
 """
 
 from benchlib import svg
-from benchlib.stats import fmt, ratio, reduction_pct
+from benchlib.stats import fmt, median, ratio, reduction_pct
 
 PAGE = "docs/benchmarks.md"
 COMMAND = ".venv/bin/python bench/run.py"
@@ -216,7 +216,10 @@ def _duration_reason(results):
 def lock_waits(results):
     """Seconds the efficacy loads waited for another lab's load (netlab's machine-wide load lock)."""
     eff = results.get("efficacy") or {}
-    return sum(r.get("lock_wait_s") or 0 for r in eff.get("runs") or [])
+    waits = {}
+    for r in eff.get("runs") or []:  # one entry per host and load run: count each run once
+        waits[(r.get("rep"), r.get("run", r.get("condition")))] = r.get("lock_wait_s") or 0
+    return sum(waits.values())
 
 
 def _p99_reason(tuned, untuned):
@@ -266,16 +269,17 @@ def plots(results):
             conds, [series("prune_called_per_mseg", "PruneCalled"), series("rcv_collapsed_per_mseg", "TCPRcvCollapsed"),
                     series("rcv_pruned_per_mseg", "RcvPruned")],
             "events per million InSegs",
-            note="median of %d repetitions, whiskers min-max; %d hosts at %g req/s each"
+            note="median of %d repetitions, whiskers min-max; %d hosts side by side at %g req/s each"
                  % (eff["config"]["reps"], len(eff["hosts"]), eff["config"]["rate"]))
         files["docs/img/bench-efficacy-latency.svg"] = svg.bar_chart(
             "Request latency (450 KB JSON responses)", conds,
             [series("p50_ms", "p50"), series("p99_ms", "p99")], "milliseconds",
             note="median of %d repetitions, whiskers min-max" % eff["config"]["reps"])
         files["docs/img/bench-efficacy-memory.svg"] = svg.bar_chart(
-            "TCP memory in use during the window (sockstat TCP mem)", conds,
-            [series("tcp_mem_bytes_median", "median", 1 / 1048576.0), series("tcp_mem_bytes_max", "max", 1 / 1048576.0)],
-            "MiB", note="machine-wide counter (all namespaces), sampled every 0.25 s")
+            "TCP socket memory per host during the window (ss -tm: r + t + f)", conds,
+            [series("sock_mem_bytes_median", "median", 1 / 1048576.0), series("sock_mem_bytes_max", "max", 1 / 1048576.0)],
+            "MiB", note="each host in its own namespace, sampled every 0.5 s; median of %d repetitions, whiskers "
+                        "min-max" % eff["config"]["reps"])
     roll = results.get("rollout")
     if roll:
         walls = roll["summary"]["wall"]
@@ -424,15 +428,17 @@ def _efficacy_section(eff, images, nproc=None):
         "",
         "%d netlab hosts (network namespaces, each its own TCP stack) consume ~450 KB JSON responses from the lab's "
         "API host at %g requests/s each (%d requests/min, %d keep-alive connections per host; the API streams each "
-        "body in %d-byte writes, as streaming JSON encoders do). Per repetition each condition runs in turn, the order "
-        "rotating between repetitions: the hosts go back to the lab's fresh state (tcp_rmem `4096 16384 65536`, no "
-        "drop-in), the profile is applied **through the role** (`netfleet.tuning.sysctl_profile`, untuned: nothing), "
-        "then `netlab load` runs %g s; the counters are read in each host's namespace after a %g s warm-up (fresh "
-        "connections autotune their buffers in their first seconds) and at the end, so the window is %g s. "
-        "repetitions: %d; the table shows medians (min-max). bdp is sized for %g Mbit/s at %g ms RTT."
+        "body in %d-byte writes, as streaming JSON encoders do). The conditions run **side by side**: in each load "
+        "run every host has its own condition, so all of them see the same minutes of the same machine, and between "
+        "repetitions the conditions move to other hosts. Per run the hosts go back to the lab's fresh state "
+        "(tcp_rmem `4096 16384 65536`, no drop-in), each host's profile is applied **through the role** "
+        "(`netfleet.tuning.sysctl_profile`, untuned: nothing), then `netlab load` runs %g s; the counters are read "
+        "in each host's namespace after a %g s warm-up (fresh connections autotune their buffers in their first "
+        "seconds) and at the end, so the window is %g s. repetitions: %d (%d load runs); the table shows medians "
+        "(min-max) over the repetitions, each a host's own numbers. bdp is sized for %g Mbit/s at %g ms RTT."
         % (len(eff["hosts"]), cfg["rate"], int(cfg["rate"] * 60), cfg["connections"], cfg.get("write_size", 512),
-           cfg["seconds"], cfg["warmup"], cfg["seconds"] - cfg["warmup"], cfg["reps"], cfg["bdp_link_mbit"],
-           cfg["bdp_rtt_ms"]),
+           cfg["seconds"], cfg["warmup"], cfg["seconds"] - cfg["warmup"], cfg["reps"],
+           len({(r.get("rep"), r.get("run")) for r in eff["runs"]}), cfg["bdp_link_mbit"], cfg["bdp_rtt_ms"]),
         "",
     ]
     rows = []
@@ -444,12 +450,12 @@ def _efficacy_section(eff, images, nproc=None):
             _range(e["prune_called_per_s_per_host"]), _range(e["rcv_collapsed_per_s_per_host"]),
             _range(e["rcv_pruned_per_s_per_host"], 2),
             _range(e["p50_ms"]), _range(e["p99_ms"]), _range(e["rps_per_host"]), _range(e["mb_per_s_per_host"]),
-            _range(e["tcp_mem_bytes_max"], 1, 1 / 1048576.0), _range(e.get("in_segs_per_s_per_host"), 0),
+            _range(e.get("sock_mem_bytes_max"), 2, 1 / 1048576.0), _range(e.get("in_segs_per_s_per_host"), 0),
             _range(e["errors"], 0), _range(e.get("late"), 0),
         ])
     out += [_table(["condition", "live tcp_rmem", "PruneCalled /M InSegs", "TCPRcvCollapsed /M InSegs",
                     "RcvPruned /M InSegs", "PruneCalled /s/host", "TCPRcvCollapsed /s/host", "RcvPruned /s/host",
-                    "p50 ms", "p99 ms", "req/s/host", "MB/s/host", "TCP mem max MiB", "InSegs /s/host", "errors",
+                    "p50 ms", "p99 ms", "req/s/host", "MB/s/host", "socket memory max MiB", "InSegs /s/host", "errors",
                     "late"], rows), ""]
     base = s.get("untuned")
     if base and base["prune_collapsed_per_mseg"]["median"]:
@@ -494,20 +500,24 @@ def _efficacy_section(eff, images, nproc=None):
         "maximum lets autotuning grow a busy connection's receive buffer. `tcp_mem` is host scope as well.",
         "- Rates are per million Tcp InSegs (so a quieter window does not look like a fix) and per second per host, "
         "over the counter window only. Latency and throughput cover every request of the run, warm-up included.",
-        "- sockstat `TCP mem` is one counter for the whole machine (the kernel's `tcp_memory_allocated`, in pages, "
-        "shown here in MiB), not per namespace; it was sampled every 0.25 s in the counter window, while only this "
-        "load ran (`netlab load` holds a machine-wide lock).",
+        "- Socket memory is what the kernel charges to the host's TCP sockets, read in the host's namespace with "
+        "`ss -tm` every 0.5 s in the counter window: receive queue (skmem r) + send queue (t) + forward allocation "
+        "(f), the parts the machine-wide sockstat `TCP mem` (the kernel's `tcp_memory_allocated`) adds up; sshd's "
+        "socket is left out. The table shows each host's maximum; the machine-wide sockstat peak, for all %d hosts "
+        "together, was %s MiB (median over the runs)."
+        % (len(eff["hosts"]), _m(median([r["row"].get("tcp_mem_bytes_max") / 1048576.0 for r in eff["runs"]
+                                           if r.get("row") and r["row"].get("tcp_mem_bytes_max") is not None]))),
         "- InSegs is the denominator of the per-million rates, and it is not the same for every condition: with a "
         "small receive window the API server's 512-byte writes queue up and leave as few large segments; with a "
         "large window each write leaves at once as its own small segment (TCP_NODELAY), so a tuned host receives "
         "more segments for the same bytes (the InSegs /s/host column). That is why the per-second rates are shown "
         "too: they do not depend on the segment count.",
-        "- More segments cost CPU on both ends (the API server's CPU, in %% of one CPU, median: %s). The machine has "
-        "%s CPUs for the API server, the consumers, the kernel and Ansible; when it is saturated, requests start "
-        "late (the `late` column) and the tail latency grows whatever the buffers. Machine CPU busy during the "
-        "windows (median): %s."
-        % (", ".join("%s %s%%" % (c, _m(s[c].get("api_cpu_pct", {}).get("median"))) for c in conds),
-           nproc or "the", ", ".join("%s %s%%" % (c, _m(s[c]["cpu_busy_pct"]["median"])) for c in conds)),
+        "- More segments cost CPU on both ends. The machine has %s CPUs for the API server, the consumers, the "
+        "kernel and Ansible; when it is saturated, requests start late (the `late` column) and the tail latency "
+        "grows whatever the buffers. For the whole load run (all conditions together, median over the runs): API "
+        "server %s%% of one CPU, machine CPU busy %s%%."
+        % (nproc or "the", _m(s[conds[0]].get("api_cpu_pct", {}).get("median")),
+           _m(s[conds[0]]["cpu_busy_pct"]["median"])),
         "",
     ]
     return out
@@ -518,11 +528,11 @@ def _reps_text(cfg):
     reps, other = cfg["reps"], cfg.get("other_reps", cfg["reps"])
     if other == reps:
         return "repetitions: %d" % reps
-    targets = ", ".join(str(s) for s in cfg.get("target_sizes") or [])
-    return ("repetitions: %d for ping and the role at every size and for ansible.posix.sysctl at %s hosts (the "
-            "targets' sizes); %d for ansible.posix.sysctl at the other sizes and for template + sysctl -p (a "
-            "reference that no target uses). The slow contenders' runs are what would push the benchmark past its "
-            "15 minutes; each cell says how many runs it has" % (reps, targets, other))
+    return ("repetitions: %d where a target is measured (ping, the role and ansible.posix.sysctl at %s hosts), %d "
+            "everywhere else (every contender at %s hosts; template + sysctl -p is in no target and runs only "
+            "there). The slow contenders' runs decide whether the whole benchmark fits in 15 minutes; each cell "
+            "says how many runs it has" % (reps, ", ".join(str(s) for s in cfg.get("target_sizes") or []), other,
+                                            ", ".join(str(s) for s in cfg["sizes"])))
 
 
 def _runs_text(w):

@@ -17,6 +17,7 @@ from benchlib.common import REPO, BenchError, check_live, limit_first, log, rese
 from benchlib.stats import median, ratio, spread
 
 SSH_CONTENDERS = ("ping", "role", "posix", "template")
+TARGET_CONTENDERS = ("ping", "role", "posix")
 PLAYBOOK = {"ping": "ping.yml", "role": "role.yml", "posix": "posix_sysctl.yml.in", "template": "template_sysctl.yml"}
 
 
@@ -64,14 +65,17 @@ def mitogen_works(ansible, lab):
 
 
 def reps_for(cfg, name, size):
-    """Repetitions of one contender at one size. The targets compare the role with the ping floor and
-    with ansible.posix.sysctl at cfg["target_sizes"]: those runs, and ping and the role (cheap) at every
-    size, get cfg["reps"]; posix.sysctl at the other sizes and template + sysctl -p (a reference, in
-    no target) get cfg["other_reps"], which keeps the whole benchmark near its time target."""
+    """Repetitions of one contender at one size (0: not run there). The targets compare the role with
+    the ping floor and with ansible.posix.sysctl at cfg["target_sizes"]: those three get cfg["reps"]
+    there. Every contender runs cfg["other_reps"] times at the other sizes (of cfg["sizes"], and of the
+    optional extra and mitogen blocks); template + sysctl -p, in no target, runs only there. The slow contenders' runs are what decide whether the whole
+    benchmark fits its time target."""
     base = name.split("+")[0]
-    if base in ("ping", "role") or (base == "posix" and size in cfg["target_sizes"]):
+    if size in cfg.get("target_sizes", ()) and base in TARGET_CONTENDERS:
         return cfg["reps"]
-    return cfg["other_reps"]
+    if size in cfg["sizes"] or size in cfg.get("extra_sizes", ()) or size in cfg.get("mitogen_sizes", ()):
+        return cfg.get("other_reps", cfg["reps"])
+    return 0
 
 
 def _predict(fits, variants, sizes, cfg, per_run_overhead=1.0):
@@ -105,14 +109,15 @@ def run_block(ansible, lab, hosts_all, initial, reset_files, cfg, settings, bloc
 
 
 def run_rollout(lab, initial, ansible, cfg, reset_files, settings, posix_available, posix_reason, deadline):
-    """cfg: sizes (always run), target_sizes, extra_sizes (run if the time left allows), reps and
-    other_reps (see reps_for), profile, forks, mitogen (bool), mitogen_sizes (run if mitogen works
-    and the time left allows).
+    """cfg: sizes (every contender), target_sizes (ping, role, posix.sysctl), extra_sizes (run if the
+    time left allows), reps and other_reps (see reps_for), profile, forks, mitogen (bool),
+    mitogen_sizes (run if mitogen works and the time left allows).
 
     The blocks run in that order, each with its own interleaving; an optional block runs only when
     its duration, predicted from the linear fits of the runs so far, ends before `deadline`
     (time.monotonic()); a skipped block is recorded with its prediction."""
-    all_sizes = sorted(set(cfg["sizes"]) | set(cfg["extra_sizes"]) | set(cfg["mitogen_sizes"]))
+    main_sizes = sorted(set(cfg["sizes"]) | set(cfg.get("target_sizes", ())))
+    all_sizes = sorted(set(main_sizes) | set(cfg["extra_sizes"]) | set(cfg["mitogen_sizes"]))
     hosts_all = lab.first(max(all_sizes))
     contenders = [c for c in SSH_CONTENDERS if c != "posix" or posix_available]
     mitogen_ok, mitogen_reason = (False, "not requested")
@@ -122,8 +127,8 @@ def run_rollout(lab, initial, ansible, cfg, reset_files, settings, posix_availab
     warm = ansible.playbook("ping.yml", lab.inventory, limit=limit_first(len(hosts_all)), tag="warmup")
     if warm["rc"] != 0:
         raise BenchError("warm-up ping failed, see %s" % warm["log"])
-    blocks = [("main", list(cfg["sizes"]), [(c, False) for c in contenders], True)]
-    extra = [s for s in cfg["extra_sizes"] if s not in cfg["sizes"]]
+    blocks = [("main", main_sizes, [(c, False) for c in contenders], True)]
+    extra = [s for s in cfg["extra_sizes"] if s not in main_sizes]
     if extra:
         blocks.append(("extra", extra, [(c, False) for c in contenders], False))
     if mitogen_ok and cfg["mitogen_sizes"]:

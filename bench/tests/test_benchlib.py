@@ -63,30 +63,58 @@ def _load_json(prune, collapsed, rcv_pruned, in_segs, p99, bytes_=45_000_000):
     host = {"requests": 1000, "errors": 0, "bytes": bytes_, "late": 0, "rcvbuf": 131072,
             "counters": {"PruneCalled": prune, "TCPRcvCollapsed": collapsed, "RcvPruned": rcv_pruned,
                          "OfoPruned": 0, "InSegs": in_segs},
-            "counter_window_seconds": 15.0, "sysctl": {"net.ipv4.tcp_rmem": "4096 16384 65536"}}
-    return {"seconds": 20.0, "hosts": {"a-h01": dict(host), "a-h02": dict(host)},
-            "total": {"requests": 2000, "errors": 0, "bytes": 2 * bytes_, "late": 0,
+            "counter_window_seconds": 15.0, "sysctl": {"net.ipv4.tcp_rmem": "4096 16384 65536"},
+            "latency_ms": {"p50": 60.0, "p99": p99}}
+    return {"seconds": 20.0, "hosts": {"h01": dict(host), "h02": dict(host, requests=900)},
+            "total": {"requests": 1900, "errors": 0, "bytes": 2 * bytes_, "late": 0,
                       "latency_ms": {"p50": 60.0, "p99": p99}, "machine_cpu_busy_pct": 90.0},
-            "sockstat": {"tcp_mem_bytes_median": 1048576, "tcp_mem_bytes_max": 2097152}}
+            "sockstat": {"tcp_mem_bytes_median": 1048576, "tcp_mem_bytes_max": 2097152},
+            "sock_mem": {"h01": {"samples": 10, "median": 524288, "max": 1048576}}}
 
 
-def test_summarize_load_rates():
-    row = efficacy.summarize_load(_load_json(100, 900, 1, 500000, 80.0))
-    # two hosts: sums 200 + 1800 over 1e6 InSegs
+def test_summarize_host_rates():
+    row = efficacy.summarize_host(_load_json(100, 900, 1, 500000, 80.0), "h01")
+    # one host: 100 + 900 over 500000 InSegs
     assert row["prune_collapsed_per_mseg"] == pytest.approx(2000.0)
     assert row["prune_called_per_s_per_host"] == pytest.approx(100 / 15.0)
-    assert row["rcv_pruned"] == 2
+    assert row["rcv_pruned"] == 1
     assert row["rps_per_host"] == pytest.approx(50.0)
     assert row["mb_per_s_per_host"] == pytest.approx(2.25)
+    assert row["p99_ms"] == 80.0
     assert row["tcp_rmem"] == ["4096 16384 65536"]
+    assert row["sock_mem_bytes_max"] == 1048576
+    # the other host of the same run: its own requests, no socket memory sampled
+    other = efficacy.summarize_host(_load_json(100, 900, 1, 500000, 80.0), "h02")
+    assert other["rps_per_host"] == pytest.approx(45.0) and other["sock_mem_bytes_max"] is None
 
 
-def test_summarize_load_missing_counter_is_not_zero():
+def test_summarize_host_missing_counter_is_not_zero():
     data = _load_json(1, 1, 0, 1000, 1.0)
     for host in data["hosts"].values():
         host["counters"] = {k: v for k, v in host["counters"].items() if k != "RcvPruned"}
-    row = efficacy.summarize_load(data)
+    row = efficacy.summarize_host(data, "h01")
     assert row["rcv_pruned"] is None and row["rcv_pruned_per_mseg"] is None
+
+
+def test_schedule_puts_conditions_side_by_side_and_moves_them():
+    conds = ["untuned", "json_api", "json_api_heavy", "bdp"]
+    runs = efficacy.schedule(conds, ["a", "b", "c", "d"], 3)
+    assert [rep for rep, _ in runs] == [1, 2, 3]
+    for _, assigned in runs:
+        assert sorted(c for _, c in assigned) == sorted(conds)
+    assert [dict((c, h) for h, c in a)["untuned"] for _, a in runs] == ["a", "d", "c"]
+    two = efficacy.schedule(conds, ["a", "b"], 2)
+    assert [(rep, [c for _, c in a]) for rep, a in two] == [
+        (1, ["untuned", "json_api"]), (1, ["json_api_heavy", "bdp"]),
+        (2, ["json_api", "json_api_heavy"]), (2, ["bdp", "untuned"])]
+
+
+def test_parse_ss_skmem_sums_r_t_f_and_skips_sshd():
+    text = ("ESTAB 0 0 198.18.1.11:22 198.18.1.1:52514\n\t skmem:(r0,rb65536,t4096,tb69120,f8192,w0,o0,bl0,d0)\n"
+            "ESTAB 100 0 198.18.1.11:40000 198.18.1.2:8080\n\t skmem:(r1000,rb65536,t10,tb87040,f3096,w0,o0,bl0,d0)\n"
+            "ESTAB 0 0 198.18.1.11:40002 198.18.1.2:8080\n\t skmem:(r0,rb65536,t0,tb87040,f4096,w0,o0,bl0,d2)\n")
+    assert efficacy.parse_ss_skmem(text) == 1000 + 10 + 3096 + 4096
+    assert efficacy.parse_ss_skmem("") == 0
 
 
 def test_linear_fit():
@@ -101,8 +129,8 @@ def _results(role_factor=1.2, posix_factor=5.0, netstat=2.0, setup=5.0, tuned_co
     for cond, (prune, coll, pr, p99) in {"untuned": (1000, 90000, 3, 80.0),
                                           "json_api": (0, tuned_collapsed, 0, 70.0)}.items():
         for rep in (1, 2, 3):
-            runs.append({"condition": cond, "rep": rep, "row": efficacy.summarize_load(
-                _load_json(prune, coll, pr, 500000, p99 + rep)),
+            runs.append({"condition": cond, "rep": rep, "run": rep, "row": efficacy.summarize_host(
+                _load_json(prune, coll, pr, 500000, p99 + rep), "h01"),
                 "role_keys": {"net.ipv4.tcp_rmem": "applied (netns)"} if cond != "untuned" else {}})
     eff = {"config": {"conditions": ["untuned", "json_api"], "reps": 3, "seconds": 20.0, "warmup": 5.0, "rate": 50.0,
                       "connections": 8, "write_size": 512, "bdp_link_mbit": 10000.0, "bdp_rtt_ms": 1.0},
@@ -185,24 +213,25 @@ def test_posix_playbook_is_yaml_clean():
 
 
 def test_reps_schedule_full_where_a_target_is_measured():
-    cfg = {"reps": 3, "other_reps": 1, "target_sizes": [20, 50]}
-    assert [rollout.reps_for(cfg, "ping", s) for s in (10, 20, 25, 50)] == [3, 3, 3, 3]
-    assert [rollout.reps_for(cfg, "role+mitogen", s) for s in (10, 50)] == [3, 3]
+    cfg = {"reps": 3, "other_reps": 1, "sizes": [10, 25, 50], "target_sizes": [20, 50], "mitogen_sizes": [25]}
+    assert [rollout.reps_for(cfg, "ping", s) for s in (10, 20, 25, 50)] == [1, 3, 1, 3]
+    assert [rollout.reps_for(cfg, "role+mitogen", s) for s in (10, 50)] == [1, 3]
     assert [rollout.reps_for(cfg, "posix", s) for s in (10, 20, 25, 50)] == [1, 3, 1, 3]
-    assert [rollout.reps_for(cfg, "template", s) for s in (10, 20, 25, 50)] == [1, 1, 1, 1]
+    assert [rollout.reps_for(cfg, "template", s) for s in (10, 20, 25, 50)] == [1, 0, 1, 1]
+    assert rollout.reps_for(cfg, "ping", 40) == 0
 
 
 def test_predict_weights_each_size_by_its_repetitions():
-    cfg = {"reps": 3, "other_reps": 1, "target_sizes": [20]}
+    cfg = {"reps": 3, "other_reps": 1, "sizes": [10], "target_sizes": [20]}
     fits = {"ping": {"fixed_s": 1.0, "per_host_s": 0.5}, "posix": {"fixed_s": 0.0, "per_host_s": 2.0}}
     variants = [("ping", False), ("posix", False)]
-    # ping: 3 x (1 + 5 + 1) + 3 x (1 + 10 + 1); posix: 1 x (20 + 1) + 3 x (40 + 1)
-    assert rollout._predict(fits, variants, [10, 20], cfg) == pytest.approx(21 + 36 + 21 + 123)
+    # ping: 1 x (1 + 5 + 1) + 3 x (1 + 10 + 1); posix: 1 x (20 + 1) + 3 x (40 + 1)
+    assert rollout._predict(fits, variants, [10, 20], cfg) == pytest.approx(7 + 36 + 21 + 123)
     assert rollout._predict({"ping": None}, [("ping", False)], [10], cfg) is None
 
 
 def test_rollout_cells_say_how_many_runs():
     assert page._runs_text({"n": 1, "median": 2.0, "min": 2.0, "max": 2.0}) == "(1 run)"
     assert page._runs_text({"n": 3, "median": 2.0, "min": 1.5, "max": 2.5}) == "(1.50-2.50, 3 runs)"
-    assert "repetitions: 3 for ping" in page._reps_text({"reps": 3, "other_reps": 1, "target_sizes": [20, 50]})
+    assert "repetitions: 3 where a target" in page._reps_text({"reps": 3, "other_reps": 1, "sizes": [10], "target_sizes": [20, 50]})
     assert page._reps_text({"reps": 3}) == "repetitions: 3"
