@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """netfleet.tuning benchmarks: one command, three benchmarks, one results page (run as root).
 
-  .venv/bin/python bench/run.py            # the full benchmark (make bench); 27 min on a 2-CPU machine
+  .venv/bin/python bench/run.py            # the full benchmark (make bench); 14 min on a 2-CPU machine
   .venv/bin/python bench/run.py --quick    # small scale for working on the harness (~3 minutes)
   .venv/bin/python bench/run.py --page-only bench/results/latest.json
 

@@ -234,15 +234,20 @@ def _p99_reason(tuned, untuned):
                              else "do not overlap"))
 
 
+def _fit_text(fit, per="/host"):
+    """0.372 s/host + 0.2 s; a negative intercept (noise in the fit) prints as - 1.9 s, not + -1.9 s."""
+    unit = per if per.startswith("/") else " " + per
+    return "%.3f s%s %s %.1f s" % (fit["per_host_s"], unit, "-" if fit["fixed_s"] < 0 else "+", abs(fit["fixed_s"]))
+
+
 def _rollout_reason(summ, size, other):
     fit = summ.get("fit") or {}
     role, oth = fit.get("role"), fit.get(other)
     walls = summ["wall"]
     text = []
     if role and oth:
-        text.append("fitted over the sizes, the role costs %.3f s per host + %.1f s fixed, %s %.3f s per host + "
-                    "%.1f s fixed" % (role["per_host_s"], role["fixed_s"], label(other), oth["per_host_s"],
-                                      oth["fixed_s"]))
+        text.append("fitted over the sizes, the role costs %s fixed, %s %s fixed"
+                    % (_fit_text(role, "per host"), label(other), _fit_text(oth, "per host")))
     r = _get(walls.get("role", {}), size)
     o = _get(walls.get(other, {}), size)
     if r and o:
@@ -582,7 +587,7 @@ def _rollout_section(roll, images):
             row.append("-" if not w else "%s s %s, %s s/host" % (_m(w["median"], 2), _runs_text(w),
                                                                  _m(w["per_host_s"], 3)))
         fit = summ["fit"].get(c)
-        row.append("-" if not fit else "%.3f s/host + %.1f s" % (fit["per_host_s"], fit["fixed_s"]))
+        row.append("-" if not fit else _fit_text(fit))
         rows.append(row)
     out += ["Wall time, median (min-max, runs), and time per host:", "",
             _table(["contender"] + ["%d hosts" % s for s in sizes] + ["linear fit"], rows), ""]

@@ -235,3 +235,9 @@ def test_rollout_cells_say_how_many_runs():
     assert page._runs_text({"n": 3, "median": 2.0, "min": 1.5, "max": 2.5}) == "(1.50-2.50, 3 runs)"
     assert "repetitions: 3 where a target" in page._reps_text({"reps": 3, "other_reps": 1, "sizes": [10], "target_sizes": [20, 50]})
     assert page._reps_text({"reps": 3}) == "repetitions: 3"
+
+
+def test_fit_text_signs():
+    assert page._fit_text({"per_host_s": 0.372, "fixed_s": 0.21}) == "0.372 s/host + 0.2 s"
+    assert page._fit_text({"per_host_s": 1.674, "fixed_s": -1.9}) == "1.674 s/host - 1.9 s"
+    assert page._fit_text({"per_host_s": 1.0, "fixed_s": 2.0}, "per host") == "1.000 s per host + 2.0 s"
