@@ -104,6 +104,9 @@ def best_profile(eff):
                if summ[c]["prune_collapsed_per_mseg"]["median"] is not None else float("inf"))
 
 
+ALL_PARTS = ("efficacy", "rollout", "readcost")
+
+
 def evaluate_targets(results):
     targets = []
     eff = results.get("efficacy")
@@ -187,7 +190,8 @@ def evaluate_targets(results):
                 _m(read["ansible"]["wall"]["setup"]["median"], 2), read["ansible"]["hosts"]),
             "met": None if v is None else v < 0.5, "reason": reason})
     dur = results.get("duration_s")
-    if dur is not None:
+    only = set((results.get("args") or {}).get("only") or ALL_PARTS)
+    if dur is not None and only >= set(ALL_PARTS):  # a run of some parts says nothing of the whole
         waits = lock_waits(results)
         net = dur - waits
         measured = "%.1f min (labs, all three benchmarks, page)" % (dur / 60.0)
@@ -528,6 +532,10 @@ def _efficacy_section(eff, images, nproc=None):
     return out
 
 
+MITOGEN_COMMAND = ("bench/run.py --only rollout --sizes 25 --target-sizes '' --other-reps 3 --mitogen-sizes 25 "
+                   "--budget 3000 --page-dir bench/results/mitogen")
+
+
 def _reps_text(cfg):
     """How many repetitions each contender had (results before other_reps existed had cfg reps for all)."""
     reps, other = cfg["reps"], cfg.get("other_reps", cfg["reps"])
@@ -616,7 +624,9 @@ def _rollout_section(roll, images):
         out += ["mitogen: not measured (%s)." % roll.get("mitogen_reason"), ""]
     else:
         out += ["mitogen %s works with this ansible-core (strategy `mitogen_linear`: a probe ping passed), but its block "
-                "was not run (below)." % (cfg.get("mitogen_version") or ""), ""]
+                "was not run (below). It is measured on its own, beside the same contenders over ssh, by `%s` "
+                "(results: [bench/results/mitogen](../bench/results/mitogen/docs/benchmarks.md))."
+                % (cfg.get("mitogen_version") or "", MITOGEN_COMMAND), ""]
     for block in roll.get("skipped") or []:
         out += ["Not measured in this run: the %s block (%s hosts), %s." % (
             block["block"], ", ".join(str(s) for s in block["sizes"]), block["reason"]), ""]

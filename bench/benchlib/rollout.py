@@ -78,15 +78,21 @@ def reps_for(cfg, name, size):
     return 0
 
 
-def _predict(fits, variants, sizes, cfg, per_run_overhead=1.0):
-    """Seconds a block should take, from the linear fits of what ran before (None if unknown)."""
+def _predict(fits, variants, sizes, cfg, walls=None, per_run_overhead=1.0):
+    """Seconds a block should take, from the linear fits of what ran before or, without a fit (one
+    size so far), from the medians measured at the same size; None if neither is known."""
     total = 0.0
     for name, _ in variants:
         fit = fits.get(name)
-        if not fit:
-            return None
-        total += sum((max(0.0, fit["fixed_s"] + fit["per_host_s"] * size) + per_run_overhead) * reps_for(cfg, name, size)
-                     for size in sizes)
+        for size in sizes:
+            if fit:
+                one = max(0.0, fit["fixed_s"] + fit["per_host_s"] * size)
+            else:
+                measured = ((walls or {}).get(name) or {}).get(size)
+                if not measured or measured.get("median") is None:
+                    return None
+                one = measured["median"]
+            total += (one + per_run_overhead) * reps_for(cfg, name, size)
     return total
 
 
@@ -136,9 +142,10 @@ def run_rollout(lab, initial, ansible, cfg, reset_files, settings, posix_availab
     runs, done, skipped = [], [], []
     for block, sizes, variants, required in blocks:
         if not required:
-            fits = summarize(runs, all_sizes)["fit"]
-            fits = dict((name, fits.get(name.split("+")[0])) for name, _ in variants)
-            predicted = _predict(fits, variants, sizes, cfg)
+            so_far = summarize(runs, all_sizes)
+            fits = dict((name, so_far["fit"].get(name.split("+")[0])) for name, _ in variants)
+            walls = dict((name, so_far["wall"].get(name.split("+")[0])) for name, _ in variants)
+            predicted = _predict(fits, variants, sizes, cfg, walls)
             left = deadline - time.monotonic()
             if predicted is None or predicted > left:
                 why = ("predicted %.0f s, %.0f s left in the time budget" % (predicted, left)

@@ -241,3 +241,19 @@ def test_fit_text_signs():
     assert page._fit_text({"per_host_s": 0.372, "fixed_s": 0.21}) == "0.372 s/host + 0.2 s"
     assert page._fit_text({"per_host_s": 1.674, "fixed_s": -1.9}) == "1.674 s/host - 1.9 s"
     assert page._fit_text({"per_host_s": 1.0, "fixed_s": 2.0}, "per host") == "1.000 s per host + 2.0 s"
+
+
+def test_duration_target_only_for_a_run_of_every_part():
+    names = lambda res: [t["name"] for t in page.evaluate_targets(res)]  # noqa: E731
+    full = _results()
+    assert "The whole benchmark runs in under 15 minutes" in names(full)
+    part = _results()
+    part["args"] = {"only": ["rollout"]}
+    assert "The whole benchmark runs in under 15 minutes" not in names(part)
+
+
+def test_predict_falls_back_to_the_measured_median_at_one_size():
+    cfg = {"reps": 3, "other_reps": 3, "sizes": [25], "target_sizes": []}
+    walls = {"ping+mitogen": {25: {"median": 7.0}}}
+    assert rollout._predict({"ping+mitogen": None}, [("ping+mitogen", True)], [25], cfg, walls) == pytest.approx(24.0)
+    assert rollout._predict({"ping+mitogen": None}, [("ping+mitogen", True)], [10], cfg, walls) is None
