@@ -181,6 +181,20 @@ def save_partial(results, out_dir):
         json.dump(results, handle, indent=1, sort_keys=True)
 
 
+def run_part(results, out_dir, name, measure):
+    """One benchmark part: its result (or its error, so the other parts still run and the page says
+    what failed), its duration, and results.json saved after it."""
+    t = time.monotonic()
+    try:
+        results[name] = measure()
+    except (BenchError, OSError, KeyError, ValueError) as exc:
+        results["errors"][name] = str(exc)
+        log("%s failed: %s" % (name, exc))
+        traceback.print_exc()
+    results["part_seconds"][name] = round(time.monotonic() - t, 1)
+    save_partial(results, out_dir)
+
+
 def _on_signal(signum, _frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
@@ -250,48 +264,27 @@ def main(argv=None):
         initial = {h: {k: v for k, (v, w) in vals.items() if w} for h, vals in scoped.items()}
         results["initial_live"] = {k: {"value": v, "writable": w} for k, (v, w) in scoped[lab.hosts[0]["name"]].items()}
         if "efficacy" in args.only:
-            t = time.monotonic()
             cfg = {"conditions": list(efficacy.CONDITIONS), "reps": args.eff_reps, "seconds": args.eff_seconds,
                    "warmup": args.eff_warmup, "rate": args.rate, "connections": 8, "write_size": 512,
                    "bdp_link_mbit": args.bdp_link_mbit, "bdp_rtt_ms": args.bdp_rtt_ms,
                    "lock_timeout": args.lock_timeout}
-            try:
-                results["efficacy"] = efficacy.run_efficacy(lab, lab.first(args.eff_hosts), initial, ansible, cfg,
-                                                            os.path.join(out_dir, "efficacy"), RESET_FILES)
-            except (BenchError, OSError, KeyError, ValueError) as exc:
-                results["errors"]["efficacy"] = str(exc)
-                log("efficacy failed: %s" % exc)
-                traceback.print_exc()
-            results["part_seconds"]["efficacy"] = round(time.monotonic() - t, 1)
-            save_partial(results, out_dir)
+            run_part(results, out_dir, "efficacy", lambda: efficacy.run_efficacy(
+                lab, lab.first(args.eff_hosts), initial, ansible, cfg, os.path.join(out_dir, "efficacy"),
+                RESET_FILES))
         if "readcost" in args.only:
-            t = time.monotonic()
             cfg = {"hosts": args.read_hosts, "reps": args.read_reps, "forks": args.forks,
                    "iterations": 50 if args.quick else 300, "process_iterations": 10 if args.quick else 30}
-            try:
-                results["readcost"] = readcost.run_readcost(lab, ansible, cfg, os.path.join(out_dir, "readcost"))
-            except (BenchError, OSError, KeyError, ValueError) as exc:
-                results["errors"]["readcost"] = str(exc)
-                log("read cost failed: %s" % exc)
-                traceback.print_exc()
-            results["part_seconds"]["readcost"] = round(time.monotonic() - t, 1)
-            save_partial(results, out_dir)
+            run_part(results, out_dir, "readcost", lambda: readcost.run_readcost(
+                lab, ansible, cfg, os.path.join(out_dir, "readcost")))
         if "rollout" in args.only:
-            t = time.monotonic()
             settings = profile_settings(args.profile, scoped[lab.hosts[0]["name"]])
             cfg = {"sizes": args.sizes, "target_sizes": args.target_sizes, "extra_sizes": args.extra_sizes,
                    "reps": args.reps, "other_reps": args.other_reps, "profile": args.profile,
                    "forks": args.forks, "mitogen": not args.no_mitogen, "mitogen_sizes": args.mitogen_sizes,
                    "mitogen_version": results["machine"].get("mitogen"), "budget_s": args.budget}
-            try:
-                results["rollout"] = rollout.run_rollout(lab, initial, ansible, cfg, RESET_FILES, settings,
-                                                         posix_available, posix_reason, t_start + args.budget)
-            except (BenchError, OSError, KeyError, ValueError) as exc:
-                results["errors"]["rollout"] = str(exc)
-                log("rollout failed: %s" % exc)
-                traceback.print_exc()
-            results["part_seconds"]["rollout"] = round(time.monotonic() - t, 1)
-            save_partial(results, out_dir)
+            run_part(results, out_dir, "rollout", lambda: rollout.run_rollout(
+                lab, initial, ansible, cfg, RESET_FILES, settings, posix_available, posix_reason,
+                t_start + args.budget))
     finally:
         t = time.monotonic()
         ansible.close_masters()

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from benchlib.common import NETLAB, BenchError, env_c, log, read_live, reset_hosts
+from benchlib.common import NETLAB, BenchError, env_c, log, read_live, reset_hosts, run
 from benchlib.stats import median, per_million, spread
 
 CONDITIONS = ("untuned", "json_api", "json_api_heavy", "bdp")
@@ -64,8 +64,10 @@ def parse_ss_skmem(text, skip_local_ports=("22",)):
 
 
 def read_host_sock_mem(namespace):
-    out = subprocess.run(["ss", "-N", namespace, "-tmnH"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True, timeout=10, check=False, env=env_c())
+    try:
+        out = run(["ss", "-N", namespace, "-tmnH"], timeout=10, check=False)
+    except BenchError:  # timed out: this sample is missing, not zero
+        return None
     return parse_ss_skmem(out.stdout) if out.returncode == 0 else None
 
 

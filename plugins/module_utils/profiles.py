@@ -405,7 +405,8 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
     (key -> normalised string, sorted), 'comments' (key -> why), 'notes' (header lines),
     'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
     An override of ``None`` (YAML ``~``) removes that key from the profile. ``state_dir``, when
-    given, is checked (absolute, not on a virtual file system) and returned as ``state_dir``.
+    given, is checked (absolute, not on a virtual file system). With state absent no profile is
+    read: ``profile`` is None.
     Raises ProfileError listing every problem found.
     """
     errors = []
@@ -418,14 +419,15 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
             return None
 
     plan = {
-        'profile': name, 'notes': [], 'fit_to_memory': [], 'settings': {}, 'comments': {},
+        'profile': None if state == 'absent' else name, 'notes': [], 'fit_to_memory': [], 'settings': {},
+        'comments': {},
         'state': attempt(_choice, 'sysctl_profile_state', state, STATES),
         'unsettable': attempt(_choice, 'sysctl_profile_unsettable', unsettable, UNSETTABLE),
         'priority': attempt(check_priority, priority),
         'force': attempt(check_force, force) or [],
     }
     if state_dir is not None:
-        plan['state_dir'] = attempt(check_state_dir, state_dir)
+        attempt(check_state_dir, state_dir)
     if plan['priority'] is not None:
         plan['basename'] = dropin_basename(plan['priority'])
     if overrides is None:

@@ -298,11 +298,16 @@ def test_state_dir_rejected_with_rule_and_variable(path, rule):
 
 
 def test_build_plan_checks_state_dir_only_when_given():
-    assert 'state_dir' not in pr.build_plan()
-    assert pr.build_plan(state_dir='/var/lib/x')['state_dir'] == '/var/lib/x'
+    assert pr.build_plan(state_dir='/var/lib/x')['settings'] == pr.build_plan()['settings']
     with pytest.raises(ProfileError) as exc:
         pr.build_plan(state_dir='relative', priority=100)
     assert sorted(exc.value.rules) == ['absolute_path', 'priority']
+
+
+def test_build_plan_absent_names_no_profile():
+    plan = pr.build_plan(name='json_api_heavy', state='absent')
+    assert plan['profile'] is None and plan['settings'] == {}
+    assert pr.build_plan(name='json_api_heavy')['profile'] == 'json_api_heavy'
 
 
 # ---- property: nothing but digits, '-' and single spaces ever comes out ------------------------
