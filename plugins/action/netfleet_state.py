@@ -19,7 +19,12 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.host_file import NAME_MAX
+
 _ARGS = frozenset(('path', 'files', 'mode', 'dir_mode'))
+# the temporary file's name repeats at most this many bytes of the target's, so that a target name of
+# NAME_MAX bytes still leaves room for the temporary name's dot, random part and suffix
+_TMP_NAME_BYTES = 64
 
 
 def _mode(value, name):
@@ -40,6 +45,8 @@ def _check_name(name):
     if (not isinstance(name, str) or not name or name in ('.', '..') or '/' in name or '\0' in name
             or name.startswith('.')):
         raise AnsibleActionFail('files: %r is not a plain file name (no "/", not hidden)' % (name,))
+    if len(to_bytes(name, errors='surrogate_then_replace')) > NAME_MAX:
+        raise AnsibleActionFail('files: %r is longer than %d bytes' % (name, NAME_MAX))
 
 
 def _make_dirs(path, dir_mode):
@@ -76,7 +83,8 @@ def _same_content(path, data, mode):
 
 def _write_atomic(path, data, mode):
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    base = to_text(to_bytes(os.path.basename(path), errors='surrogate_then_replace')[:_TMP_NAME_BYTES], errors='ignore')
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as handle:
             os.fchmod(handle.fileno(), mode)

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the baseline, verify and rollout playbooks: thin wrappers over module_utils.
 
-The maths is in plugins/module_utils/verdict.py and report.py (pure, unit-tested); these wrappers turn
-their errors into AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy
-containers).
+The maths is in plugins/module_utils/verdict.py and report.py, the controller's file names in
+plugins/plugin_utils/host_file.py (pure, unit-tested); these wrappers turn their errors into
+AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy containers).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -19,6 +19,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import report as report_utils
 from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as verdict_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import host_file as host_file_utils
 
 BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
 
@@ -173,6 +174,17 @@ def rollback_check(role_result, live_sysctl, baseline_sysctl=None):
     return verdict_utils.check_restored(_plain(role_result), _plain(live_sysctl), _plain(baseline_sysctl))
 
 
+def host_file_name(name, suffix=''):
+    """``inventory_hostname | netfleet.tuning.host_file_name('.json')``: this host's file name on the controller
+    (injective, never hidden, at most 255 bytes; see plugin_utils/host_file.py)."""
+    try:
+        # str() drops Ansible's tags (a tagged str is a str subclass)
+        return host_file_utils.host_file_name(str(name) if isinstance(name, str) else name,
+                                              str(suffix) if isinstance(suffix, str) else suffix)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('netfleet.tuning.host_file_name: %s' % exc)
+
+
 class FilterModule(object):
     """netfleet.tuning filters."""
 
@@ -186,4 +198,5 @@ class FilterModule(object):
             'fleet_report': fleet_report,
             'report_render': report_render,
             'rollback_check': rollback_check,
+            'host_file_name': host_file_name,
         }

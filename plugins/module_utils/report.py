@@ -42,6 +42,8 @@ __metaclass__ = type
 
 import datetime
 import json
+import re
+import unicodedata
 
 from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES
 from ansible_collections.netfleet.tuning.plugins.module_utils.verdict import (
@@ -374,17 +376,89 @@ def _summary_line(report):
 
 # ---------------------------------------------------------------- Markdown
 
-def _md(text):
-    """Escape text for a Markdown table cell or paragraph."""
+# Characters shown as escapes: C0 and C1 controls, format characters (bidi overrides, zero-width
+# spaces), surrogates, and the line and paragraph separators (U+2028, U+2029).
+_INVISIBLE = frozenset(('Cc', 'Cf', 'Cs', 'Zl', 'Zp'))
+_SHORT_ESCAPES = {'\t': '\\t', '\n': '\\n', '\r': '\\r'}
+# Backslash-escaped wherever they are: they open or close emphasis, code, links, HTML, tables,
+# headings, strike-through or (on GitHub) maths in the middle of a line.
+_MD_ALWAYS = frozenset('\\`*[]{}|#!$~')
+# "<" opens HTML and autolinks, "&" entities; a ">" without a "<" is harmless inside a line ("->")
+_MD_ENTITIES = {'&': '&amp;', '<': '&lt;'}
+# Meaningful only at the start of a line (list items, block quotes, setext underlines)
+_MD_LEADING = frozenset('-+=>')
+
+
+def _visible(text):
+    """``text`` with every invisible or line-breaking character as a backslash escape (``\\r``, ``\\x1b``,
+    ``\\u2028``) and every backslash doubled, so that two different texts never look the same: one line,
+    as Python's repr shows a string."""
     text = '' if text is None else str(text)
-    for char in ('\\', '|', '*', '[', ']', '`'):
-        text = text.replace(char, '\\' + char)
-    return text.replace('&', '&amp;').replace('<', '&lt;').replace('\n', ' ')
+    out = []
+    for char in text:
+        if char == '\\':
+            out.append('\\\\')
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif unicodedata.category(char) in _INVISIBLE:
+            code = ord(char)
+            out.append('\\x%02x' % code if code < 0x100 else '\\u%04x' % code if code < 0x10000 else '\\U%08x' % code)
+        else:
+            out.append(char)
+    return ''.join(out)
 
 
-def _md_code(text):
-    text = '' if text is None else str(text).replace('`', "'").replace('\n', ' ')
-    return '`%s`' % text if text else '-'
+def _md(text):
+    """Host- or user-derived text as Markdown that renders as ``_visible(text)``: one line, no raw control
+    character, and no Markdown of its own, in a table cell, a list item, a heading or a paragraph.
+
+    ASCII punctuation that means something anywhere is backslash-escaped (``|`` included, so a table cell
+    never ends early), ``&`` and ``<`` become entities, ``_`` is escaped unless it is inside a word (where
+    it cannot start emphasis), a leading ``- + = >`` and the ``.`` or ``)`` of a leading ``1. `` (list
+    markers, block quotes) are escaped, and leading or trailing spaces (stripped, or an indented code block)
+    become ``&#32;``. ``( ) . + - >`` elsewhere are left as they are: they mean something only at the start
+    of a line, after a ``]`` or ``<`` (both always escaped), and the report stays readable as plain text.
+    """
+    text = _visible(text)
+    out = []
+    last = len(text) - 1
+    digits = 0
+    for index, char in enumerate(text):
+        if '0' <= char <= '9' and digits == index:
+            digits += 1
+        if char in _MD_ALWAYS:
+            out.append('\\' + char)
+        elif char in _MD_ENTITIES:
+            out.append(_MD_ENTITIES[char])
+        elif char == '_':
+            inside = 0 < index < last and text[index - 1].isalnum() and text[index + 1].isalnum()
+            out.append(char if inside else '\\_')
+        elif (index == 0 and char in _MD_LEADING) or (
+                index == digits and 0 < index < 10 and char in '.)' and text[index + 1:index + 2] in ('', ' ')):
+            out.append('\\' + char)
+        else:
+            out.append(char)
+    body = ''.join(out)
+    stripped = body.strip(' ')
+    if not stripped:
+        return '&#32;' * len(body)
+    lead = len(body) - len(body.lstrip(' '))
+    trail = len(body) - len(body.rstrip(' '))
+    return '&#32;' * lead + stripped + '&#32;' * trail
+
+
+def _md_code(text, cell=True):
+    """A code span that shows ``_visible(text)``; ``-`` for no text. In a table ``cell`` a ``|`` is written
+    ``\\|`` (GitHub's tables take it out before the span is read), so the cell never ends early."""
+    text = _visible(text)
+    if not text:
+        return '-'
+    if cell:
+        text = text.replace('|', '\\|')
+    fence = '`' * (max([len(run) for run in re.findall('`+', text)] or [0]) + 1)
+    if text[0] in '` ' or text[-1] in '` ':
+        text = ' %s ' % text
+    return '%s%s%s' % (fence, text, fence)
 
 
 def _change_rows(entry):
@@ -411,7 +485,7 @@ def render_markdown(report):
     lines = ['# netfleet.tuning fleet report', '']
     meta = 'Generated %s' % _md(report.get('generated_at'))
     if report.get('playbook'):
-        meta += ' by `%s`' % _md(report['playbook'])
+        meta += ' by %s' % _md_code(report['playbook'], cell=False)
     if report.get('run_id'):
         meta += ', run %s' % _md(report['run_id'])
     lines.extend([meta + '.', ''])
@@ -420,7 +494,7 @@ def render_markdown(report):
         lines.extend(['Thresholds: %s.' % _md(thresholds), ''])
     lines.extend(['**%s**' % _md(_summary_line(report)), ''])
 
-    header = ['host', 'verdict'] + ['%s per million InSegs' % name for name in gated] + [
+    header = ['host', 'verdict'] + ['%s per million InSegs' % _md(name) for name in gated] + [
         'InSegs per second', 'sysctls changed']
     lines.append('| ' + ' | '.join(header) + ' |')
     lines.append('|' + '---|' * len(header))
@@ -450,9 +524,9 @@ def render_markdown(report):
         before, after = entry.get('before') or {}, entry.get('after') or {}
         if before.get('recorded_at') or after.get('recorded_at'):
             lines.append('- baseline %s (%s s, %s InSegs), verify %s (%s s, %s InSegs)' % (
-                _md(before.get('recorded_at') or 'n/a'), format_number(before.get('seconds')),
-                format_number(before.get('in_segs')), _md(after.get('recorded_at') or 'n/a'),
-                format_number(after.get('seconds')), format_number(after.get('in_segs'))))
+                _md(before.get('recorded_at') or 'n/a'), _md(format_number(before.get('seconds'))),
+                _md(format_number(before.get('in_segs'))), _md(after.get('recorded_at') or 'n/a'),
+                _md(format_number(after.get('seconds'))), _md(format_number(after.get('in_segs')))))
         others = [metric for metric in entry['metrics'] if metric not in gated and (
             entry['metrics'][metric].get('before_delta') or entry['metrics'][metric].get('after_delta'))]
         for metric in others:

@@ -72,7 +72,7 @@ EXAMPLES = r'''
   netfleet.tuning.netfleet_state:
     path: ./netfleet-state/baseline
     files:
-      "{{ inventory_hostname }}.json": "{{ baseline | to_nice_json }}"
+      "{{ inventory_hostname | netfleet.tuning.host_file_name('.json') }}": "{{ baseline | to_nice_json }}"
 
 - name: Write the fleet report once
   netfleet.tuning.netfleet_state:

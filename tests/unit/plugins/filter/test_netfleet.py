@@ -6,6 +6,8 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
+import os
+import re
 
 import pytest
 
@@ -44,8 +46,36 @@ LATER = (10 ** 6, 10 ** 7, 10 ** 9)
 
 
 def test_filter_names():
-    assert sorted(FILTERS) == ['baseline_check', 'baseline_status', 'fleet_report', 'report_render', 'rollback_check',
-                               'sample_record', 'thresholds', 'verdict']
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_status', 'fleet_report', 'host_file_name', 'report_render',
+                               'rollback_check', 'sample_record', 'thresholds', 'verdict']
+
+
+def test_host_file_name():
+    name = FILTERS['host_file_name']
+    assert name('web-01.example.com', '.json') == 'web-01.example.com.json'
+    assert name('web<1>', '.json') != name('web_1_', '.json')
+    assert name('..') == '%2E.'
+    with pytest.raises(AnsibleFilterError, match='host_file_name: an empty host name'):
+        name('', '.json')
+    with pytest.raises(AnsibleFilterError, match='host_file_name: the suffix'):
+        name('web', '/x')
+    with pytest.raises(AnsibleFilterError, match='host_file_name: a host name must be a string'):
+        name(None)
+
+
+def test_playbooks_name_host_files_with_the_filter():
+    # every per-host file on the controller goes through netfleet.tuning.host_file_name
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+    with open(os.path.join(root, 'playbooks', 'tasks', 'settings.yml')) as handle:
+        settings = handle.read()
+    assert "__netfleet_host_file: \"{{ inventory_hostname | netfleet.tuning.host_file_name('.json') }}\"" in settings
+    for directory in ('playbooks', 'roles'):
+        for parent, _dirs, files in os.walk(os.path.join(root, directory)):
+            for file_name in files:
+                with open(os.path.join(parent, file_name)) as handle:
+                    text = handle.read()
+                assert not re.search(r'inventory_hostname\s*\|\s*regex_replace', text), file_name
+                assert not re.search(r'inventory_hostname\s*}}\.json', text), file_name
 
 
 def test_thresholds():

@@ -143,6 +143,138 @@ def test_markdown_escapes_cells():
     assert 'a\\|b &lt;script>\\`x\\`' in text
 
 
+HOSTILE = ['web\r1', 'a|b', '<script>', '# head', 'x\ny', '- item', '1. first', '> quote', '_em_', 'tab\there',
+           'web\u2028sep', 'bidi\u202eevil', 'back\\slash|pipe', ' lead', 'del\x7f', '[link](http://x)', 'a&amp;b']
+_UNESCAPED_PIPE = re.compile(r'(?<!\\)\|')
+_RAW_CONTROL = re.compile('[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def hostile_report():
+    records = {}
+    for index, name in enumerate(HOSTILE):
+        if index % 3 == 0:
+            records[name] = record(win(4000, 200000), win(0, 3), role_result={
+                'net.ipv4.tcp_rmem': {'outcome': 'applied', 'before': '4096 | 16384\r65536', 'after': '`x`'},
+                'net.core.somaxconn': {'outcome': 'applied', 'before': '1|2\r', 'after': '`x`|', 'desired': 'a||b'},
+                'net.evil|key\r\n# x': {'outcome': 'overridden', 'detail': '/etc/sysctl.d/99-x|y\n.conf'}})
+        elif index % 3 == 1:
+            records[name] = {'stage': 'failed', 'error': 'line one\r\n| line two | `x` <b>\x1b[31m'}
+        else:
+            records[name] = None
+    active = [name for index, name in enumerate(HOSTILE) if index % 3 != 2]
+    return r.build(records, hosts=HOSTILE, active=active, thresholds=v.validate_thresholds(),
+                   playbook='verify', run_id='run\r1|x')
+
+
+def test_markdown_host_names_cannot_break_the_structure():
+    text = r.render_markdown(hostile_report())
+    lines = text.split('\n')
+    assert lines == text.splitlines() + [''] or lines == text.splitlines()  # no other line breaks
+    assert not _RAW_CONTROL.search(text)
+    # every table: each row has as many unescaped "|" as its header
+    tables, current = [], []
+    for line in lines:
+        if line.startswith('|'):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    assert len(tables) == 1 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
+    for table in tables:
+        counts = set(len(_UNESCAPED_PIPE.findall(row)) for row in table)
+        assert len(counts) == 1, table
+    assert len(tables[0]) == 2 + len(HOSTILE)
+    # one heading per host, each one line, never a deeper or shallower heading
+    headings = [line for line in lines if line.startswith('#')]
+    assert headings[0] == '# netfleet.tuning fleet report'
+    host_headings = [line for line in headings if line.startswith('### ')]
+    assert len(host_headings) == len(HOSTILE)
+    assert [line for line in headings if not line.startswith('### ')] == [
+        '# netfleet.tuning fleet report', '## Hosts', '## Hosts skipped or failed before a verdict']
+    assert '### web\\\\r1: improved' in lines
+    assert '### \\# head: improved' in lines
+    assert '### &lt;script>: not_reached' in lines
+    assert '| a\\|b | failed |' in text
+    assert '<script>' not in text and '<b>' not in text
+    # a list item never starts a nested list, a quote or a heading
+    for line in lines:
+        if line.startswith('- '):
+            assert not re.match(r'- (?:[-+*>#]|\d+[.)] )', line), line
+
+
+def test_markdown_escapes_render_as_the_visible_text():
+    markdown_it = pytest.importorskip('markdown_it')
+    rep = hostile_report()
+    html = markdown_it.MarkdownIt('commonmark').enable('table').render(r.render_markdown(rep))
+    assert html.count('<table>') == 1 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
+    # no list, quote, link or emphasis came from a host name
+    assert '<ol' not in html and '<blockquote>' not in html and '<a ' not in html
+    assert '<em>' not in html and '<strong>' in html and html.count('<strong>') == 1
+    for name in HOSTILE:
+        shown = r._visible(name).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')
+        assert '<td>%s</td>' % shown in html, name
+        assert '<h3>%s: ' % shown in html, name
+    assert '<td><code>1|2\\r</code></td><td><code>`x`|</code></td>' in html.replace('\n', '')
+    assert '<td><code>a||b</code></td>' in html
+    body = html.split('<tbody>')[1].split('</tbody>')[0]
+    rows = body.split('</tr>')[:-1]
+    assert len(rows) == len(HOSTILE)
+    assert all(row.count('<td') == rows[0].count('<td') for row in rows)
+
+
+@pytest.mark.parametrize('text, shown', [
+    ('web\r1', 'web\\r1'),
+    ('x\ny', 'x\\ny'),
+    ('a\\b', 'a\\\\b'),
+    ('\x00\x1b\x7f\x85', '\\x00\\x1b\\x7f\\x85'),
+    ('\u2028\u2029\u202e\ufeff', '\\u2028\\u2029\\u202e\\ufeff'),
+    ('caf\u00e9 \U0001F600', 'caf\u00e9 \U0001F600'),
+])
+def test_visible(text, shown):
+    assert r._visible(text) == shown
+    assert '\n' not in r._md(text) and '\r' not in r._md(text)
+
+
+@pytest.mark.parametrize('text, markdown', [
+    ('web-01.example.com', 'web-01.example.com'),
+    ('tcp_rmem', 'tcp_rmem'),
+    ('4,000 -> 0 (-100.0%)', '4,000 -> 0 (-100.0%)'),
+    ('3.00', '3.00'),
+    ('_em_', '\\_em\\_'),
+    ('a*b', 'a\\*b'),
+    ('- x', '\\- x'),
+    ('+ x', '\\+ x'),
+    ('> x', '\\> x'),
+    ('12. x', '12\\. x'),
+    ('1) x', '1\\) x'),
+    ('# x', '\\# x'),
+    ('a|b', 'a\\|b'),
+    ('<b>', '&lt;b>'),
+    ('&amp;', '&amp;amp;'),
+    ('[a](b)', '\\[a\\](b)'),
+    ('$x$ ~y~ {z} !', '\\$x\\$ \\~y\\~ \\{z\\} \\!'),
+    ('  x ', '&#32;&#32;x&#32;'),
+    ('web\r1', 'web\\\\r1'),
+    (None, ''),
+])
+def test_md(text, markdown):
+    assert r._md(text) == markdown
+
+
+@pytest.mark.parametrize('text, markdown', [
+    ('4096 16384 65536', '`4096 16384 65536`'),
+    ('a|b', '`a\\|b`'),
+    ('`x`', '`` `x` ``'),
+    ('a``b', '```a``b```'),
+    ('1\r2', '`1\\r2`'),
+    (None, '-'),
+    ('', '-'),
+])
+def test_md_code(text, markdown):
+    assert r._md_code(text) == markdown
+    assert r._md_code('a|b', cell=False) == '`a|b`'
+
+
 class _Collect(HTMLParser):
     def __init__(self):
         HTMLParser.__init__(self)
