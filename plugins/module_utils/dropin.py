@@ -25,7 +25,7 @@ import re
 
 __all__ = [
     'SYSCTL_DIRS', 'SYSCTL_CONF', 'DROPIN_DIR', 'FINGERPRINT', 'comment_lines', 'render',
-    'parse_conf', 'load_order', 'find_overrides', 'rooted',
+    'parse_conf', 'load_order', 'find_overrides', 'rooted', 'is_ours',
 ]
 
 SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
@@ -84,6 +84,18 @@ def render(settings, comments=None, header='', notes=(), skipped=None, profile=N
         for key in sorted(skipped):
             lines.extend(comment_lines('  %s: %s' % (key, skipped[key])))
     return '\n'.join(lines) + '\n'
+
+
+def is_ours(text):
+    """True if ``text`` is a drop-in this collection rendered: its fingerprint line is there.
+
+    Only such a file is ever replaced or removed as ours; any other file at one of our paths is
+    someone else's and is left alone (or kept in the state to put back, see sysctl_dropin).
+    """
+    for line in text.splitlines():
+        if line == '# ' + FINGERPRINT or line.startswith('# %s ' % FINGERPRINT):
+            return True
+    return False
 
 
 def parse_conf(text):

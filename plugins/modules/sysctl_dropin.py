@@ -28,6 +28,21 @@ description:
   - Validates O(settings) again (the role already did on the controller) and applies the rules
     that depend on the host, such as the memory guardrail.
   - Reads C(MemTotal) and the kernel release itself, so it needs no gathered facts.
+  - The state in O(state_dir) is data, never instructions. The directory and every parent must be
+    owned by root and not writable by group or others (as sshd's StrictModes); the state file must
+    be a root-owned regular file. Every entry is checked against the input rules (keys the collection
+    manages, values as for O(settings), drop-in names derived from O(priority), never paths) before
+    anything changes; a state that fails a rule stops the host with its file, entry and rule named.
+  - Never follows a symbolic link. A link (or anything but a regular file) at the drop-in's path, at
+    the state file or in the state directory is refused before any change; its target is never read,
+    copied, chmod-ed or written. Only a file carrying the collection's fingerprint line is replaced or
+    removed as its own.
+  - One run at a time per host - an exclusive lock on C(sysctl_profile.lock) in O(state_dir), held from
+    reading the state to the end of the run; another run waits at most O(lock_timeout) seconds.
+  - All or nothing, as far as the kernel allows. Each value is read back right after it is written;
+    if the kernel refuses one (EINVAL, EPERM) or reads back another value, every key written in this
+    run (the failing one too, as a refused triplet can be left half written) is put back and read back,
+    the drop-in and the state file are put back, and the host fails naming each key's state.
 author:
   - netfleet.tuning contributors (@netfleet)
 options:
@@ -100,6 +115,12 @@ options:
       - An absolute path outside C(/proc), C(/sys) and C(/dev).
     type: path
     default: /var/lib/netfleet-tuning
+  lock_timeout:
+    description:
+      - Seconds to wait for another run on this host to release the lock in O(state_dir), then fail
+        (nothing changed). 0 to 3600.
+    type: int
+    default: 60
   proc_path:
     description: Where procfs is mounted (tests point it at a fake tree).
     type: path
@@ -126,7 +147,9 @@ attributes:
 notes:
   - Linux only. Writes C(/proc/sys) directly (no C(sysctl) command, no shell).
   - Never edits any file but its own drop-in. A file of its own at another priority (recorded in
-    O(state_dir)) is removed when the priority changes.
+    O(state_dir) as a priority, never as a path) is removed when the priority changes.
+  - With O(state=absent) a full state file system costs only the backup copy of the drop-in (a
+    warning); the drop-in is still removed and the values restored.
 seealso:
   - module: ansible.posix.sysctl
 '''
@@ -187,7 +210,8 @@ keys:
         - V(applied) (written live; in check mode - would be), V(unchanged) (live already right),
           V(skipped) (not written, see RV(keys.reason)), V(overridden) (a later file in the load order
           sets it, see RV(keys.by)), V(restored) (set back to the value saved at the first rollout),
-          V(failed) (the read-back differs).
+          V(rolled_back) (written, then put back because another key failed in this run),
+          V(failed) (the kernel refused it, or it could not be put back; see RV(keys.live)).
       type: str
     scope:
       description: C(netns), C(host) or C(absent) (see the collection's design).
@@ -250,47 +274,45 @@ ansible_facts:
       type: dict
 '''
 
-import json
+import functools
 import os
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     MEMORY_FRACTION, ProfileError, check_priority, check_state_dir, dropin_basename, fit_to_cap, format_value,
-    memory_cap, memory_violations, obsolete_reason, only_raise, parse_ints, validate_settings,
+    memory_cap, memory_violations, normalize_value, obsolete_reason, only_raise, parse_ints, validate_settings,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
-    DROPIN_DIR, FINGERPRINT, find_overrides, load_order, render, rooted,
+    DROPIN_DIR, find_overrides, is_ours, load_order, parse_conf, render, rooted,
+)
+from ansible_collections.netfleet.tuning.plugins.module_utils.live_apply import apply_changes
+from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import (
+    StateError, StateStore, check_managed, empty_state, now,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
-    SysctlKeyError, key_to_path, read_sysctls,
+    MANAGED_KEYS, SysctlKeyError, read_sysctls,
 )
 
-STATE_FILE = 'sysctl_profile.json'
-STATE_VERSION = 1
-KEEP_BACKUPS = 5
-STATUSES = ('applied', 'unchanged', 'skipped', 'overridden', 'restored', 'failed')
+STATUSES = ('applied', 'unchanged', 'skipped', 'overridden', 'restored', 'rolled_back', 'failed')
 SCOPE_REASON = {
     'host': 'read-only or missing in this network namespace (host scope): set it on the host itself',
     'absent': 'not known to this kernel: never written',
 }
-
-
-def read_text(path):
-    try:
-        with open(path, 'r') as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None
-        raise exc
+# Where the state trust checks start (unit tests move it to their temporary directory).
+TRUST_ANCHOR = '/'
+# Errors that refuse a run before any change: each names the file or entry and the rule.
+REFUSALS = (StateError, hostfs.UnsafePathError)
 
 
 def mem_total_bytes(proc_path):
-    text = read_text(os.path.join(proc_path, 'meminfo')) or ''
+    try:
+        with open(os.path.join(proc_path, 'meminfo'), 'r') as handle:
+            text = handle.read()
+    except (IOError, OSError):
+        return None
     for line in text.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] == 'MemTotal:' and parts[1].isdigit():
@@ -298,118 +320,140 @@ def mem_total_bytes(proc_path):
     return None
 
 
-def now():
-    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-
-
-class Dropin(object):
-    """One run of the module: plan, then (unless check mode) act, then read back."""
+class Run(object):
+    """One run of the module: read and check the host's state, plan, then (unless check mode) act
+    with every step undoable, then read back."""
 
     def __init__(self, module):
         self.module = module
-        self.p = module.params
+        self.params = module.params
         self.check = module.check_mode
-        self.proc = self.p['proc_path']
-        self.root = self.p['root']
-        self.state_dir = self.p['state_dir']
-        self.state_path = os.path.join(self.state_dir, STATE_FILE)
-        self.release = self.p['kernel_release'] or os.uname()[2]
+        self.proc = self.params['proc_path']
+        self.root = self.params['root']
+        self.release = self.params['kernel_release'] or os.uname()[2]
         try:
-            self.priority = check_priority(self.p['priority'], 'priority')
+            self.priority = check_priority(self.params['priority'], 'priority')
         except ProfileError as exc:
             module.fail_json(msg=to_native(exc), rules=exc.rules)
-        self.path = rooted(self.root, os.path.join(DROPIN_DIR, dropin_basename(self.priority)))
-        self.keys = {}
-        self.writes = {}  # key -> value to write live
-        self.diffs = []
+        self.dropin_dir = rooted(self.root, DROPIN_DIR)
+        self.path = os.path.join(self.dropin_dir, dropin_basename(self.priority))
+        self.store = StateStore(self.params['state_dir'], self.dropin_dir, self.params['lock_timeout'], TRUST_ANCHOR)
         self.backup_file = None
+        self.undo = []  # (what, callable) to put back, newest last
+        self.reset()
+
+    # ---- helpers ----------------------------------------------------------------------------
+    def reset(self):
+        """Forget a plan's outcome before planning again (under the lock)."""
+        self.keys = {}
+        self.diffs = []
+        self.warnings = []
         self.changed = False
         self.file_changed = False
 
-    # ---- helpers ----------------------------------------------------------------------------
+    def warn(self, text):
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def flush_warnings(self):
+        for text in self.warnings:
+            self.module.warn(text)
+        self.warnings = []
+
     def fail(self, msg, **kwargs):
         kwargs.setdefault('keys', self.keys)
         kwargs.setdefault('path', self.path)
+        self.flush_warnings()
         self.module.fail_json(msg=msg, **kwargs)
 
-    def load_state(self):
-        text = read_text(self.state_path)
-        if text is None:
-            return None
+    def refuse(self, exc):
+        """A rule refused the state, a path or the lock: nothing was changed."""
+        msg = to_native(exc)
+        if 'nothing was changed' not in msg.lower():
+            msg += '. Nothing was changed'
+        self.fail(msg, rules=[exc.rule])
+
+    def guarded(self, func):
+        """Run a read or lock step of the state store; a refusal or an I/O error fails the host,
+        naming the file and the rule, before any change."""
         try:
-            state = json.loads(text)
-        except ValueError as exc:
-            self.fail('cannot parse %s: %s (move it away to start over)' % (self.state_path, exc))
-        if not isinstance(state, dict) or state.get('version') != STATE_VERSION:
-            version = state.get('version') if isinstance(state, dict) else None
-            self.fail('%s has an unknown format (version %r)' % (self.state_path, version))
-        state.setdefault('original', {})
-        state.setdefault('applied', [])
-        state.setdefault('previous_files', {})
-        return state
+            return func()
+        except REFUSALS as exc:
+            self.refuse(exc)
+        except hostfs.FileOpError as exc:
+            self.fail('%s. Nothing was changed' % to_native(exc), rules=['io'])
 
-    def write_atomic(self, path, content, mode):
-        directory = os.path.dirname(path)
-        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
-        try:
-            with os.fdopen(fd, 'w') as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            self.module.atomic_move(tmp, path, keep_dest_attrs=False)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        self.set_owner_mode(path, mode)
+    def open_state(self):
+        """Check the state directory (strict modes) and load the state file (every entry checked):
+        None when there is none."""
+        return self.guarded(self.store.load)
 
-    @staticmethod
-    def set_owner_mode(path, mode):
-        os.chmod(path, mode)
-        if os.geteuid() == 0:
-            st = os.stat(path)
-            if st.st_uid != 0 or st.st_gid != 0:
-                os.chown(path, 0, 0)
+    def take_lock(self):
+        """One run at a time on this host: held until the module exits."""
+        self.guarded(self.store.lock)
 
-    @staticmethod
-    def needs_owner_mode(path, mode):
-        st = os.stat(path)
-        wrong_owner = os.geteuid() == 0 and (st.st_uid != 0 or st.st_gid != 0)
-        return (st.st_mode & 0o7777) != mode or wrong_owner
+    def read_own_file(self, path):
+        """The text at one of our drop-in paths (None if none); a link or non-regular file is refused."""
+        return self.guarded(functools.partial(hostfs.read_text, path, 'drop-in'))
 
-    def ensure_state_dir(self):
-        if not os.path.isdir(self.state_dir):
-            os.makedirs(self.state_dir, 0o700)
-
-    def save_state(self, state):
-        self.ensure_state_dir()
-        self.write_atomic(self.state_path, json.dumps(state, indent=2, sort_keys=True) + '\n', 0o600)
-
-    def backup(self, path, content):
-        """Keep a copy of ``content`` (the file at ``path`` before we replace or remove it)."""
-        backup_dir = os.path.join(self.state_dir, 'backup')
-        if not os.path.isdir(backup_dir):
-            os.makedirs(backup_dir, 0o700)
-        name = '%s.%s' % (os.path.basename(path), time.strftime('%Y%m%dT%H%M%S', time.gmtime()))
-        target = os.path.join(backup_dir, name)
-        suffix = 0
-        while os.path.exists(target):
-            suffix += 1
-            target = os.path.join(backup_dir, '%s.%d' % (name, suffix))
-        self.write_atomic(target, content, 0o600)
-        olds = sorted(n for n in os.listdir(backup_dir) if n.startswith(os.path.basename(path) + '.'))
-        for old in olds[:-KEEP_BACKUPS]:
-            os.unlink(os.path.join(backup_dir, old))
-        return target
-
-    def write_live(self, key, value):
-        """Write one value to /proc/sys (no shell, no sysctl command). Returns an error string or None."""
-        try:
-            with open(key_to_path(key, self.proc), 'w') as handle:
-                handle.write(value + '\n')
-        except (IOError, OSError) as exc:
-            return 'cannot write %s = %s: %s' % (key, value, exc.strerror or exc)
+    def stale_path(self, state):
+        """Our drop-in at the priority the state records, when it differs from this run's."""
+        if state and state['priority'] is not None and state['priority'] != self.priority:
+            return os.path.join(self.dropin_dir, dropin_basename(state['priority']))
         return None
+
+    def check_state_keys(self, state, settings, own_texts):
+        """The keys the state may restore: the collection's, this run's and those its own drop-ins set."""
+        managed = set(MANAGED_KEYS) | set(settings)
+        for text in own_texts:
+            if text is not None and is_ours(text):
+                managed.update(key for key, dummy, dummy2 in parse_conf(text))
+        try:
+            check_managed(state, managed, self.store.state_path)
+        except StateError as exc:
+            self.refuse(exc)
+
+    def do(self, what, action, inverse):
+        """Carry out one file step; remember how to put it back if a later step fails."""
+        action()
+        self.undo.append((what, inverse))
+
+    def roll_back_files(self):
+        """Put back the files this run changed, newest first. Returns the problems met."""
+        problems = []
+        while self.undo:
+            what, inverse = self.undo.pop()
+            try:
+                inverse()
+            except (hostfs.FileOpError, hostfs.UnsafePathError) as exc:
+                problems.append('%s not put back: %s' % (what, to_native(exc)))
+        return problems
+
+    def write_file(self, path, content, what):
+        hostfs.write_atomic(path, content, 0o644 if what == 'drop-in' else 0o600, what)
+        if what == 'drop-in' and self.module.selinux_enabled():
+            self.module.set_default_selinux_context(path, False)
+
+    def file_step(self, path, content):
+        """A step that leaves ``content`` at the drop-in path ``path``, or no file when it is None
+        (also the inverse of replacing or removing a file: its old content back)."""
+        if content is None:
+            return functools.partial(hostfs.remove, path, 'drop-in')
+        return functools.partial(self.write_file, path, content, 'drop-in')
+
+    def save_state(self, new_state, old_state):
+        inverse = functools.partial(self.store.save, old_state) if old_state else self.store.delete
+        self.do('state file %s' % self.store.state_path, functools.partial(self.store.save, new_state), inverse)
+
+    def backup(self, path, content, required=True):
+        """Copy a drop-in into the state's backup directory. ``required=False``: a failure (a full
+        state file system) is a warning, not a stop: the drop-in is ours and its text is reproducible."""
+        try:
+            self.backup_file = self.store.backup(os.path.basename(path), content)
+        except (hostfs.FileOpError, hostfs.UnsafePathError) as exc:
+            if required:
+                raise
+            self.warn('no backup of %s was kept: %s' % (path, to_native(exc)))
 
     def live_diff(self, before, after):
         if before == after:
@@ -420,6 +464,30 @@ class Dropin(object):
             'after': ''.join('%s = %s\n' % (k, after[k]) for k in sorted(after)),
         })
 
+    def apply_live(self, changes, done_msg):
+        """Write ``changes`` all or nothing. On failure put the files back too and fail the host,
+        saying which key is in which state."""
+        ok, outcome, errors = apply_changes(changes, self.proc)
+        for key, got in outcome.items():
+            self.keys[key]['live'] = got['live']
+            if got['result'] != 'written':
+                self.keys[key]['status'] = 'rolled_back' if got['result'] == 'rolled_back' else 'failed'
+        if ok:
+            return
+        live_back = all(got['result'] != 'rollback_failed' for got in outcome.values())
+        if live_back:
+            problems = self.roll_back_files()
+            files = ('the drop-in and the state file are as before this run' if not problems
+                     else '; '.join(problems))
+            self.fail('%s failed: %s. Rolled back: every key written in this run is at its value from before the '
+                      'run again (read back: %s); %s.' % (
+                          done_msg, errors[0], ', '.join('%s = %s' % (k, outcome[k]['live']) for k in sorted(outcome)),
+                          files), changed=bool(problems), rules=['kernel_refused'])
+        self.undo = []
+        self.fail('%s failed and could not be fully rolled back: %s. The drop-in and the state file are kept, so '
+                  'that state=absent can restore the values from before the first rollout (%s).'
+                  % (done_msg, '; '.join(errors), self.store.state_path), changed=True, rules=['kernel_refused'])
+
     def counts(self):
         out = dict((s, 0) for s in STATUSES)
         for entry in self.keys.values():
@@ -427,16 +495,17 @@ class Dropin(object):
         return out
 
     def result(self, **extra):
+        self.flush_warnings()
         counts = self.counts()
         fact = {
-            'state': self.p['state'], 'profile': self.p['profile'], 'path': self.path,
+            'state': self.params['state'], 'profile': self.params['profile'], 'path': self.path,
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
         summary = ', '.join('%d %s' % (counts[s], s) for s in STATUSES if counts.get(s))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
-                   msg='%s %s (%s): %s' % (self.p['state'], self.path, self.p['profile'] or 'no profile',
+                   msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
                                            summary or 'no keys'),
-                   file_changed=self.file_changed, state_file=self.state_path, kernel=self.release,
+                   file_changed=self.file_changed, state_file=self.store.state_path, kernel=self.release,
                    ansible_facts={'sysctl_profile_result': fact})
         if self.backup_file:
             res['backup_file'] = self.backup_file
@@ -445,21 +514,52 @@ class Dropin(object):
         res.update(extra)
         return res
 
+    def check_only_result(self, **extra):
+        for key in self.keys:
+            self.keys[key]['live'] = self.keys[key].get('before')
+        return self.result(**extra)
+
     # ---- state=present --------------------------------------------------------------------
     def present(self):
-        p = self.p
-        force = p['force'] or []
-        if not p['settings']:
+        """Plan without the lock (bad input or a refused state changes nothing, not even the state
+        directory); if the plan changes something, take the lock, plan again under it and act."""
+        plan = self.plan_present()
+        if plan is not None and self.changed and not self.check:
+            self.take_lock()
+            self.reset()
+            plan = self.plan_present()
+            if plan is not None and self.changed:
+                self.act_present(plan)
+                return self.result(mem_total_bytes=plan['mem'], memory_cap_bytes=plan['cap'])
+        if plan is None:
+            return self.result()
+        return self.check_only_result(mem_total_bytes=plan['mem'], memory_cap_bytes=plan['cap'])
+
+    def plan_present(self):
+        """Every decision of state=present, nothing written: sets self.keys, self.diffs and
+        self.changed and returns what act_present needs (None: nothing to write at all)."""
+        params = self.params
+        force = params['force'] or []
+        if not params['settings']:
             self.fail('settings is empty: nothing to write (use state=absent to remove the drop-in)')
         try:
-            settings = validate_settings(p['settings'], force, 'settings')
+            settings = validate_settings(params['settings'], force, 'settings')
         except ProfileError as exc:
             self.fail('invalid settings: %s' % to_native(exc), rules=exc.rules)
-        comments = dict((k, to_native(v)) for k, v in (p['comments'] or {}).items())
-        notes = list(p['notes'] or [])
+        comments = dict((k, to_native(v)) for k, v in (params['comments'] or {}).items())
+        notes = list(params['notes'] or [])
         ints = dict((k, parse_ints(v)) for k, v in settings.items())
         mem = mem_total_bytes(self.proc)
         cap = memory_cap(mem) if mem else None
+
+        # The host's state, checked before anything else: strict modes, every entry against the
+        # input rules, our own files never through a link. (present() holds the lock when acting.)
+        state = self.open_state()
+        stale = self.stale_path(state)
+        old_content = self.read_own_file(self.path)
+        stale_content = self.read_own_file(stale) if stale else None
+        if state:
+            self.check_state_keys(state, settings, (old_content, stale_content))
         try:
             live = read_sysctls(sorted(settings), self.proc)
         except SysctlKeyError as exc:
@@ -484,59 +584,77 @@ class Dropin(object):
                 skipped[key] = reason
             else:
                 candidates.append(key)
-        if unsettable and p['unsettable'] == 'fail':
+        if unsettable and params['unsettable'] == 'fail':
             self.fail('%d key(s) cannot be set on this host and sysctl_profile_unsettable is fail: %s. Nothing was '
                       'changed.' % (len(unsettable), '; '.join(unsettable)), rules=['unsettable'])
-        if not candidates and not os.path.exists(self.path):
-            # A drop-in without a single assignment would only mislead the next reader of /etc/sysctl.d.
-            self.module.warn('none of the %d key(s) can be set on this host (all skipped): no drop-in written, '
-                             'nothing changed' % len(settings))
-            return self.result()
 
         # 2. the memory guardrail (only for keys we would write)
-        if cap:
-            for key in p['fit_to_memory'] or []:
+        if mem:
+            limit = memory_cap(mem)
+            for key in params['fit_to_memory'] or []:
                 if key in candidates:
-                    fitted = fit_to_cap(key, ints[key], cap)
+                    fitted = fit_to_cap(key, ints[key], limit)
                     if fitted != ints[key]:
                         ints[key] = fitted
-                        comments[key] = '%s; lowered to %d by the memory guardrail' % (comments.get(key, ''), cap)
+                        comments[key] = '%s; lowered to %d by the memory guardrail' % (comments.get(key, ''), limit)
                         notes.append('  %s lowered to %d: the memory guardrail allows one socket at most MemTotal '
-                                     '(%d bytes) / %d, rounded down to a power of two' % (key, cap, mem, MEMORY_FRACTION))
+                                     '(%d bytes) / %d, rounded down to a power of two' % (key, limit, mem,
+                                                                                          MEMORY_FRACTION))
             if 'memory' not in force:
                 bad = memory_violations(dict((k, ints[k]) for k in candidates), mem, os.sysconf('SC_PAGE_SIZE'))
                 if bad:
                     self.fail('memory guardrail: %s. Nothing was changed.' % '; '.join(bad[k] for k in sorted(bad)),
                               rules=['memory'], mem_total_bytes=mem)
         elif candidates:
-            self.module.warn('MemTotal not found in %s/meminfo: the memory guardrail was not applied' % self.proc)
+            self.warn('MemTotal not found in %s/meminfo: the memory guardrail was not applied' % self.proc)
 
-        # 3. only_raise against the original values (saved at the first rollout) or the live ones
-        state = self.load_state()
-        original = state['original'] if state else {}
+        # 3. the values from before the first rollout: saved ones (checked), else the live ones, which
+        # must pass the input rules too (they may be restored one day). only_raise compares with them.
+        original = dict(state['original']) if state else {}
+        unknown = set()
+        if state is None and old_content is not None and is_ours(old_content):
+            # our drop-in without its state (the state file was removed): the live values are ours
+            unknown = set(k for k, dummy, dummy2 in parse_conf(old_content)) & set(candidates)
+            if unknown:
+                self.warn('%s exists but %s does not: the values from before the first rollout of %s are '
+                          'unknown, so state=absent will leave them as they are' % (
+                              self.path, self.store.state_path, ', '.join(sorted(unknown))))
         to_write = {}
+        originals_now = {}
         for key in candidates:
+            if key in original:
+                base = parse_ints(original[key])
+            else:
+                try:
+                    base = normalize_value(key, live[key]['value']) if live[key]['value'] is not None else None
+                except ProfileError as exc:
+                    reason = ('its live value %r fails the input rules (%s): the collection could neither keep '
+                              'it nor restore it later, so it leaves this key alone' % (live[key]['value'], exc))
+                    self.keys[key].update(status='skipped', reason=reason)
+                    skipped[key] = reason
+                    continue
+                if key not in unknown:
+                    originals_now[key] = format_value(base) if base is not None else None
             desired = ints[key]
-            base = parse_ints(original[key]) if key in original else parse_ints(live[key]['value'])
-            effective = only_raise(desired, base) if p['only_raise'] else desired
+            effective = only_raise(desired, base) if params['only_raise'] else desired
             if effective != desired:
                 why = 'only_raise: kept the host\'s higher %s (profile: %s)' % (format_value(effective), format_value(desired))
                 self.keys[key]['reason'] = why
                 comments[key] = '%s; %s' % (comments.get(key, ''), why)
             to_write[key] = format_value(effective)
             self.keys[key]['value'] = to_write[key]
+        if not to_write and old_content is None:
+            # A drop-in without a single assignment would only mislead the next reader of /etc/sysctl.d.
+            self.warn('none of the %d key(s) can be set on this host (all skipped): no drop-in written, '
+                      'nothing changed' % len(settings))
+            return None
 
-        content = render(to_write, comments, p['header'], notes, skipped, p['profile'])
-        try:
-            old_content = read_text(self.path)
-        except (IOError, OSError) as exc:
-            self.fail('cannot read %s: %s' % (self.path, exc))
+        content = render(to_write, comments, params['header'], notes, skipped, params['profile'])
 
         # 4. who else sets our keys later in the load order (our own stale file, if any, does not count)
-        stale_path = state.get('path') if state else None
-        stale = stale_path if stale_path and stale_path != self.path and os.path.exists(stale_path) else None
         order = [f for f in load_order(self.root, include=self.path) if f != stale]
         overrides = find_overrides(self.path, to_write, order)
+        writes = {}
         for key in sorted(to_write):
             entry = self.keys[key]
             value = to_write[key]
@@ -545,13 +663,13 @@ class Dropin(object):
                 entry.update(status='overridden', by=by,
                              reason='%s sets %s = %s later in the load order: live value left as that file sets it'
                              % (by, key, theirs))
-                self.module.warn('%s is overridden by %s (%s = %s comes after %s): not applied live' % (
+                self.warn('%s is overridden by %s (%s = %s comes after %s): not applied live' % (
                     key, by, key, theirs, self.path))
             elif parse_ints(live[key]['value']) == parse_ints(value):
                 entry['status'] = 'unchanged'
             else:
                 entry['status'] = 'applied'
-                self.writes[key] = value
+                writes[key] = value
             if key in overrides and entry['status'] != 'overridden':
                 entry['also_set_by'] = overrides[key][0]
 
@@ -576,105 +694,109 @@ class Dropin(object):
 
         # 5b. the state to keep: original values are recorded once, at the first rollout of each key
         previous_files = dict(state['previous_files']) if state else {}
-        if old_content is not None and FINGERPRINT not in old_content and self.path not in previous_files:
-            previous_files[self.path] = old_content
+        name = os.path.basename(self.path)
+        if old_content is not None and not is_ours(old_content) and name not in previous_files:
+            previous_files[name] = old_content
+        stale_ours = stale_content is not None and is_ours(stale_content)
+        stale_previous = previous_files.pop(os.path.basename(stale), None) if stale_ours else None
+        if stale_content is not None and not stale_ours:
+            self.warn('%s is no longer a netfleet-tuning drop-in (no fingerprint line): left as it is' % stale)
         new_state = {
-            'version': STATE_VERSION,
-            'created': state.get('created') if state else now(),
-            'path': self.path,
+            'version': empty_state()['version'],
+            'created': state['created'] if state else now(),
+            'priority': self.priority,
             'original': dict(original),
-            'applied': sorted((prev_applied - released) | set(self.writes)),
+            'applied': sorted((prev_applied - released) | set(writes)),
             'previous_files': previous_files,
         }
-        for key in to_write:
-            new_state['original'].setdefault(key, live[key]['value'])
+        for key, value in originals_now.items():
+            new_state['original'].setdefault(key, value)
         for key in released:
             new_state['original'].pop(key, None)
 
         if old_content is None:
             file_needs = True
         else:
-            file_needs = old_content != content or self.needs_owner_mode(self.path, 0o644)
+            file_needs = old_content != content or hostfs.needs_owner_mode(self.path, 0o644)
         state_needs = state is None or dict(state, created=None) != dict(new_state, created=None)
-        self.file_changed = bool(file_needs or stale)
-        self.changed = bool(self.file_changed or self.writes or restores or state_needs)
+        self.file_changed = bool(file_needs or stale_ours)
+        self.changed = bool(self.file_changed or writes or restores or state_needs)
         if old_content != content:
             self.diffs.append({'before_header': self.path, 'after_header': self.path,
                                'before': old_content or '', 'after': content})
-        before_live = dict((k, live[k]['value']) for k in self.writes)
+        before_live = dict((k, live[k]['value']) for k in writes)
         before_live.update(dict((k, self.keys[k]['before']) for k in restores))
-        after_live = dict(self.writes)
+        after_live = dict(writes)
         after_live.update(restores)
         self.live_diff(before_live, after_live)
 
-        if self.check:
-            for key in self.keys:
-                self.keys[key]['live'] = self.keys[key].get('before')
-            return self.result(mem_total_bytes=mem, memory_cap_bytes=cap)
+        return dict(mem=mem, cap=cap, state=state, new_state=new_state, state_needs=state_needs,
+                    old_content=old_content, content=content, file_needs=file_needs, stale=stale,
+                    stale_content=stale_content, stale_ours=stale_ours, stale_previous=stale_previous,
+                    live=live, writes=writes, restores=restores)
 
-        # 6. act: state first (so a failure later can still be undone), then the file, then live values
+    def act_present(self, plan):
+        """Carry out a plan, every step undoable: the state first, then the files, then the live values."""
+        state, new_state, old_content, content = plan['state'], plan['new_state'], plan['old_content'], plan['content']
+        stale, stale_content, stale_previous = plan['stale'], plan['stale_content'], plan['stale_previous']
+        live, writes, restores = plan['live'], plan['writes'], plan['restores']
         try:
-            if state_needs:
-                self.save_state(new_state)
+            if plan['state_needs']:
+                self.save_state(new_state, state)
             if old_content is not None and old_content != content:
-                self.backup_file = self.backup(self.path, old_content)
-            if file_needs:
-                if old_content == content:
-                    self.set_owner_mode(self.path, 0o644)
-                else:
-                    self.write_atomic(self.path, content, 0o644)
-            if stale:
-                self.remove_stale(stale, previous_files.get(stale))
-        except (IOError, OSError) as exc:
-            self.fail('cannot write %s: %s' % (exc.filename or self.path, to_native(exc)))
-        errors = []
-        for key in sorted(self.writes):
-            err = self.write_live(key, self.writes[key])
-            if err:
-                errors.append(err)
-        for key in sorted(restores):
-            err = self.write_live(key, restores[key])
-            if err:
-                errors.append(err)
+                self.backup(self.path, old_content)
+            if plan['file_needs'] and old_content == content:
+                hostfs.fix_owner_mode(self.path, 0o644, 'drop-in')
+            elif plan['file_needs']:
+                self.do('drop-in %s' % self.path, self.file_step(self.path, content),
+                        self.file_step(self.path, old_content))
+            if plan['stale_ours']:
+                self.backup(stale, stale_content)
+                # put back what was there before our first rollout, or remove our old file
+                self.do('drop-in %s' % stale, self.file_step(stale, stale_previous),
+                        self.file_step(stale, stale_content))
+        except REFUSALS + (hostfs.FileOpError,) as exc:
+            problems = self.roll_back_files()
+            self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
+                      changed=bool(problems), rules=[getattr(exc, 'rule', 'io')])
+        changes = [(k, writes[k], live[k]['value']) for k in sorted(writes)]
+        changes += [(k, restores[k], self.keys[k]['before']) for k in sorted(restores)]
+        self.apply_live(changes, 'applying the drop-in')
 
         # 7. read every value back
         after = read_sysctls(sorted(self.keys), self.proc)
         for key, entry in self.keys.items():
             entry['live'] = after[key]['value']
-            expect = self.writes.get(key, restores.get(key))
-            if expect is not None and parse_ints(entry['live']) != parse_ints(expect):
-                entry['status'] = 'failed'
-                entry['reason'] = 'read back %r after writing %r' % (entry['live'], expect)
-                errors.append('%s: %s' % (key, entry['reason']))
-        if errors:
-            self.fail('applying the drop-in failed for %d key(s): %s. The file is written and the original '
-                      'values are saved in %s (state=absent restores them).'
-                      % (len(errors), '; '.join(errors), self.state_path), changed=True)
-        return self.result(mem_total_bytes=mem, memory_cap_bytes=cap)
-
-    def remove_stale(self, path, previous):
-        """Our own drop-in at an earlier priority (recorded in the state): back it up, then remove it
-        (or put back what was there before our first rollout)."""
-        content = read_text(path)
-        if content is None:
-            return
-        self.backup(path, content)
-        if previous is not None:
-            self.write_atomic(path, previous, 0o644)
-        else:
-            os.unlink(path)
 
     # ---- state=absent -----------------------------------------------------------------------
     def absent(self):
-        state = self.load_state()
-        paths = [self.path]
-        if state and state.get('path') and state['path'] not in paths:
-            paths.append(state['path'])
+        """As present(): plan, then lock, plan again and act only when something changes."""
+        plan = self.plan_absent()
+        if self.changed and not self.check:
+            self.take_lock()
+            self.reset()
+            plan = self.plan_absent()
+            if self.changed:
+                self.act_absent(plan)
+                return self.result()
+        return self.check_only_result()
+
+    def plan_absent(self):
+        state = self.open_state()
+        stale = self.stale_path(state)
+        texts = {self.path: self.read_own_file(self.path)}
+        if stale:
+            texts[stale] = self.read_own_file(stale)
+        if state:
+            self.check_state_keys(state, (), texts.values())
         files = {}
-        for path in paths:
-            content = read_text(path)
-            if content is not None:
+        for path, content in texts.items():
+            if content is None:
+                continue
+            if is_ours(content):
                 files[path] = content
+            else:
+                self.warn('%s is not a netfleet-tuning drop-in (no fingerprint line): left as it is' % path)
         restores = {}
         if state and state['applied']:
             applied = list(state['applied'])
@@ -689,7 +811,7 @@ class Dropin(object):
                     entry.update(status='overridden', by=overrides[key][0],
                                  reason='%s sets it: live value left as is' % overrides[key][0])
                 elif orig is None:
-                    entry.update(status='skipped', reason='not readable before the first rollout: nothing to restore')
+                    entry.update(status='skipped', reason='not known from before the first rollout: nothing to restore')
                 elif cur['scope'] != 'netns':
                     entry.update(status='skipped', reason=SCOPE_REASON[cur['scope']])
                 elif parse_ints(cur['value']) == parse_ints(orig):
@@ -698,43 +820,43 @@ class Dropin(object):
                     entry.update(status='restored', reason='value from before the first rollout')
                     restores[key] = orig
         elif files and not state:
-            self.module.warn('no saved values in %s: the drop-in is removed but live values stay as they are'
-                             % self.state_path)
+            self.warn('no saved values in %s: the drop-in is removed but live values stay as they are'
+                      % self.store.state_path)
         previous = state['previous_files'] if state else {}
         self.file_changed = bool(files)
         self.changed = bool(files or restores or state)
-        for path, content in files.items():
-            after = previous.get(path, '')
-            self.diffs.append({'before_header': path, 'after_header': path if path in previous else '(removed)',
+        for path, content in sorted(files.items()):
+            after = previous.get(os.path.basename(path), '')
+            self.diffs.append({'before_header': path,
+                               'after_header': path if os.path.basename(path) in previous else '(removed)',
                                'before': content, 'after': after})
         self.live_diff(dict((k, self.keys[k]['before']) for k in restores), restores)
-        if self.check:
-            for key in self.keys:
-                self.keys[key]['live'] = self.keys[key].get('before')
-            return self.result()
+        return dict(state=state, files=files, previous=previous, restores=restores)
+
+    def act_absent(self, plan):
+        """The files first (a full state file system only costs the backup), then the live values."""
+        state, files, previous, restores = plan['state'], plan['files'], plan['previous'], plan['restores']
         try:
-            for path, content in files.items():
-                self.backup_file = self.backup(path, content)
-                if path in previous:
-                    self.write_atomic(path, previous[path], 0o644)
-                else:
-                    os.unlink(path)
-        except (IOError, OSError) as exc:
-            self.fail('cannot remove %s: %s' % (exc.filename or self.path, to_native(exc)))
-        errors = [e for e in (self.write_live(k, restores[k]) for k in sorted(restores)) if e]
+            for path, content in sorted(files.items()):
+                self.backup(path, content, required=False)
+                self.do('drop-in %s' % path, self.file_step(path, previous.get(os.path.basename(path))),
+                        self.file_step(path, content))
+        except REFUSALS + (hostfs.FileOpError,) as exc:
+            problems = self.roll_back_files()
+            self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
+                      changed=bool(problems), rules=[getattr(exc, 'rule', 'io')])
+        self.apply_live([(k, restores[k], self.keys[k]['before']) for k in sorted(restores)],
+                        'restoring the values from before the first rollout')
         if self.keys:
             after = read_sysctls(sorted(self.keys), self.proc)
             for key, entry in self.keys.items():
                 entry['live'] = after[key]['value']
-                if key in restores and parse_ints(entry['live']) != parse_ints(restores[key]):
-                    entry['status'] = 'failed'
-                    errors.append('%s: read back %r after restoring %r' % (key, entry['live'], restores[key]))
-        if errors:
-            self.fail('restoring failed: %s. %s is kept so that a rerun can try again.' % (
-                '; '.join(errors), self.state_path), changed=True)
         if state:
-            os.unlink(self.state_path)
-        return self.result()
+            try:
+                self.store.delete()
+            except REFUSALS + (hostfs.FileOpError,) as exc:
+                self.fail('the drop-in is removed and the values are restored, but %s: a rerun finishes the job'
+                          % to_native(exc), changed=True, rules=[getattr(exc, 'rule', 'io')])
 
 
 def main():
@@ -752,6 +874,7 @@ def main():
             force=dict(type='list', elements='str', default=[], choices=['memory', 'tcp_feature_off']),
             fit_to_memory=dict(type='list', elements='str', default=[]),
             state_dir=dict(type='path', default='/var/lib/netfleet-tuning'),
+            lock_timeout=dict(type='int', default=60),
             proc_path=dict(type='path', default='/proc'),
             root=dict(type='path', default='/'),
             kernel_release=dict(type='str'),
@@ -762,10 +885,15 @@ def main():
         check_state_dir(module.params['state_dir'], 'state_dir')
     except ProfileError as exc:
         module.fail_json(msg=to_native(exc), rules=exc.rules)
-    run = Dropin(module)
-    if module.params['state'] == 'present':
-        module.exit_json(**run.present())
-    module.exit_json(**run.absent())
+    if not 0 <= module.params['lock_timeout'] <= 3600:
+        module.fail_json(msg='lock_timeout: must be 0..3600 seconds, got %d (rule: range)'
+                         % module.params['lock_timeout'], rules=['range'])
+    run = Run(module)
+    try:
+        result = run.present() if module.params['state'] == 'present' else run.absent()
+    finally:
+        run.store.release()
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

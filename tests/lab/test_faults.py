@@ -136,23 +136,29 @@ def test_controller_killed_and_repeated(clean_lab, tmp_path):
 
 def test_sysctl_rejects_one_key(clean_lab, tmp_path):
     """The kernel refuses one value (net.ipv4.tcp_syn_retries = 200: EINVAL, max 127) that passes the
-    generic rule. Expected: h01 fails naming the key and errno, the other keys are applied, the
-    originals are saved; rerun without the bad key converges (its original value restored), and a
-    second rerun changes nothing."""
+    generic rule, after tcp_rmem was written (keys go in sorted order). Expected: all or nothing - h01
+    fails naming the key, the errno and rule kernel_refused; tcp_rmem is put back, no drop-in and no
+    state file stay, the host is as before; a rerun without the bad key converges, and a second rerun
+    changes nothing."""
     lab = clean_lab
+    pristine = lab.snapshot('h01')
     before = lab.live('h01', 'net.ipv4.tcp_syn_retries')
     proc, got = apply(lab, tmp_path / 'o1', limit='nlr-h01',
                       sysctl_profile_overrides={'net.ipv4.tcp_syn_retries': 200})
     assert proc.returncode != 0
     msg = got['nlr-h01']['failed_msg']
     assert 'net.ipv4.tcp_syn_retries' in msg and 'Invalid argument' in msg, msg
-    assert 'state=absent restores them' in msg
-    assert lab.live('h01', 'net.ipv4.tcp_rmem') == TUNED_RMEM
+    assert 'Rolled back' in msg and 'the drop-in and the state file are as before this run' in msg, msg
+    after = lab.snapshot('h01')
+    assert after['files'] == pristine['files']
+    assert sorted(after['state']) in ([], ['/var/lib/netfleet-tuning/sysctl_profile.lock']), after['state']
+    assert lab.live('h01', 'net.ipv4.tcp_rmem') == UNTUNED_RMEM
     assert lab.live('h01', 'net.ipv4.tcp_syn_retries') == before
 
     proc, got = apply(lab, tmp_path / 'o2', limit='nlr-h01')
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert lab.live('h01', 'net.ipv4.tcp_syn_retries') == before
+    assert lab.live('h01', 'net.ipv4.tcp_rmem') == TUNED_RMEM
     assert 'tcp_syn_retries' not in lab.exec_('h01', ['cat', DROPIN]).stdout
     proc, got = apply(lab, tmp_path / 'o3', limit='nlr-h01')
     assert proc.returncode == 0

@@ -118,6 +118,8 @@ def isolate(namespace, private):
         done.add(real)
     own_state = os.path.join(private, slug(STATE_DIR))
     os.makedirs(own_state, exist_ok=True)
+    # the collection refuses a state directory others can write (strict modes): whatever the umask
+    os.chmod(own_state, 0o700)
     bind(own_state, STATE_DIR)
 
     bind("/proc/sys", "/proc/sys")

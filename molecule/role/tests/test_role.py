@@ -157,7 +157,7 @@ def test_saved_original_values(host):
     assert state.is_file and state.mode == 0o600
     data = json.loads(state.content_string)
     assert data['original']['net.ipv4.tcp_rmem'] == '4096 16384 65536'
-    assert data['path'] == DROPIN
+    assert data['priority'] == 60 and data['version'] == 2
     assert 'net.ipv4.tcp_rmem' in data['applied']
     assert not any(k in data['applied'] for k in HOST_SCOPE)
 

@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs, live_apply, state_store
 from ansible_collections.netfleet.tuning.plugins.modules import sysctl_dropin
 
 JSON_API = {
@@ -77,6 +78,12 @@ def patch_exit(monkeypatch):
     monkeypatch.setattr(ansible_warnings, '_global_warnings', {})
     monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+@pytest.fixture(autouse=True)
+def trust_tmp(monkeypatch, tmp_path):
+    # the state directory's parents are checked from tmp_path down (/tmp itself is 1777)
+    monkeypatch.setattr(sysctl_dropin, 'TRUST_ANCHOR', str(tmp_path))
 
 
 class Host(object):
@@ -173,7 +180,7 @@ def test_first_run_child_netns(host):
         assert 'host scope' in keys[key]['reason']
     assert keys['net.core.netdev_max_backlog']['status'] == 'skipped'
     assert keys['net.core.netdev_max_backlog']['scope'] == 'host'
-    assert res['counts'] == {'applied': 2, 'unchanged': 1, 'skipped': 3, 'overridden': 0, 'restored': 0, 'failed': 0}
+    assert res['counts'] == {'applied': 2, 'unchanged': 1, 'skipped': 3, 'overridden': 0, 'restored': 0, 'rolled_back': 0, 'failed': 0}
     assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
     assert host.live('net.core.rmem_max') == '4194304'
     text = host.read_dropin()
@@ -375,8 +382,8 @@ def test_absent_restores_and_second_absent_is_noop(host):
     res = host.run(state='absent')
     assert not res['changed'] and res['keys'] == {}
     now = snapshot(host)
-    # the live values and sysctl.d are as before the rollout; only backups remain in the state dir
-    assert dict((k, v) for k, v in now.items() if '/backup/' not in k) == pristine
+    # the live values and sysctl.d are as before the rollout; only backups and the lock file remain
+    assert dict((k, v) for k, v in now.items() if '/backup/' not in k and not k.endswith('.lock')) == pristine
 
 
 def test_absent_check_mode(host):
@@ -403,7 +410,7 @@ def test_previous_foreign_file_is_backed_up_and_restored(host):
     assert os.path.exists(res['backup_file'])
     with open(res['backup_file']) as handle:
         assert handle.read() == foreign
-    assert host.state()['previous_files'] == {host.dropin: foreign}
+    assert host.state()['previous_files'] == {'60-netfleet-tuning.conf': foreign}
     host.run(state='absent')
     assert host.read_dropin() == foreign
 
@@ -423,7 +430,7 @@ def test_priority_change_removes_our_old_file(host):
     assert res['path'].endswith('/70-netfleet-tuning.conf')
     assert not os.path.exists(host.dropin)
     assert os.path.exists(res['path'])
-    assert host.state()['path'] == res['path']
+    assert host.state()['priority'] == 70 and 'path' not in host.state()
     assert not host.run(settings=JSON_API, priority=70)['changed']
 
 
@@ -529,22 +536,29 @@ def test_corrupt_state_fails(host):
     with open(os.path.join(host.state_dir, 'sysctl_profile.json'), 'w') as handle:
         handle.write('{not json')
     res = host.run(settings=JSON_API, expect_fail=True)
-    assert 'cannot parse' in res['msg']
+    assert 'not valid JSON' in res['msg'] and res['rules'] == ['state_format']
+    assert 'sysctl_profile.json' in res['msg'] and not os.path.exists(host.dropin)
 
 
-def test_read_back_mismatch_fails(host, monkeypatch):
-    real = sysctl_dropin.Dropin.write_live
+def test_read_back_mismatch_rolls_everything_back(host, monkeypatch):
+    """The kernel keeps another value than written: every key of the run goes back, and so do the
+    drop-in and the state file (all or nothing)."""
+    real = sysctl_dropin.apply_changes
 
-    def lossy(self, key, value):
-        if key == 'net.ipv4.tcp_rmem':
-            return real(self, key, '4096 87380 8388608')
-        return real(self, key, value)
+    def lossy_writer(key, value, proc_path):
+        if key == 'net.ipv4.tcp_wmem' and value == '4096 65536 16777216':
+            value = '4096 65536 8388608'
+        return live_apply.write_value(key, value, proc_path)
 
-    monkeypatch.setattr(sysctl_dropin.Dropin, 'write_live', lossy)
+    monkeypatch.setattr(sysctl_dropin, 'apply_changes', lambda changes, proc: real(changes, proc, writer=lossy_writer))
+    pristine = snapshot(host)
     res = host.run(settings=JSON_API, expect_fail=True)
-    assert 'read back' in res['msg']
-    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'failed'
-    assert os.path.exists(os.path.join(host.state_dir, 'sysctl_profile.json'))
+    assert 'read back' in res['msg'] and 'Rolled back' in res['msg'] and res['rules'] == ['kernel_refused']
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'rolled_back'
+    assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'rolled_back'
+    assert not res['changed']
+    now = snapshot(host)
+    assert dict((k, v) for k, v in now.items() if not k.endswith('.lock')) == pristine
 
 
 def test_write_error_reported(host):
@@ -556,7 +570,196 @@ def test_write_error_reported(host):
 
 
 def test_backups_are_pruned(host):
-    for somaxconn in range(5000, 5000 + sysctl_dropin.KEEP_BACKUPS + 3):
+    for somaxconn in range(5000, 5000 + state_store.KEEP_BACKUPS + 3):
         host.run(settings=dict(JSON_API, **{'net.core.somaxconn': str(somaxconn)}))
     backups = os.listdir(os.path.join(host.state_dir, 'backup'))
-    assert len(backups) == sysctl_dropin.KEEP_BACKUPS
+    assert len(backups) == state_store.KEEP_BACKUPS
+
+
+# ---- host state you can trust (issue 11) -------------------------------------------------------
+def write_state(host, state):
+    if not os.path.isdir(host.state_dir):
+        os.makedirs(host.state_dir, 0o700)
+    path = os.path.join(host.state_dir, 'sysctl_profile.json')
+    with open(path, 'w') as handle:
+        json.dump(state, handle)
+    os.chmod(path, 0o600)
+
+
+def assert_refused(host, rule, *texts, **run_args):
+    """The run fails with ``rule`` and every text in its message, and nothing on the host changed."""
+    before = snapshot(host)
+    res = host.run(expect_fail=True, **run_args)
+    assert res['rules'] == [rule], res['msg']
+    for text in texts:
+        assert text in res['msg'], res['msg']
+    assert snapshot(host) == before
+    return res
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_state_path_outside_is_refused(host, state):
+    host.run(settings=JSON_API)
+    victim = host.write_file('/etc/victim.txt', 'untouched\n')
+    tampered = host.state()
+    tampered.update(version=1, path=victim, previous_files={victim: 'net.ipv4.ip_forward = 1\n'})
+    del tampered['priority']
+    write_state(host, tampered)
+    args = dict(settings=JSON_API) if state == 'present' else {}
+    assert_refused(host, 'state_path', 'sysctl_profile.json', 'path: path', state=state, **args)
+    with open(victim) as handle:
+        assert handle.read() == 'untouched\n'
+
+
+def test_state_previous_file_name_outside_is_refused(host):
+    host.run(settings=JSON_API)
+    tampered = dict(host.state(), previous_files={'../../victim.conf': 'kernel.x = 1\n'})
+    write_state(host, tampered)
+    assert_refused(host, 'state_path', 'previous_files.../../victim.conf', state='absent')
+
+
+def test_state_unmanaged_key_is_never_restored(host):
+    host.run(settings=JSON_API)
+    tampered = host.state()
+    tampered['original']['net.ipv4.ip_forward'] = '1'
+    tampered['applied'].append('net.ipv4.ip_forward')
+    write_state(host, tampered)
+    assert_refused(host, 'unmanaged_key', 'net.ipv4.ip_forward', state='absent')
+
+
+def test_state_original_failing_the_input_rules_is_refused(host):
+    host.run(settings=JSON_API)
+    tampered = host.state()
+    tampered['original']['net.ipv4.tcp_rmem'] = '4096 16384 2147483647'
+    write_state(host, tampered)
+    assert_refused(host, 'range', 'original.net.ipv4.tcp_rmem', settings=JSON_API)
+    assert_refused(host, 'range', 'original.net.ipv4.tcp_rmem', state='absent')
+
+
+@pytest.mark.parametrize('mode', [0o777, 0o770, 0o702])
+def test_state_dir_others_can_write_is_refused(host, mode):
+    os.makedirs(host.state_dir)
+    os.chmod(host.state_dir, mode)
+    assert_refused(host, 'mode', 'state directory %s' % host.state_dir, settings=JSON_API)
+    assert not os.path.exists(host.dropin)
+
+
+def test_state_file_link_is_refused(host, tmp_path):
+    host.run(settings=JSON_API)
+    real = tmp_path / 'elsewhere.json'
+    os.rename(os.path.join(host.state_dir, 'sysctl_profile.json'), str(real))
+    os.symlink(str(real), os.path.join(host.state_dir, 'sysctl_profile.json'))
+    assert_refused(host, 'symlink', 'state file', state='absent')
+
+
+@pytest.mark.parametrize('state', ['present', 'absent'])
+def test_dropin_link_is_refused_and_target_untouched(host, tmp_path, state):
+    secret = tmp_path / 'secret'
+    secret.write_text('# netfleet.tuning:sysctl_profile\nprivate = 1\n')
+    os.chmod(str(secret), 0o600)
+    os.symlink(str(secret), host.dropin)
+    args = dict(settings=JSON_API) if state == 'present' else {}
+    assert_refused(host, 'symlink', 'drop-in %s' % host.dropin, state=state, **args)
+    assert os.stat(str(secret)).st_mode & 0o777 == 0o600
+    assert not os.path.exists(os.path.join(host.state_dir, 'backup'))
+
+
+def test_stale_file_that_is_not_ours_is_left(host):
+    host.run(settings=JSON_API)
+    old = host.dropin
+    host.write_file('/etc/sysctl.d/60-netfleet-tuning.conf', '# someone else\n')
+    res = host.run(settings=JSON_API, priority=70)
+    assert host.read_dropin() == '# someone else\n' and os.path.exists(res['path'])
+    assert any('no longer a netfleet-tuning drop-in' in w and old in w for w in res['warnings'])
+
+
+def test_kernel_refusal_mid_way_rolls_back_a_half_written_triplet(host, monkeypatch):
+    """The kernel stores tcp_wmem's first elements, then refuses the last one (EINVAL)."""
+    real = sysctl_dropin.apply_changes
+
+    def half_writer(key, value, proc_path):
+        if key == 'net.ipv4.tcp_wmem' and value.endswith('16777216'):
+            live_apply.write_value(key, ' '.join(value.split()[:2] + ['4194304']), proc_path)
+            return 'the kernel refused %s = %s: Invalid argument' % (key, value)
+        return live_apply.write_value(key, value, proc_path)
+
+    monkeypatch.setattr(sysctl_dropin, 'apply_changes', lambda changes, proc: real(changes, proc, writer=half_writer))
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, expect_fail=True)
+    assert res['rules'] == ['kernel_refused'] and 'Invalid argument' in res['msg']
+    assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'rolled_back'
+    assert res['keys']['net.ipv4.tcp_wmem']['live'] == '4096 16384 4194304'
+    assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'rolled_back'
+    assert dict((k, v) for k, v in snapshot(host).items() if not k.endswith('.lock')) == before
+
+
+def test_full_state_fs_on_rollout_names_the_state_file(host, monkeypatch):
+    def full(self, state):
+        raise hostfs.FileOpError(self.state_path, 'state file', 'write', OSError(28, 'No space left on device'))
+
+    monkeypatch.setattr(state_store.StateStore, 'save', full)
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, expect_fail=True)
+    assert res['msg'].startswith('cannot write state file %s: No space left on device' % os.path.join(
+        host.state_dir, 'sysctl_profile.json'))
+    assert 'Nothing was changed' in res['msg'] and host.dropin not in res['msg']
+    assert dict((k, v) for k, v in snapshot(host).items() if not k.endswith('.lock')) == before
+
+
+def test_full_state_fs_still_lets_absent_remove_our_dropin(host, monkeypatch):
+    pristine = snapshot(host)
+    host.run(settings=JSON_API)
+
+    def full(self, name, content):
+        raise hostfs.FileOpError(os.path.join(self.backup_dir, name), 'backup file', 'write',
+                                 OSError(28, 'No space left on device'))
+
+    monkeypatch.setattr(state_store.StateStore, 'backup', full)
+    res = host.run(state='absent')
+    assert res['changed'] and not os.path.exists(host.dropin)
+    assert any('no backup of %s' % host.dropin in w and 'No space left' in w for w in res['warnings'])
+    now = snapshot(host)
+    assert dict((k, v) for k, v in now.items() if not k.endswith('.lock')) == pristine
+
+
+def test_live_value_failing_the_rules_is_left_alone(host):
+    host.set_live('net.ipv4.tcp_wmem', '4096 16384 2147483647')
+    res = host.run(settings=JSON_API)
+    entry = res['keys']['net.ipv4.tcp_wmem']
+    assert entry['status'] == 'skipped' and 'fails the input rules' in entry['reason']
+    assert 'net.ipv4.tcp_wmem' not in host.state()['original']
+    assert host.live('net.ipv4.tcp_wmem') == '4096 16384 2147483647'
+
+
+def test_missing_state_with_our_dropin_records_no_tuned_value_as_original(host):
+    host.run(settings=JSON_API)
+    os.unlink(os.path.join(host.state_dir, 'sysctl_profile.json'))
+    res = host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '8192'}))
+    assert any('values from before the first rollout of' in w for w in res['warnings'])
+    original = host.state()['original']
+    assert 'net.ipv4.tcp_rmem' not in original and original['net.core.somaxconn'] == '4096'
+    res = host.run(state='absent')
+    assert res['keys']['net.core.somaxconn']['status'] == 'restored'
+    assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'  # unknown before: left as is
+
+
+def test_another_run_holding_the_lock_fails_after_lock_timeout(host):
+    import subprocess
+    import sys
+    os.makedirs(host.state_dir, 0o700)
+    lock = os.path.join(host.state_dir, 'sysctl_profile.lock')
+    holder = subprocess.Popen([sys.executable, '-c', (
+        'import fcntl, os, sys, time\n'
+        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n'
+        'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+        'print("held", flush=True)\n'
+        'time.sleep(20)\n'), lock], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b'held'
+        assert_refused(host, 'locked', lock, 'still holds it after 1 s', settings=JSON_API, lock_timeout=1)
+        # check mode and a run that changes nothing need no lock
+        assert host.run(settings=JSON_API, check=True)['changed']
+    finally:
+        holder.kill()
+        holder.wait()
+    assert host.run(settings=JSON_API)['changed']
