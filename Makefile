@@ -16,12 +16,12 @@ AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tunin
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule test demo bench build clean
+.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule compat test demo bench build clean
 
 help:
 	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
 	@echo "make test   - lint + ansible-test sanity + unit tests + molecule scenarios"
-	@echo "parts: deps venv lint sanity units molecule build clean"
+	@echo "parts: deps venv lint sanity units labtests reliability molecule compat build clean"
 
 deps:  ## Debian packages the lab and the tests need (root)
 	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null || \
@@ -82,7 +82,16 @@ molecule: venv link deps
 reliability: venv link deps
 	PYTHONPATH=$(COLL_ROOT) $(BIN)/pytest -q -p no:cacheprovider tests/lab
 
-test: lint sanity units labtests reliability molecule
+# The oldest and the newest ansible-core the collection supports: unit tests and a short lab run (root),
+# each in a venv of its own under .cache (2.21 needs a Python 3.12 controller: pyenv's, on these machines).
+COMPAT_CORES ?= 2.16.19:python3.11 2.21.5:python3.12
+compat: venv link deps
+	@for pair in $(COMPAT_CORES); do \
+	  core=$${pair%%:*}; py=$${pair##*:}; lab=nlc$$(echo $$core | cut -d. -f2); \
+	  $(PYTHON) tests/compat/run_compat.py --core $$core --python $$py --lab $$lab || exit 1; \
+	done
+
+test: lint sanity units labtests reliability molecule compat
 
 DEMO_ARGS ?=
 demo: venv link deps

@@ -11,6 +11,7 @@ directory, fsync, rename), with a fixed mode, in a directory created with a fixe
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
 import stat
 import tempfile
@@ -100,6 +101,14 @@ def _write_atomic(path, data, mode):
         raise
 
 
+def _content(value):
+    """The bytes of one file. A dict or list is written as JSON: ansible-core before 2.19 turns a template
+    whose whole result is JSON text (report_render('json')) back into a dict before the action sees it."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, indent=2, sort_keys=True) + '\n'
+    return to_bytes(to_text(value), errors='surrogate_or_strict')
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -128,7 +137,7 @@ class ActionModule(ActionBase):
         try:
             if self._task.check_mode:
                 for name in sorted(files):
-                    data = to_bytes(to_text(files[name]), errors='surrogate_or_strict')
+                    data = _content(files[name])
                     target = os.path.join(path, name)
                     (unchanged if os.path.isdir(path) and _same_content(target, data, mode) else written).append(target)
                 result.update(changed=bool(written) or not os.path.isdir(path), path=path, written=written,
@@ -136,7 +145,7 @@ class ActionModule(ActionBase):
                 return result
             created = _make_dirs(path, dir_mode)
             for name in sorted(files):
-                data = to_bytes(to_text(files[name]), errors='surrogate_or_strict')
+                data = _content(files[name])
                 target = os.path.join(path, name)
                 if _same_content(target, data, mode):
                     unchanged.append(target)

@@ -11,17 +11,18 @@ AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy co
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import datetime
 import json
 import time
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import records as records_utils
 from ansible_collections.netfleet.tuning.plugins.module_utils import report as report_utils
 from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as verdict_utils
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import host_file as host_file_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import stats as stats_utils
 
-BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
+BASELINE_SCHEMA = records_utils.BASELINE_SCHEMA
 
 
 def _plain(value):
@@ -69,18 +70,6 @@ def baseline_check(window, gated_metrics=None, min_reduction_pct=None, min_segme
         raise AnsibleFilterError(str(exc))
 
 
-def _parse_time(text):
-    if not isinstance(text, str):
-        return None
-    for fmt in ('%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ'):
-        try:
-            parsed = datetime.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return (parsed - datetime.datetime(1970, 1, 1)).total_seconds()
-    return None
-
-
 def sample_record(facts, host=None, kind='baseline'):
     """``ansible_facts.netstat`` (sampled with sample_seconds) -> the record the playbooks store.
 
@@ -101,7 +90,7 @@ def sample_record(facts, host=None, kind='baseline'):
         'kind': kind,
         'host': host,
         'recorded_at': facts.get('collected_at'),
-        'recorded_epoch': _parse_time(facts.get('collected_at')),
+        'recorded_epoch': records_utils.parse_time(facts.get('collected_at')),
         'boot_id': facts.get('boot_id'),
         # a recreated network namespace keeps the boot_id: its identity tells verify the counters restarted
         'netns': facts.get('netns'),
@@ -185,6 +174,49 @@ def host_file_name(name, suffix=''):
         raise AnsibleFilterError('netfleet.tuning.host_file_name: %s' % exc)
 
 
+def baseline_pick(window_start, controller_text=None, controller_path=None):
+    """``__netfleet_window_start | netfleet.tuning.baseline_pick(controller_text, controller_path=...)``:
+    this host's baseline -> ``{'record', 'source': 'host' | 'controller' | None, 'error': str}``.
+
+    The copy the host keeps (returned by netfleet_window's first read with load_baseline) counts; the
+    controller's copy (``controller_text``, the file's JSON text) only when the host keeps none. A host
+    copy that failed the host's checks is reported, never replaced by the controller's copy. Both are
+    checked as data (records.decode_record) before use.
+    """
+    start = _plain(window_start) or {}
+    if not isinstance(start, dict):
+        start = {}
+    if start.get('baseline_error'):
+        return {'record': None, 'source': None, 'error': 'the host\'s baseline: %s' % start['baseline_error']}
+    try:
+        if start.get('baseline') is not None:
+            return {'record': records_utils.decode_record(start['baseline'], 'the host\'s baseline'),
+                    'source': 'host', 'error': ''}
+        if controller_text:
+            source = controller_path or 'the controller\'s baseline copy'
+            try:
+                data = json.loads(str(controller_text))
+            except ValueError as exc:
+                return {'record': None, 'source': None, 'error': '%s: not valid JSON (%s)' % (source, exc)}
+            return {'record': records_utils.decode_record(data, source), 'source': 'controller', 'error': ''}
+    except records_utils.RecordError as exc:
+        return {'record': None, 'source': None, 'error': str(exc)}
+    return {'record': None, 'source': None, 'error': ''}
+
+
+def report_stats(report):
+    """``report | netfleet.tuning.report_stats``: the small ``netfleet_report`` artifact for set_stats."""
+    return stats_utils.report_stats(_plain(report))
+
+
+def baseline_stats(hosts, records, active=None, check_mode=False):
+    """``hosts | netfleet.tuning.baseline_stats(records, active=..., check_mode=...)``: the baseline
+    playbook's ``netfleet_report`` artifact."""
+    return stats_utils.baseline_stats(list(_plain(hosts)), list(_plain(records)),
+                                      active=None if active is None else list(_plain(active)),
+                                      check_mode=bool(check_mode))
+
+
 class FilterModule(object):
     """netfleet.tuning filters."""
 
@@ -199,4 +231,7 @@ class FilterModule(object):
             'report_render': report_render,
             'rollback_check': rollback_check,
             'host_file_name': host_file_name,
+            'baseline_pick': baseline_pick,
+            'report_stats': report_stats,
+            'baseline_stats': baseline_stats,
         }

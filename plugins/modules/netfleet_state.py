@@ -46,7 +46,8 @@ options:
     required: true
   files:
     description:
-      - File name (no C(/), not hidden) to text content.
+      - File name (no C(/), not hidden) to text content. A dict or list is written as JSON (indented,
+        sorted keys).
     type: dict
     default: {}
   mode:

@@ -255,8 +255,6 @@ textfile:
   sample: {"path": "/var/lib/node_exporter/textfile_collector/netfleet_netstat.prom", "written": true, "lines": 453}
 '''
 
-import datetime
-import errno
 import fnmatch
 import os
 import re
@@ -266,100 +264,17 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
+from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
-from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
 
 MAX_SAMPLE_SECONDS = 3600
 _PATTERN = re.compile(r'\A[A-Za-z0-9_*?\[\]!-]+(\.[A-Za-z0-9_*?\[\]!-]+)?\Z')
 
-# The counter files, relative to proc_path; a missing one only warns.
-_COUNTER_FILES = ('net/netstat', 'net/snmp', 'net/snmp6')
-
 
 class FactsError(Exception):
     """An error to report with fail_json (message only, no traceback)."""
-
-
-def _read(proc_path, relative):
-    """The file's text, or None when it does not exist."""
-    path = os.path.join(proc_path, relative)
-    try:
-        with open(path, 'r') as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        raise FactsError('cannot read %s: %s' % (path, to_native(exc.strerror or exc)))
-
-
-def _merge(target, groups, source):
-    for group, names in groups.items():
-        bucket = target.setdefault(group, {})
-        for name, value in names.items():
-            if name in bucket:
-                raise FactsError('%s: counter %s.%s already read from another file' % (source, group, name))
-            bucket[name] = value
-
-
-def read_snapshot(proc_path, page_size, warnings):
-    """Read every /proc file once and parse it. Missing files add a warning."""
-    def path(relative):
-        return os.path.join(proc_path, relative)
-
-    monotonic = time.monotonic()
-    counters = {}
-    for relative in _COUNTER_FILES:
-        text = _read(proc_path, relative)
-        if text is None:
-            warnings.append('%s is missing: its counters are not reported' % path(relative))
-            continue
-        if relative == 'net/snmp6':
-            parsed = procnet.parse_snmp6(text, path(relative))
-        else:
-            parsed = procnet.parse_pairs(text, path(relative))
-        _merge(counters, parsed, path(relative))
-
-    sockstat = None
-    text = _read(proc_path, 'net/sockstat')
-    if text is None:
-        warnings.append('%s is missing' % path('net/sockstat'))
-    else:
-        sockstat = procnet.parse_sockstat(text, path('net/sockstat'), page_size)
-
-    softnet = None
-    text = _read(proc_path, 'net/softnet_stat')
-    if text is None:
-        warnings.append('%s is missing' % path('net/softnet_stat'))
-    else:
-        softnet = procnet.parse_softnet(text, path('net/softnet_stat'))
-
-    boot_id = _read(proc_path, 'sys/kernel/random/boot_id')
-    if boot_id is None:
-        warnings.append('%s is missing: rates cannot be validated' % path('sys/kernel/random/boot_id'))
-    else:
-        boot_id = boot_id.strip() or None
-
-    try:
-        # "net:[4026531840]": the network namespace these counters belong to (a recreated namespace,
-        # e.g. a restarted pod, keeps the boot_id but gets a new identity and counters from 0)
-        netns = os.readlink(os.path.join(proc_path, 'self', 'ns', 'net'))
-    except OSError:
-        netns = None
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return {
-        'counters': counters,
-        'sockstat': sockstat,
-        'softnet': softnet,
-        'metrics': procnet.metrics(counters, softnet),
-        'boot_id': boot_id,
-        'netns': netns,
-        'monotonic': monotonic,
-        'collected_at': now.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (now.microsecond // 1000),
-    }
 
 
 def _normalise_patterns(patterns):
@@ -402,20 +317,6 @@ def _filter_rate_counters(window, patterns):
     if patterns:
         window['counters'], _unused = filter_counters(window['counters'], patterns)
     return window
-
-
-def run_ss(module, warnings):
-    """Parsed ``ss -tmin state established``, or None (with a warning)."""
-    ss = module.get_bin_path('ss')
-    if not ss:
-        warnings.append('socket_buffers: ss (iproute2) is not installed, socket buffers not reported')
-        return None
-    argv = [ss, '-tmin', 'state', 'established']
-    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C', 'LANG': 'C', 'LANGUAGE': 'C'})
-    if rc != 0:
-        warnings.append('socket_buffers: %s exited %d: %s' % (' '.join(argv), rc, (err or out).strip()[:500]))
-        return None
-    return sockets.parse_ss(out, source=' '.join(argv))
 
 
 def write_textfile(module, path, content):
@@ -461,17 +362,17 @@ def gather(module):
     first_sockets = None
 
     if sample_seconds > 0:
-        first = read_snapshot(proc_path, page_size, warnings)
+        first = procread.read_snapshot(proc_path, page_size, warnings, monotonic=time.monotonic)
         if want_ss:
-            first_sockets = run_ss(module, warnings)
+            first_sockets = procread.run_ss(module, warnings)
         time.sleep(sample_seconds)
         # the second read repeats the first one's warnings: keep each once
         second_warnings = []
-        snap = read_snapshot(proc_path, page_size, second_warnings)
+        snap = procread.read_snapshot(proc_path, page_size, second_warnings, monotonic=time.monotonic)
         warnings.extend(w for w in second_warnings if w not in warnings)
     else:
         first = None
-        snap = read_snapshot(proc_path, page_size, warnings)
+        snap = procread.read_snapshot(proc_path, page_size, warnings, monotonic=time.monotonic)
 
     counters, unused = filter_counters(snap['counters'], patterns)
     for pattern in unused:
@@ -492,15 +393,9 @@ def gather(module):
         facts['rates'] = _filter_rate_counters(rates.window(first, snap), patterns)
 
     if want_ss:
-        found = run_ss(module, warnings)
-        if found is not None:
-            known = facts['sysctl'].get('net.ipv4.tcp_rmem')
-            value = known['value'] if known else sysctl_scope.read_value('net.ipv4.tcp_rmem', proc_path)
-            default = sockets.rmem_default(value)
-            if default is None:
-                warnings.append('socket_buffers: net.ipv4.tcp_rmem cannot be read, socket buffers not reported')
-            else:
-                facts['socket_buffers'] = sockets.summarize(found, default, earlier=first_sockets)
+        summary = procread.socket_buffers(module, proc_path, warnings, facts['sysctl'], earlier=first_sockets)
+        if summary is not None:
+            facts['socket_buffers'] = summary
 
     result = {'changed': False, 'ansible_facts': {'netstat': facts}}
     if params['textfile']:
@@ -533,10 +428,10 @@ def main():
     )
     try:
         result = gather(module)
-    except (procnet.ProcParseError, sysctl_scope.SysctlKeyError, FactsError) as exc:
+    except procread.READ_ERRORS + (FactsError,) as exc:
         module.fail_json(msg=to_native(exc))
     except (IOError, OSError) as exc:
-        module.fail_json(msg='%s: %s' % (getattr(exc, 'filename', None) or 'I/O error', to_native(exc.strerror or exc)))
+        module.fail_json(msg=to_native(procread.os_error_message(exc)))
     module.exit_json(**result)
 
 

@@ -147,12 +147,13 @@ THRESHOLD_CASES = [
 ALL_IDS = [c[0] for c in ROLE_CASES + MODULE_CASES]
 
 
-def _same(before, after):
-    """Assert two snapshot_all() results are identical; name the first difference."""
+def _same(before, after, allowed=()):
+    """Assert two snapshot_all() results are identical (but for the paths in ``allowed``); name the
+    first difference."""
     for label in LABELS:
         for part in ('files', 'state', 'live'):
             b, a = before[label][part], after[label][part]
-            diff = sorted(k for k in set(b) | set(a) if b.get(k) != a.get(k))
+            diff = sorted(k for k in set(b) | set(a) if b.get(k) != a.get(k) and k not in allowed)
             assert not diff, '%s %s changed: %s' % (label, part, ['%s: %r -> %r' % (k, b.get(k), a.get(k)) for k in diff[:5]])
 
 
@@ -222,7 +223,8 @@ def test_bad_threshold(lab, tmp_path, case_id, variables, expect):
 
 def test_state_dir_read_only(lab, tmp_path):
     """netfleet_state_dir on a read-only file system (a real EROFS bind mount, in a private mount
-    namespace of this run only, so root cannot write it either): no host is tuned."""
+    namespace of this run only, so root cannot write it either): no host is tuned (each keeps the
+    baseline window it took, in its own state directory)."""
     state = tmp_path / 'ro-state'
     state.mkdir()
     before = lab.snapshot_all()
@@ -237,5 +239,7 @@ def test_state_dir_read_only(lab, tmp_path):
     assert 'Read-only file system' in output, output[-3000:]
     assert str(state) in output
     assert 'Apply the sysctl profile' not in proc.stdout or 'Write, apply and read back' not in proc.stdout
-    _same(before, after)
+    # the baseline window was taken: each host keeps it (its own state, the copy that counts); the
+    # controller's copy failed, and no host was tuned
+    _same(before, after, allowed=('/var/lib/netfleet-tuning/baseline.json',))
     assert os.listdir(str(state)) == []

@@ -38,3 +38,10 @@ def test_a_name_of_name_max_bytes_is_written(tmp_path):
     netfleet_state._check_name(name)
     netfleet_state._write_atomic(os.path.join(str(tmp_path), name), b'x', 0o640)
     assert os.listdir(str(tmp_path)) == [name]
+
+
+def test_dict_content_is_written_as_json(tmp_path):
+    # ansible-core < 2.19 hands the action a dict for a template whose whole result is JSON text
+    from ansible_collections.netfleet.tuning.plugins.action import netfleet_state as action
+    assert action._content({'b': None, 'a': [1]}) == b'{\n  "a": [\n    1\n  ],\n  "b": null\n}\n'
+    assert action._content('text') == b'text'

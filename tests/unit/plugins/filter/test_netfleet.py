@@ -46,8 +46,9 @@ LATER = (10 ** 6, 10 ** 7, 10 ** 9)
 
 
 def test_filter_names():
-    assert sorted(FILTERS) == ['baseline_check', 'baseline_status', 'fleet_report', 'host_file_name', 'report_render',
-                               'rollback_check', 'sample_record', 'thresholds', 'verdict']
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
+                               'host_file_name', 'report_render', 'report_stats', 'rollback_check', 'sample_record',
+                               'thresholds', 'verdict']
 
 
 def test_host_file_name():
@@ -222,3 +223,21 @@ def test_baseline_check():
     assert check(FILTERS['sample_record'](facts(4000, 0, 900000))['window'], gated_metrics=['prune_called']) == []
     with pytest.raises(AnsibleFilterError, match='netfleet_min_segments'):
         check(base['window'], min_segments=0)
+
+
+def test_baseline_pick_prefers_the_host_copy_and_never_hides_its_error():
+    host = dict(FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01'), socket_buffers=None)
+    other = dict(host, host='from-controller')
+    controller_text = json.dumps(other)
+    got = FILTERS['baseline_pick']({'baseline': host, 'baseline_error': None}, controller_text, controller_path='c.json')
+    assert got['source'] == 'host' and got['record']['host'] == 'lab-h01' and got['error'] == ''
+    got = FILTERS['baseline_pick']({'baseline': None, 'baseline_error': None}, controller_text, controller_path='c.json')
+    assert got['source'] == 'controller' and got['record']['host'] == 'from-controller'
+    got = FILTERS['baseline_pick']({'baseline': None, 'baseline_error': 'file x: entry y (rule: z)'}, controller_text)
+    assert got['record'] is None and got['source'] is None and 'rule: z' in got['error']
+    got = FILTERS['baseline_pick']({}, '{broken', controller_path='c.json')
+    assert got['record'] is None and got['error'].startswith('c.json: not valid JSON')
+    tampered = dict(host, window='not a window')
+    got = FILTERS['baseline_pick']({'baseline': tampered}, None)
+    assert got['record'] is None and got['error']
+    assert FILTERS['baseline_pick']({}, None) == {'record': None, 'source': None, 'error': ''}

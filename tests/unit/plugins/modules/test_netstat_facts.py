@@ -45,6 +45,12 @@ class FailJson(Exception):
 @pytest.fixture
 def module_calls(monkeypatch):
     """Patch exit_json/fail_json to raise, and record warnings."""
+    return patch_module(monkeypatch)
+
+
+def patch_module(monkeypatch):
+    """exit_json/fail_json raise ExitJson/FailJson; warnings are recorded in the returned list. Public
+    AnsibleModule methods only, so it works on every ansible-core the collection supports."""
     warnings = []
 
     def exit_json(self, **kwargs):

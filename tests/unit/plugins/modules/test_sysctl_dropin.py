@@ -11,13 +11,14 @@ import os
 
 import pytest
 
-from ansible.module_utils import _internal as ansible_internal
-from ansible.module_utils import basic
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs, live_apply, state_store
 from ansible_collections.netfleet.tuning.plugins.modules import sysctl_dropin
+# the module harness of the netstat_facts tests (works on ansible-core 2.16 to the newest)
+from ansible_collections.netfleet.tuning.tests.unit.plugins.modules import test_netstat_facts as facts_tests
+from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import (
+    ExitJson, FailJson, patch_module_args,
+)
 
 JSON_API = {
     'net.core.rmem_max': '16777216',
@@ -53,31 +54,20 @@ INIT_NETNS = dict(CHILD_NETNS, **{
 })
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
-def patch_exit(monkeypatch):
+def module_calls(monkeypatch):
+    """exit_json/fail_json raise; module warnings land in the result's 'warnings' (no ansible-core
+    internals patched)."""
+    warnings = facts_tests.patch_module(monkeypatch)
+    real_exit = facts_tests.basic.AnsibleModule.exit_json
+
     def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        kwargs['warnings'] = list(ansible_warnings.get_warning_messages())
-        raise ExitJson(kwargs)
+        kwargs['warnings'] = list(warnings)
+        del warnings[:]
+        real_exit(self, **kwargs)
 
-    def fail_json(self, msg, **kwargs):
-        kwargs['msg'] = msg
-        kwargs['failed'] = True
-        raise FailJson(kwargs)
-
-    # collect module warnings as on a managed host, even if a controller-side test ran first
-    monkeypatch.setattr(ansible_internal, 'is_controller', False)
-    monkeypatch.setattr(ansible_warnings, '_global_warnings', {})
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(facts_tests.basic.AnsibleModule, 'exit_json', exit_json)
+    return warnings
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,442 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Window records: the one place their format lives (the sampling window's start, and the record).
+
+PRIVATE to the netfleet.tuning collection: no stability promise outside it.
+
+Pure standard library, Python 3.8+, no Ansible imports: the netfleet_window module builds and
+stores records on the host, the controller's filters read them back.
+
+A window is two reads of one host (``phase: start`` and ``phase: end`` of netfleet_window, with one
+wait on the controller between them). The first read travels through the controller as the *start*,
+kept small (it is held for every host of the fleet)::
+
+    {'boot_id': str or None, 'netns': str or None, 'monotonic': float (the host's time.monotonic()),
+     'collected_at': 'YYYY-MM-DDTHH:MM:SS.mmmZ', 'metrics': {name: int},
+     'sockets': [{'local': str, 'peer': str, 'skmem': {'rb': int}}]}    # only with socket_buffers
+
+The *record* is what the playbooks keep (on the host in its state directory, and on the
+controller for the report)::
+
+    {'schema': BASELINE_SCHEMA, 'kind': 'baseline' | 'verify', 'host': str or None,
+     'recorded_at': str, 'recorded_epoch': float or None, 'boot_id': str or None,
+     'netns': str or None,
+     'window': {'seconds': float, 'valid': bool, 'invalid_reason': str or None,
+                'in_segs': int or None,
+                'metrics': {name: {'delta': int, 'per_second': float or None,
+                                   'per_million_segs': float or None}}} or None,
+     'metrics_end': {name: int},
+     'sysctl': {key: {'value': str or None, 'scope': 'netns' | 'host' | 'absent'[, 'error': str]}},
+     'socket_buffers': sockets.summarize() result or None}
+
+A record read back (from a host or a controller file) is data, never trusted: ``decode_record``
+checks every entry and raises ``RecordError`` naming the source, the entry and the rule.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import json
+import math
+import re
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import rates
+from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import _type_name
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN, SCOPES
+
+__all__ = [
+    'BASELINE_SCHEMA', 'KINDS', 'RecordError', 'build_start', 'validate_start', 'build_record',
+    'decode_record', 'encode_record', 'parse_time', 'MAX_RECORD_BYTES', 'MAX_START_SOCKETS',
+]
+
+BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
+KINDS = ('baseline', 'verify')
+
+# Bounds: a record is a few KB; anything far beyond is not one of ours.
+MAX_RECORD_BYTES = 256 * 1024
+MAX_START_SOCKETS = 4096
+MAX_METRICS = 64
+MAX_SYSCTLS = 256
+MAX_OFFENDERS = 100
+MAX_NAME = 1024          # host (inventory name)
+MAX_ID = 128             # boot_id, netns
+MAX_ENDPOINT = 128       # ip:port
+MAX_TEXT = 4096          # invalid_reason, rule, sysctl values and errors
+MAX_INT = 2 ** 64        # counters are at most 64 bits (some are negative)
+
+RECORD_FIELDS = ('schema', 'kind', 'host', 'recorded_at', 'recorded_epoch', 'boot_id', 'netns', 'window',
+                 'metrics_end', 'sysctl', 'socket_buffers')
+WINDOW_FIELDS = ('seconds', 'valid', 'invalid_reason', 'in_segs', 'metrics')
+RATE_FIELDS = ('delta', 'per_second', 'per_million_segs')
+START_FIELDS = ('boot_id', 'netns', 'monotonic', 'collected_at', 'metrics')
+START_OPTIONAL = ('sockets',)
+SOCKET_BUFFER_INTS = ('tcp_rmem_default', 'established', 'with_rb', 'pinned_below_default', 'pinned_drops')
+OFFENDER_FIELDS = ('local', 'peer', 'sockets', 'rb_min', 'rb_max', 'drops')
+
+METRIC_NAME_RE = re.compile(r'\A[a-z_]{1,64}\Z')
+TIME_RE = re.compile(r'\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z\Z')
+# printable ASCII and beyond, no control characters (a value never spans lines)
+_TEXT_RE = re.compile(r'\A[^\x00-\x1f\x7f]*\Z')
+
+
+class RecordError(ValueError):
+    """A start or record that breaks a rule: ``source`` (a file, or ``start``), ``entry`` (where in it,
+    such as ``window.metrics.prune_called.delta``) and ``rule``."""
+
+    def __init__(self, source, entry, rule, message):
+        self.source = source
+        self.entry = entry
+        self.rule = rule
+        super(RecordError, self).__init__('%s: %s%s (rule: %s)' % (
+            source, '%s: ' % entry if entry else '', message, rule))
+
+    @property
+    def rules(self):
+        return [self.rule]
+
+
+def _show(value):
+    return repr(value)[:80]
+
+
+class _Checker(object):
+    """The rules, bound to one source."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def fail(self, entry, rule, message):
+        raise RecordError(self.source, entry, rule, message)
+
+    def dict_(self, entry, value, required=(), optional=()):
+        if not isinstance(value, dict):
+            self.fail(entry, 'type', 'must be an object, got %s' % _type_name(value))
+        if required or optional:
+            unknown = sorted(str(k) for k in value if k not in required and k not in optional)
+            if unknown:
+                self.fail(_join(entry, unknown[0]), 'unknown_field', 'unknown field (allowed: %s)'
+                          % ', '.join(tuple(required) + tuple(optional)))
+            for key in required:
+                if key not in value:
+                    self.fail(_join(entry, key), 'missing_field', 'is missing')
+        return value
+
+    def int_(self, entry, value, allow_none=False, minimum=-MAX_INT):
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(entry, 'type', 'must be an integer%s, got %s %s' % (
+                ' or null' if allow_none else '', _type_name(value), _show(value)))
+        if not minimum <= value <= MAX_INT:
+            self.fail(entry, 'range', 'integer %s out of range (%s to 2**64)' % (
+                _show(value), '0' if minimum == 0 else '-2**64'))
+        return int(value)
+
+    def number(self, entry, value, allow_none=False):
+        """An int or a float (JSON does not tell 5 from 5.0), finite; returned as float."""
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(entry, 'type', 'must be a number%s, got %s %s' % (
+                ' or null' if allow_none else '', _type_name(value), _show(value)))
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            self.fail(entry, 'range', 'number %s out of range' % _show(value))
+        value = float(value)
+        if not math.isfinite(value):
+            self.fail(entry, 'finite', 'must be a finite number, got %s' % _show(value))
+        return value
+
+    def bool_(self, entry, value):
+        if not isinstance(value, bool):
+            self.fail(entry, 'type', 'must be true or false, got %s %s' % (_type_name(value), _show(value)))
+        return value
+
+    def text(self, entry, value, limit, allow_none=False, pattern=None, what='a string'):
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, str):
+            self.fail(entry, 'type', 'must be %s%s, got %s %s' % (
+                what, ' or null' if allow_none else '', _type_name(value), _show(value)))
+        if len(value) > limit:
+            self.fail(entry, 'size', 'longer than %d characters' % limit)
+        if not _TEXT_RE.match(value):
+            self.fail(entry, 'text', 'contains control characters: %s' % _show(value))
+        if pattern is not None and not pattern.match(value):
+            self.fail(entry, 'format', '%s is not %s' % (_show(value), what))
+        return str(value)
+
+    def time(self, entry, value):
+        what = 'an ISO-8601 UTC time (YYYY-MM-DDTHH:MM:SS.mmmZ)'
+        value = self.text(entry, value, 40, pattern=TIME_RE, what=what)
+        if parse_time(value) is None:
+            self.fail(entry, 'format', '%s is not %s' % (_show(value), what))
+        return value
+
+    def name(self, entry, name):
+        if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
+            self.fail(entry, 'name_pattern', 'metric name %s does not match [a-z_]{1,64}' % _show(name))
+        return name
+
+    def metric_values(self, entry, value):
+        self.dict_(entry, value)
+        if len(value) > MAX_METRICS:
+            self.fail(entry, 'size', 'more than %d metrics' % MAX_METRICS)
+        out = {}
+        for name in sorted(value, key=str):
+            self.name(_join(entry, name), name)
+            out[name] = self.int_(_join(entry, name), value[name])
+        return out
+
+
+def _join(entry, key):
+    return '%s.%s' % (entry, key) if entry else str(key)
+
+
+def _check_sockets(check, entry, value):
+    if not isinstance(value, list):
+        check.fail(entry, 'type', 'must be a list of sockets, got %s' % _type_name(value))
+    if len(value) > MAX_START_SOCKETS:
+        check.fail(entry, 'size', 'more than %d sockets' % MAX_START_SOCKETS)
+    out = []
+    for index, item in enumerate(value):
+        where = '%s[%d]' % (entry, index)
+        check.dict_(where, item, required=('local', 'peer', 'skmem'))
+        skmem = check.dict_(where + '.skmem', item['skmem'], required=('rb',))
+        out.append({
+            'local': check.text(where + '.local', item['local'], MAX_ENDPOINT),
+            'peer': check.text(where + '.peer', item['peer'], MAX_ENDPOINT),
+            'skmem': {'rb': check.int_(where + '.skmem.rb', skmem['rb'], minimum=0)},
+        })
+    return out
+
+
+def start_sockets(found, default):
+    """The sockets a start keeps for ``sockets.summarize(..., earlier=...)``: those with an ``rb``
+    below the tcp_rmem ``default`` (all with an ``rb`` when the default is unknown), reduced to
+    local, peer and rb. -> (list, number left out beyond MAX_START_SOCKETS).
+
+    summarize counts a socket as ``pinned_stable`` only when it is below the default at the end
+    and had the same ``rb`` at the start, so sockets at or above the default at the start are never
+    looked up (unless the default is lowered inside the window).
+    """
+    kept = []
+    for entry in found or ():
+        rb = (entry.get('skmem') or {}).get('rb')
+        if rb is None or (default is not None and rb >= default):
+            continue
+        kept.append({'local': entry['local'], 'peer': entry['peer'], 'skmem': {'rb': rb}})
+    return kept[:MAX_START_SOCKETS], max(0, len(kept) - MAX_START_SOCKETS)
+
+
+def build_start(snapshot, sockets=None):
+    """The compact start of a window from a procread snapshot (and start_sockets' list, or None)."""
+    start = {
+        'boot_id': snapshot.get('boot_id'),
+        'netns': snapshot.get('netns'),
+        'monotonic': snapshot.get('monotonic'),
+        'collected_at': snapshot.get('collected_at'),
+        'metrics': dict(snapshot.get('metrics') or {}),
+    }
+    if sockets is not None:
+        start['sockets'] = sockets
+    return start
+
+
+def validate_start(start, source='start'):
+    """The ``start`` a phase=start call returned, back from the controller: check every entry and
+    return a plain copy. RecordError names the entry and the rule."""
+    check = _Checker(source)
+    check.dict_(None, start, required=START_FIELDS, optional=START_OPTIONAL)
+    out = {
+        'boot_id': check.text('boot_id', start['boot_id'], MAX_ID, allow_none=True),
+        'netns': check.text('netns', start['netns'], MAX_ID, allow_none=True),
+        'monotonic': check.number('monotonic', start['monotonic']),
+        'collected_at': check.time('collected_at', start['collected_at']),
+        'metrics': check.metric_values('metrics', start['metrics']),
+    }
+    if out['monotonic'] < 0:
+        check.fail('monotonic', 'range', 'must not be negative, got %s' % _show(start['monotonic']))
+    if 'sockets' in start:
+        out['sockets'] = _check_sockets(check, 'sockets', start['sockets'])
+    return out
+
+
+def parse_time(text):
+    """``2026-01-15T10:00:00.123Z`` (or without the fraction) -> epoch seconds, None if not such a time."""
+    if not isinstance(text, str) or not TIME_RE.match(text):
+        return None
+    fmt = '%Y-%m-%dT%H:%M:%S.%fZ' if '.' in text else '%Y-%m-%dT%H:%M:%SZ'
+    try:
+        parsed = datetime.datetime.strptime(text, fmt)
+    except ValueError:
+        return None
+    return (parsed - datetime.datetime(1970, 1, 1)).total_seconds()
+
+
+def _metrics_only(snapshot):
+    return {'boot_id': snapshot.get('boot_id'), 'monotonic': snapshot.get('monotonic'),
+            'metrics': snapshot.get('metrics') or {}, 'counters': {}}
+
+
+def build_record(start, end_snapshot, sysctl, socket_buffers, kind, host):
+    """The record of one window: ``start`` (validated here again) and the end's procread snapshot,
+    the live ``sysctl`` (sysctl_scope.read_sysctls) and ``socket_buffers`` (sockets.summarize or None).
+
+    The window is rates.window over the named metrics only. A window is also invalid when the network
+    namespace's identity changed between the reads (a recreated pod keeps the boot_id, and its
+    counters restart from 0).
+    """
+    start = validate_start(start)
+    full = rates.window(_metrics_only(start), _metrics_only(end_snapshot))
+    window = dict((key, full[key]) for key in WINDOW_FIELDS)
+    netns_a, netns_b = start.get('netns'), end_snapshot.get('netns')
+    if netns_a and netns_b and netns_a != netns_b:
+        reason = 'network namespace changed (%s -> %s): the counters were reset' % (netns_a, netns_b)
+        window['valid'] = False
+        window['invalid_reason'] = '; '.join(r for r in (window['invalid_reason'], reason) if r)
+    recorded_at = end_snapshot.get('collected_at')
+    return {
+        'schema': BASELINE_SCHEMA,
+        'kind': kind,
+        'host': host,
+        'recorded_at': recorded_at,
+        'recorded_epoch': parse_time(recorded_at),
+        'boot_id': end_snapshot.get('boot_id'),
+        'netns': netns_b,
+        'window': window,
+        # absolute values at the end of the window: verify checks that no counter went back between windows
+        'metrics_end': dict(end_snapshot.get('metrics') or {}),
+        'sysctl': sysctl or {},
+        'socket_buffers': socket_buffers,
+    }
+
+
+def _check_window(check, value):
+    if value is None:
+        return None
+    check.dict_('window', value, required=WINDOW_FIELDS)
+    out = {
+        'seconds': check.number('window.seconds', value['seconds']),
+        'valid': check.bool_('window.valid', value['valid']),
+        'invalid_reason': check.text('window.invalid_reason', value['invalid_reason'], MAX_TEXT, allow_none=True),
+        'in_segs': check.int_('window.in_segs', value['in_segs'], allow_none=True),
+        'metrics': {},
+    }
+    if out['valid'] and out['invalid_reason'] is not None:
+        check.fail('window.invalid_reason', 'consistency', 'a valid window has no invalid_reason')
+    if not out['valid'] and out['invalid_reason'] is None:
+        check.fail('window.invalid_reason', 'consistency', 'an invalid window says why')
+    metrics = check.dict_('window.metrics', value['metrics'])
+    if len(metrics) > MAX_METRICS:
+        check.fail('window.metrics', 'size', 'more than %d metrics' % MAX_METRICS)
+    for name in sorted(metrics, key=str):
+        where = 'window.metrics.%s' % name
+        check.name(where, name)
+        entry = check.dict_(where, metrics[name], required=RATE_FIELDS)
+        out['metrics'][name] = {
+            'delta': check.int_(where + '.delta', entry['delta']),
+            'per_second': check.number(where + '.per_second', entry['per_second'], allow_none=True),
+            'per_million_segs': check.number(where + '.per_million_segs', entry['per_million_segs'],
+                                             allow_none=True),
+        }
+    return out
+
+
+def _check_sysctl(check, value):
+    check.dict_('sysctl', value)
+    if len(value) > MAX_SYSCTLS:
+        check.fail('sysctl', 'size', 'more than %d keys' % MAX_SYSCTLS)
+    out = {}
+    for key in sorted(value, key=str):
+        where = 'sysctl.%s' % key
+        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+            check.fail(where, 'key_pattern', 'key %s is not a sysctl key of the form net.x.y' % _show(key))
+        entry = check.dict_(where, value[key], required=('value', 'scope'), optional=('error',))
+        if entry['scope'] not in SCOPES:
+            check.fail(where + '.scope', 'choice', 'must be one of %s, got %s' % (', '.join(SCOPES),
+                                                                                  _show(entry['scope'])))
+        item = {'value': check.text(where + '.value', entry['value'], MAX_TEXT, allow_none=True),
+                'scope': entry['scope']}
+        if 'error' in entry:
+            item['error'] = check.text(where + '.error', entry['error'], MAX_TEXT)
+        out[key] = item
+    return out
+
+
+def _check_socket_buffers(check, value):
+    if value is None:
+        return None
+    check.dict_('socket_buffers', value, required=('rule',) + SOCKET_BUFFER_INTS + ('offenders',),
+                optional=('pinned_stable',))
+    out = {'rule': check.text('socket_buffers.rule', value['rule'], MAX_TEXT)}
+    for key in SOCKET_BUFFER_INTS + ('pinned_stable',):
+        if key in value:
+            out[key] = check.int_('socket_buffers.%s' % key, value[key], minimum=0)
+    offenders = value['offenders']
+    if not isinstance(offenders, list):
+        check.fail('socket_buffers.offenders', 'type', 'must be a list, got %s' % _type_name(offenders))
+    if len(offenders) > MAX_OFFENDERS:
+        check.fail('socket_buffers.offenders', 'size', 'more than %d groups' % MAX_OFFENDERS)
+    out['offenders'] = []
+    for index, item in enumerate(offenders):
+        where = 'socket_buffers.offenders[%d]' % index
+        check.dict_(where, item, required=OFFENDER_FIELDS)
+        out['offenders'].append({
+            'local': check.text(where + '.local', item['local'], MAX_ENDPOINT),
+            'peer': check.text(where + '.peer', item['peer'], MAX_ENDPOINT),
+            'sockets': check.int_(where + '.sockets', item['sockets'], minimum=0),
+            'rb_min': check.int_(where + '.rb_min', item['rb_min'], allow_none=True, minimum=0),
+            'rb_max': check.int_(where + '.rb_max', item['rb_max'], allow_none=True, minimum=0),
+            'drops': check.int_(where + '.drops', item['drops'], minimum=0),
+        })
+    return out
+
+
+def decode_record(data, source):
+    """Check a record read back (JSON text, or the parsed object) and return a plain copy.
+
+    ``source`` names where it came from (a file path) in the error. Raises RecordError naming the
+    source, the entry and the rule; the record is data, never instructions.
+    """
+    check = _Checker(source)
+    if isinstance(data, bytes):
+        try:
+            data = data.decode('utf-8')
+        except UnicodeDecodeError:
+            check.fail(None, 'format', 'not UTF-8 text')
+    if isinstance(data, str):
+        if len(data) > MAX_RECORD_BYTES:
+            check.fail(None, 'size', 'larger than %d bytes' % MAX_RECORD_BYTES)
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            check.fail(None, 'format', 'not valid JSON (%s)' % exc)
+    check.dict_(None, data, required=RECORD_FIELDS)
+    if data['schema'] != BASELINE_SCHEMA:
+        check.fail('schema', 'schema', 'is %s, this collection reads %s' % (_show(data['schema']), BASELINE_SCHEMA))
+    if data['kind'] not in KINDS:
+        check.fail('kind', 'choice', 'must be one of %s, got %s' % (', '.join(KINDS), _show(data['kind'])))
+    out = {
+        'schema': BASELINE_SCHEMA,
+        'kind': data['kind'],
+        'host': check.text('host', data['host'], MAX_NAME, allow_none=True),
+        'recorded_at': check.time('recorded_at', data['recorded_at']),
+        'recorded_epoch': check.number('recorded_epoch', data['recorded_epoch'], allow_none=True),
+        'boot_id': check.text('boot_id', data['boot_id'], MAX_ID, allow_none=True),
+        'netns': check.text('netns', data['netns'], MAX_ID, allow_none=True),
+        'window': _check_window(check, data['window']),
+        'metrics_end': check.metric_values('metrics_end', data['metrics_end']),
+        'sysctl': _check_sysctl(check, data['sysctl']),
+        'socket_buffers': _check_socket_buffers(check, data['socket_buffers']),
+    }
+    if out['recorded_epoch'] is not None and abs(out['recorded_epoch'] - parse_time(out['recorded_at'])) > 1:
+        check.fail('recorded_epoch', 'consistency', '%s is not the time of recorded_at %s' % (
+            _show(data['recorded_epoch']), out['recorded_at']))
+    return out
+
+
+def encode_record(record):
+    """The text a record is stored as (one JSON object, keys sorted, a final newline)."""
+    return json.dumps(record, sort_keys=True, separators=(',', ':'), allow_nan=False) + '\n'

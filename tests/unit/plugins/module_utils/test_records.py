@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netfleet.tuning contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""records: the window's start and record, built on the host and checked wherever they are read back."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.netfleet.tuning.plugins.module_utils import records, sockets
+from ansible_collections.netfleet.tuning.plugins.module_utils.records import RecordError
+
+BOOT = '909edf35-58eb-4858-ad76-ccff11ccf7a7'
+METRICS = {'prune_called': 10, 'rcv_collapsed': 1000, 'rcv_pruned': 0, 'ofo_pruned': 0, 'backlog_drop': 0,
+           'rcvq_drop': 0, 'softnet_dropped': 3, 'in_segs': 10 ** 6}
+SYSCTL = {'net.ipv4.tcp_rmem': {'value': '4096 131072 6291456', 'scope': 'netns'},
+          'net.core.netdev_max_backlog': {'value': None, 'scope': 'host'},
+          'net.ipv4.tcp_collapse_max_bytes': {'value': None, 'scope': 'absent'}}
+
+
+def snapshot(mono=100.0, boot=BOOT, netns='net:[4026531840]', at='2026-01-15T10:00:00.123Z', **metrics):
+    values = dict(METRICS, **metrics)
+    return {'boot_id': boot, 'netns': netns, 'monotonic': mono, 'collected_at': at, 'metrics': values,
+            'counters': {'Tcp': {'InSegs': values['in_segs'], 'CurrEstab': 3}}, 'sockstat': None, 'softnet': None}
+
+
+def start_of(**kwargs):
+    return json.loads(json.dumps(records.build_start(snapshot(**kwargs))))
+
+
+def record(**end):
+    end.setdefault('mono', 160.5)
+    end.setdefault('at', '2026-01-15T10:01:00.623Z')
+    end.setdefault('prune_called', 30)
+    end.setdefault('in_segs', 2 * 10 ** 6)
+    return records.build_record(start_of(), snapshot(**end), SYSCTL, None, 'baseline', 'web1')
+
+
+# ---------------------------------------------------------------- start
+
+def test_start_is_the_compact_part_of_a_snapshot():
+    start = records.build_start(snapshot())
+    assert sorted(start) == ['boot_id', 'collected_at', 'metrics', 'monotonic', 'netns']
+    assert start['metrics'] == METRICS
+    assert records.validate_start(start) == start
+    assert len(json.dumps(start)) < 400
+
+
+def test_start_sockets_keep_what_summarize_needs():
+    found = [
+        {'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 8192, 'd': 3}, 'recv_q': 0},
+        {'local': '10.0.0.1:40001', 'peer': '10.0.0.2:80', 'skmem': {'rb': 131072}},
+        {'local': '10.0.0.1:40002', 'peer': '10.0.0.2:80', 'skmem': {}},
+    ]
+    kept, left_out = records.start_sockets(found, 131072)
+    assert kept == [{'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 8192}}]
+    assert left_out == 0
+    # without a known default every socket with an rb is kept
+    assert len(records.start_sockets(found, None)[0]) == 2
+    # summarize gives the same pinned_stable from the compact list as from the full parse
+    assert sockets.summarize(found, 131072, earlier=kept) == sockets.summarize(found, 131072, earlier=found)
+
+
+def test_start_sockets_are_bounded():
+    found = [{'local': '10.0.0.1:%d' % port, 'peer': '10.0.0.2:80', 'skmem': {'rb': 4096}}
+             for port in range(1024, 1024 + records.MAX_START_SOCKETS + 5)]
+    kept, left_out = records.start_sockets(found, 131072)
+    assert len(kept) == records.MAX_START_SOCKETS and left_out == 5
+    start = records.build_start(snapshot(), kept)
+    assert records.validate_start(start)['sockets'] == kept
+
+
+@pytest.mark.parametrize('change, entry, rule', [
+    (lambda s: s.update(metrics=[]), 'metrics', 'type'),
+    (lambda s: s['metrics'].update(in_segs='1'), 'metrics.in_segs', 'type'),
+    (lambda s: s['metrics'].update(in_segs=None), 'metrics.in_segs', 'type'),
+    (lambda s: s['metrics'].update(in_segs=2 ** 65), 'metrics.in_segs', 'range'),
+    (lambda s: s['metrics'].update({'in segs': 1}), 'metrics.in segs', 'name_pattern'),
+    (lambda s: s['metrics'].update(dict(('m_%s' % chr(97 + i % 26) * (i // 26 + 1), 0) for i in range(70))),
+     'metrics', 'size'),
+    (lambda s: s.update(monotonic=True), 'monotonic', 'type'),
+    (lambda s: s.update(monotonic=float('inf')), 'monotonic', 'finite'),
+    (lambda s: s.update(monotonic=-1.0), 'monotonic', 'range'),
+    (lambda s: s.update(boot_id='x' * 200), 'boot_id', 'size'),
+    (lambda s: s.update(boot_id='a\nb'), 'boot_id', 'text'),
+    (lambda s: s.update(collected_at='2026-13-45T10:00:00.123Z'), 'collected_at', 'format'),
+    (lambda s: s.update(collected_at=None), 'collected_at', 'type'),
+    (lambda s: s.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {'rb': '4096'}}]), 'sockets[0].skmem.rb',
+     'type'),
+    (lambda s: s.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {'rb': -1}}]), 'sockets[0].skmem.rb',
+     'range'),
+    (lambda s: s.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {'rb': 1, 'd': 0}}]),
+     'sockets[0].skmem.d', 'unknown_field'),
+    (lambda s: s.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {'rb': 1}}] * 5000), 'sockets', 'size'),
+    (lambda s: s.update(extra=1), 'extra', 'unknown_field'),
+    (lambda s: s.pop('boot_id'), 'boot_id', 'missing_field'),
+])
+def test_bad_start_names_entry_and_rule(change, entry, rule):
+    start = start_of()
+    change(start)
+    with pytest.raises(RecordError) as info:
+        records.validate_start(start)
+    assert (info.value.entry, info.value.rule) == (entry, rule)
+    assert str(info.value).startswith('start: %s: ' % entry)
+    assert str(info.value).endswith('(rule: %s)' % rule)
+
+
+def test_start_that_is_not_an_object():
+    with pytest.raises(RecordError) as info:
+        records.validate_start('boot_id=x')
+    assert str(info.value) == 'start: must be an object, got str (rule: type)'
+
+
+# ---------------------------------------------------------------- build_record
+
+def test_record_of_a_valid_window():
+    got = record()
+    assert sorted(got) == sorted(records.RECORD_FIELDS)
+    assert got['schema'] == 'netfleet.tuning/baseline/1'
+    assert (got['kind'], got['host'], got['boot_id']) == ('baseline', 'web1', BOOT)
+    assert got['recorded_at'] == '2026-01-15T10:01:00.623Z'
+    assert got['recorded_epoch'] == 1768471260.623
+    window = got['window']
+    assert sorted(window) == sorted(records.WINDOW_FIELDS)       # named metrics only, no counters
+    assert window['valid'] is True and window['invalid_reason'] is None
+    assert window['seconds'] == 60.5 and window['in_segs'] == 10 ** 6
+    assert window['metrics']['prune_called'] == {'delta': 20, 'per_second': 20 / 60.5, 'per_million_segs': 20.0}
+    assert got['metrics_end']['prune_called'] == 30
+    assert got['sysctl'] == SYSCTL and got['socket_buffers'] is None
+
+
+def test_record_of_another_boot_is_invalid():
+    window = record(boot='another-boot')['window']
+    assert window['valid'] is False
+    assert window['invalid_reason'] == 'boot_id changed (%s -> another-boot): the host rebooted' % BOOT
+
+
+def test_record_with_a_counter_going_backwards_is_invalid():
+    window = record(rcv_collapsed=999)['window']
+    assert window['valid'] is False
+    assert window['invalid_reason'] == 'counter went backwards: metric rcv_collapsed (1000 -> 999)'
+
+
+def test_record_of_a_recreated_network_namespace_is_invalid():
+    got = record(netns='net:[4026532999]', prune_called=5)
+    assert got['netns'] == 'net:[4026532999]'
+    assert got['window']['invalid_reason'] == (
+        'counter went backwards: metric prune_called (10 -> 5); '
+        'network namespace changed (net:[4026531840] -> net:[4026532999]): the counters were reset')
+
+
+def test_record_without_netns_is_not_judged_on_it():
+    window = records.build_record(start_of(netns=None), snapshot(mono=101.0), {}, None, 'verify', None)['window']
+    assert window['valid'] is True
+
+
+def test_build_record_checks_the_start():
+    with pytest.raises(RecordError):
+        records.build_record(dict(start_of(), monotonic='1'), snapshot(), {}, None, 'verify', None)
+
+
+# ---------------------------------------------------------------- decode_record
+
+def test_record_round_trips_through_its_text():
+    got = record()
+    text = records.encode_record(got)
+    assert text.endswith('\n') and '\n' not in text[:-1]
+    assert records.decode_record(text, 'f') == got
+    assert records.decode_record(text.encode('utf-8'), 'f') == got
+    assert records.decode_record(got, 'f') == got
+
+
+def test_record_with_socket_buffers_round_trips():
+    found = sockets.parse_ss('Recv-Q Send-Q Local Address:Port Peer Address:Port\n'
+                             '0 0 10.0.0.1:40000 10.0.0.2:80\n\t skmem:(r0,rb8192,t0,tb46080,f0,w0,o0,bl0,d2)\n')
+    summary = sockets.summarize(found, 131072, earlier=found)
+    got = records.build_record(start_of(), snapshot(mono=110.0), SYSCTL, summary, 'verify', 'web1')
+    assert records.decode_record(records.encode_record(got), 'f') == got
+
+
+def test_record_with_read_error_and_no_window_decodes():
+    got = dict(record(), window=None,
+               sysctl={'net.ipv4.tcp_rmem': {'value': None, 'scope': 'netns', 'error': 'cannot read x: denied'}})
+    assert records.decode_record(got, 'f') == got
+
+
+def tampered(change):
+    raw = copy.deepcopy(record())
+    change(raw)
+    return raw
+
+
+@pytest.mark.parametrize('change, entry, rule', [
+    (lambda r: r.update(schema='netfleet.tuning/baseline/2'), 'schema', 'schema'),
+    (lambda r: r.update(kind='rollback'), 'kind', 'choice'),
+    (lambda r: r.update(extra=1), 'extra', 'unknown_field'),
+    (lambda r: r.pop('sysctl'), 'sysctl', 'missing_field'),
+    (lambda r: r.update(host=['web1']), 'host', 'type'),
+    (lambda r: r.update(host='w' * 2000), 'host', 'size'),
+    (lambda r: r.update(recorded_at='2026-01-15 10:01:00'), 'recorded_at', 'format'),
+    (lambda r: r.update(recorded_epoch='1768471260'), 'recorded_epoch', 'type'),
+    (lambda r: r.update(recorded_epoch=1.0), 'recorded_epoch', 'consistency'),
+    (lambda r: r.update(window=[]), 'window', 'type'),
+    (lambda r: r['window'].update(seconds='60'), 'window.seconds', 'type'),
+    (lambda r: r['window'].update(valid=1), 'window.valid', 'type'),
+    (lambda r: r['window'].update(in_segs=1.5), 'window.in_segs', 'type'),
+    (lambda r: r['window'].update(invalid_reason='reset'), 'window.invalid_reason', 'consistency'),
+    (lambda r: r['window'].update(valid=False), 'window.invalid_reason', 'consistency'),
+    (lambda r: r['window'].update(counters={}), 'window.counters', 'unknown_field'),
+    (lambda r: r['window']['metrics'].update({'PruneCalled': r['window']['metrics']['prune_called']}),
+     'window.metrics.PruneCalled', 'name_pattern'),
+    (lambda r: r['window']['metrics']['prune_called'].update(delta=20.0), 'window.metrics.prune_called.delta', 'type'),
+    (lambda r: r['window']['metrics']['prune_called'].update(per_second=True),
+     'window.metrics.prune_called.per_second', 'type'),
+    (lambda r: r['window']['metrics']['prune_called'].pop('per_million_segs'),
+     'window.metrics.prune_called.per_million_segs', 'missing_field'),
+    (lambda r: r['metrics_end'].update(prune_called='30'), 'metrics_end.prune_called', 'type'),
+    (lambda r: r['sysctl'].update({'net.ipv4.tcp_rmem': {'value': 4096, 'scope': 'netns'}}),
+     'sysctl.net.ipv4.tcp_rmem.value', 'type'),
+    (lambda r: r['sysctl'].update({'net.ipv4.tcp_rmem': {'value': '1', 'scope': 'global'}}),
+     'sysctl.net.ipv4.tcp_rmem.scope', 'choice'),
+    (lambda r: r['sysctl'].update({'net.ipv4.tcp_rmem': {'value': '1', 'scope': 'netns', 'apply': True}}),
+     'sysctl.net.ipv4.tcp_rmem.apply', 'unknown_field'),
+    (lambda r: r['sysctl'].update({'net/../../etc': {'value': '1', 'scope': 'netns'}}),
+     'sysctl.net/../../etc', 'key_pattern'),
+    (lambda r: r.update(socket_buffers={'rule': 'x'}), 'socket_buffers.tcp_rmem_default', 'missing_field'),
+    (lambda r: r.update(socket_buffers=dict(sockets.summarize([], 131072), offenders=[{}] * 101)),
+     'socket_buffers.offenders', 'size'),
+    (lambda r: r.update(socket_buffers=dict(sockets.summarize([], 131072), established=-1)),
+     'socket_buffers.established', 'range'),
+])
+def test_tampered_record_names_source_entry_and_rule(change, entry, rule):
+    with pytest.raises(RecordError) as info:
+        records.decode_record(tampered(change), '/var/lib/netfleet-tuning/baseline.json')
+    assert (info.value.entry, info.value.rule) == (entry, rule)
+    assert str(info.value).startswith('/var/lib/netfleet-tuning/baseline.json: %s: ' % entry)
+    assert info.value.rules == [rule]
+
+
+@pytest.mark.parametrize('text, rule', [
+    ('{"schema": ', 'format'),
+    ('[]', 'type'),
+    (' ' * (records.MAX_RECORD_BYTES + 1), 'size'),
+    (b'\xff\xfe', 'format'),
+])
+def test_record_text_that_is_not_a_record(text, rule):
+    with pytest.raises(RecordError) as info:
+        records.decode_record(text, 'f')
+    assert info.value.rule == rule and info.value.entry is None
+
+
+def test_not_a_number_in_the_text_is_refused():
+    text = records.encode_record(record()).replace('"seconds":60.5', '"seconds":NaN')
+    with pytest.raises(RecordError) as info:
+        records.decode_record(text, 'f')
+    assert (info.value.entry, info.value.rule) == ('window.seconds', 'finite')
+
+
+def test_an_integer_where_a_float_is_expected_is_a_number():
+    raw = tampered(lambda r: r['window'].update(seconds=60))
+    assert records.decode_record(raw, 'f')['window']['seconds'] == 60.0
+
+
+def test_encode_refuses_what_json_cannot_say():
+    with pytest.raises(ValueError):
+        records.encode_record(dict(record(), recorded_epoch=float('nan')))
+
+
+@pytest.mark.parametrize('text, epoch', [
+    ('2026-01-15T10:01:00.623Z', 1768471260.623),
+    ('2026-01-15T10:01:00Z', 1768471260.0),
+    ('2026-01-15T10:01:00', None),
+    ('2026-02-30T10:01:00Z', None),
+    (None, None),
+])
+def test_parse_time(text, epoch):
+    assert records.parse_time(text) == epoch
+
+
+# ---------------------------------------------------------------- any window
+
+counts = st.integers(min_value=0, max_value=2 ** 63)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=st.dictionaries(st.sampled_from(sorted(METRICS)), counts),
+       after=st.dictionaries(st.sampled_from(sorted(METRICS)), counts),
+       seconds=st.floats(min_value=-10, max_value=1e6, allow_nan=False),
+       same_boot=st.booleans())
+def test_every_built_record_decodes_to_itself(before, after, seconds, same_boot):
+    start = records.build_start(dict(snapshot(), metrics=before))
+    end = dict(snapshot(mono=100.0 + seconds, boot=BOOT if same_boot else 'other'), metrics=after)
+    got = records.build_record(start, end, SYSCTL, None, 'verify', 'h')
+    assert records.decode_record(records.encode_record(got), 'f') == got
+    assert got['window']['valid'] is (same_boot and (100.0 + seconds) - 100.0 > 0 and all(
+        after[name] >= before[name] for name in set(before) & set(after)))
