@@ -234,18 +234,6 @@ keys:
     by:
       description: The file that overrides the key (status V(overridden)).
       type: str
-state:
-  description: The state this run applied (V(present) or V(absent)).
-  returned: always
-  type: str
-profile:
-  description: The profile name recorded in the drop-in's fingerprint line (null with O(state=absent)).
-  returned: always
-  type: str
-check_mode:
-  description: Whether this was a check mode run (nothing changed).
-  returned: always
-  type: bool
 counts:
   description: How many keys got each status.
   returned: always
@@ -514,8 +502,7 @@ class Run(object):
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
         summary = ', '.join('%d %s' % (counts[s], s) for s in STATUSES if counts.get(s))
-        res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts, state=self.params['state'],
-                   profile=self.params['profile'], check_mode=self.check,
+        res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
                    msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
                                            summary or 'no keys'),
                    file_changed=self.file_changed, state_file=self.store.state_path, kernel=self.release,
