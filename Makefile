@@ -16,12 +16,12 @@ AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tunin
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule compat test demo bench build clean
+.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule compat awx test demo bench build clean
 
 help:
 	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
 	@echo "make test   - lint + ansible-test sanity + unit tests + molecule scenarios"
-	@echo "parts: deps venv lint sanity units labtests reliability molecule compat build clean"
+	@echo "parts: deps venv lint sanity units labtests reliability molecule compat awx build clean"
 
 deps:  ## Debian packages the lab and the tests need (root)
 	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null || \
@@ -91,7 +91,12 @@ compat: venv link deps
 	  $(PYTHON) tests/compat/run_compat.py --core $$core --python $$py --lab $$lab || exit 1; \
 	done
 
-test: lint sanity units labtests reliability molecule compat
+# The AWX example project (examples/awx) as ansible-runner jobs, each in a fresh private data dir, with the
+# collection installed from the built tarball (root: a netlab fleet of its own, lab nla).
+awx: venv link deps
+	$(BIN)/pytest -q -p no:cacheprovider tests/awx
+
+test: lint sanity units labtests reliability molecule compat awx
 
 DEMO_ARGS ?=
 demo: venv link deps

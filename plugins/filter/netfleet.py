@@ -209,12 +209,20 @@ def report_stats(report):
     return stats_utils.report_stats(_plain(report))
 
 
-def baseline_stats(hosts, records, active=None, check_mode=False):
-    """``hosts | netfleet.tuning.baseline_stats(records, active=..., check_mode=...)``: the baseline
-    playbook's ``netfleet_report`` artifact."""
+def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
+    """``hosts | netfleet.tuning.baseline_stats(records, active=..., check_mode=..., run_id=...)``: the
+    baseline playbook's ``netfleet_report`` artifact."""
     return stats_utils.baseline_stats(list(_plain(hosts)), list(_plain(records)),
                                       active=None if active is None else list(_plain(active)),
-                                      check_mode=bool(check_mode))
+                                      check_mode=bool(check_mode), run_id=run_id)
+
+
+def rollback_stats(hosts, checks, active=None, check_mode=False, run_id=None):
+    """``hosts | netfleet.tuning.rollback_stats(checks, active=..., check_mode=..., run_id=...)``: the
+    rollback playbook's ``netfleet_report`` artifact."""
+    return stats_utils.rollback_stats(list(_plain(hosts)), list(_plain(checks)),
+                                      active=None if active is None else list(_plain(active)),
+                                      check_mode=bool(check_mode), run_id=run_id)
 
 
 class FilterModule(object):
@@ -234,4 +242,5 @@ class FilterModule(object):
             'baseline_pick': baseline_pick,
             'report_stats': report_stats,
             'baseline_stats': baseline_stats,
+            'rollback_stats': rollback_stats,
         }

@@ -20,7 +20,7 @@ Pure standard library, no Ansible imports.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-__all__ = ['SUMMARY_KEYS', 'report_stats', 'baseline_stats']
+__all__ = ['SUMMARY_KEYS', 'report_stats', 'baseline_stats', 'rollback_stats']
 
 # the summary's counters: its *_hosts lists repeat what the per-host map says
 SUMMARY_KEYS = ('hosts', 'passed', 'failed', 'not_verified', 'verdicts', 'statuses', 'ok')
@@ -38,6 +38,44 @@ def report_stats(report):
         'hosts': dict((name, {'verdict': entry.get('verdict'), 'passed': bool(entry.get('passed')),
                               'status': entry.get('status')}) for name, entry in hosts.items()),
     }
+
+
+def _artifact(playbook, run_id, entries, passed_status):
+    """The artifact's shape for a playbook that judges nothing (baseline, rollback)."""
+    statuses = {}
+    for entry in entries.values():
+        statuses[entry['status']] = statuses.get(entry['status'], 0) + 1
+    passed = statuses.get(passed_status, 0)
+    ok = bool(entries) and passed == len(entries)
+    return {
+        'playbook': playbook,
+        'run_id': run_id,
+        'ok': ok,
+        'summary': {'hosts': len(entries), 'passed': passed, 'failed': len(entries) - passed,
+                    'not_verified': len(entries), 'verdicts': {}, 'statuses': statuses, 'ok': ok},
+        'hosts': entries,
+    }
+
+
+def rollback_stats(hosts, checks, active=None, check_mode=False, run_id=None):
+    """The ``netfleet_report`` artifact of the rollback playbook.
+
+    ``checks``: per host (same order as ``hosts``) the rollback check (``{'ok': bool, ...}``, see
+    verdict.check_restored) or None where the host was not checked. Per host ``status`` is ``restored``
+    (every restored value is live), ``not_live`` (the check found a value that is not),
+    ``check_mode``, ``failed`` or ``unreachable``; ``passed`` is True for ``restored``.
+    """
+    active = set(hosts if active is None else active)
+    entries = {}
+    for name, check in zip(hosts, checks):
+        if check_mode:
+            status = 'check_mode'
+        elif isinstance(check, dict) and 'ok' in check:
+            status = 'restored' if check['ok'] else 'not_live'
+        else:
+            status = 'failed' if name in active else 'unreachable'
+        entries[name] = {'verdict': None, 'passed': status == 'restored', 'status': status}
+    return _artifact('rollback', run_id, entries, 'restored')
 
 
 def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
@@ -59,16 +97,4 @@ def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
         else:
             status = 'failed' if name in active else 'unreachable'
         entries[name] = {'verdict': None, 'passed': status == 'stored', 'status': status}
-    statuses = {}
-    for entry in entries.values():
-        statuses[entry['status']] = statuses.get(entry['status'], 0) + 1
-    stored = statuses.get('stored', 0)
-    return {
-        'playbook': 'baseline',
-        'run_id': run_id,
-        'ok': bool(entries) and stored == len(entries),
-        'summary': {'hosts': len(entries), 'passed': stored, 'failed': len(entries) - stored,
-                    'not_verified': len(entries), 'verdicts': {}, 'statuses': statuses,
-                    'ok': bool(entries) and stored == len(entries)},
-        'hosts': entries,
-    }
+    return _artifact('baseline', run_id, entries, 'stored')

@@ -47,7 +47,7 @@ LATER = (10 ** 6, 10 ** 7, 10 ** 9)
 
 def test_filter_names():
     assert sorted(FILTERS) == ['baseline_check', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
-                               'host_file_name', 'report_render', 'report_stats', 'rollback_check', 'sample_record',
+                               'host_file_name', 'report_render', 'report_stats', 'rollback_check', 'rollback_stats', 'sample_record',
                                'thresholds', 'verdict']
 
 

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.netfleet.tuning.plugins.plugin_utils.stats import baseline_stats, report_stats
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.stats import baseline_stats, report_stats, rollback_stats
 
 
 def fake_report(count):
@@ -55,3 +55,11 @@ def test_baseline_stats_statuses():
     assert stats['ok'] is False and stats['summary']['passed'] == 1
     checked = baseline_stats(['a'], [None], check_mode=True)
     assert checked['hosts']['a']['status'] == 'check_mode' and not checked['ok']
+
+
+def test_rollback_stats_statuses():
+    stats = rollback_stats(['a', 'b', 'c', 'd'], [{'ok': True}, {'ok': False}, None, None], active=['a', 'b', 'c'],
+                           run_id='r1')
+    assert [stats['hosts'][h]['status'] for h in 'abcd'] == ['restored', 'not_live', 'failed', 'unreachable']
+    assert stats['playbook'] == 'rollback' and stats['run_id'] == 'r1' and not stats['ok']
+    assert rollback_stats(['a'], [{'ok': True}])['ok'] is True
