@@ -357,8 +357,13 @@ class Lock(object):
                                                        self.timeout))
                 time.sleep(0.1)
             self.waited = time.monotonic() - start
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, ('%d\n' % os.getpid()).encode('ascii'), 0)
+            try:
+                # who holds it, for the message of a run that waits in vain; the lock itself is the flock,
+                # so a full file system (ENOSPC) must not stop a run that holds it
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, ('%d\n' % os.getpid()).encode('ascii'), 0)
+            except OSError:
+                pass
         except BaseException:
             os.close(fd)
             raise

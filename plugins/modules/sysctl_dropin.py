@@ -17,8 +17,9 @@ description:
     namespace), renders C(/etc/sysctl.d/<priority>-netfleet-tuning.conf), writes it atomically
     (root, mode 0644), writes only the changed keys to C(/proc/sys), reads every value back and
     scans the sysctl load order for a later file that overrides one of the keys.
-  - On the first rollout it saves the live values it is about to change (and any file that was at
-    its path) in O(state_dir), so that O(state=absent) can restore them.
+  - On the first rollout it saves the live values it is about to change in O(state_dir), so that
+    O(state=absent) can restore them. A file it did not write at the drop-in's path is never
+    overwritten (rule C(foreign_file)).
   - With O(state=absent) it removes the drop-in and restores the values saved at the first
     rollout; a second removal changes nothing.
   - Keys that are read-only or missing in this network namespace (host scope) or unknown to the
@@ -286,7 +287,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     memory_cap, memory_violations, normalize_value, obsolete_reason, only_raise, parse_ints, validate_settings,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
-    DROPIN_DIR, find_overrides, is_ours, load_order, parse_conf, render, rooted,
+    DROPIN_DIR, FINGERPRINT, find_overrides, is_ours, load_order, parse_conf, render, rooted,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.live_apply import apply_changes
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import (
@@ -455,6 +456,21 @@ class Run(object):
                 raise
             self.warn('no backup of %s was kept: %s' % (path, to_native(exc)))
 
+    def keep_previous(self, path, text):
+        """A file that sat at ``path`` before the first rollout, kept in the state by version 0.1: copy it
+        to the backups and say where. It is never written back into the sysctl directory itself: the
+        state is data, and its text would be applied as root at the next boot."""
+        if text is None:
+            return
+        try:
+            copy = self.store.backup(os.path.basename(path) + '.before-first-rollout', text)
+        except (hostfs.FileOpError, hostfs.UnsafePathError) as exc:
+            self.warn('the file that was at %s before the first rollout (kept in %s) could not be copied to the '
+                      'backups: %s' % (path, self.store.state_path, to_native(exc)))
+            return
+        self.warn('the file that was at %s before the first rollout is not put back (a state file is data, never '
+                  'instructions): its text is in %s; restore it by hand if it is still wanted' % (path, copy))
+
     def live_diff(self, before, after):
         if before == after:
             return
@@ -557,6 +573,11 @@ class Run(object):
         state = self.open_state()
         stale = self.stale_path(state)
         old_content = self.read_own_file(self.path)
+        if old_content is not None and not is_ours(old_content):
+            # never overwrite a file we did not write (DESIGN: other files are never edited)
+            self.fail('drop-in %s holds a file netfleet.tuning did not write (no "# %s" line): it is never '
+                      'overwritten. Move it away or choose another priority (rule: foreign_file). Nothing was '
+                      'changed' % (self.path, FINGERPRINT), rules=['foreign_file'])
         stale_content = self.read_own_file(stale) if stale else None
         if state:
             self.check_state_keys(state, settings, (old_content, stale_content))
@@ -693,10 +714,9 @@ class Run(object):
                     restores[key] = orig
 
         # 5b. the state to keep: original values are recorded once, at the first rollout of each key
+        # version 0.1 kept a foreign file that sat at our path; it is never written back into
+        # /etc/sysctl.d (state is data, never instructions): a copy goes to the backups instead
         previous_files = dict(state['previous_files']) if state else {}
-        name = os.path.basename(self.path)
-        if old_content is not None and not is_ours(old_content) and name not in previous_files:
-            previous_files[name] = old_content
         stale_ours = stale_content is not None and is_ours(stale_content)
         stale_previous = previous_files.pop(os.path.basename(stale), None) if stale_ours else None
         if stale_content is not None and not stale_ours:
@@ -752,9 +772,8 @@ class Run(object):
                         self.file_step(self.path, old_content))
             if plan['stale_ours']:
                 self.backup(stale, stale_content)
-                # put back what was there before our first rollout, or remove our old file
-                self.do('drop-in %s' % stale, self.file_step(stale, stale_previous),
-                        self.file_step(stale, stale_content))
+                self.keep_previous(stale, stale_previous)
+                self.do('drop-in %s' % stale, self.file_step(stale, None), self.file_step(stale, stale_content))
         except REFUSALS + (hostfs.FileOpError,) as exc:
             problems = self.roll_back_files()
             self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
@@ -826,10 +845,7 @@ class Run(object):
         self.file_changed = bool(files)
         self.changed = bool(files or restores or state)
         for path, content in sorted(files.items()):
-            after = previous.get(os.path.basename(path), '')
-            self.diffs.append({'before_header': path,
-                               'after_header': path if os.path.basename(path) in previous else '(removed)',
-                               'before': content, 'after': after})
+            self.diffs.append({'before_header': path, 'after_header': '(removed)', 'before': content, 'after': ''})
         self.live_diff(dict((k, self.keys[k]['before']) for k in restores), restores)
         return dict(state=state, files=files, previous=previous, restores=restores)
 
@@ -839,8 +855,8 @@ class Run(object):
         try:
             for path, content in sorted(files.items()):
                 self.backup(path, content, required=False)
-                self.do('drop-in %s' % path, self.file_step(path, previous.get(os.path.basename(path))),
-                        self.file_step(path, content))
+                self.keep_previous(path, previous.get(os.path.basename(path)))
+                self.do('drop-in %s' % path, self.file_step(path, None), self.file_step(path, content))
         except REFUSALS + (hostfs.FileOpError,) as exc:
             problems = self.roll_back_files()
             self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),

@@ -117,9 +117,11 @@ def isolate(namespace, private):
         bind(own, real)
         done.add(real)
     own_state = os.path.join(private, slug(STATE_DIR))
-    os.makedirs(own_state, exist_ok=True)
-    # the collection refuses a state directory others can write (strict modes): whatever the umask
-    os.chmod(own_state, 0o700)
+    if not os.path.isdir(own_state):
+        os.makedirs(own_state)
+        # the collection refuses a state directory others can write (strict modes): whatever the umask.
+        # Only when made: a test may set another mode on purpose, and every exec comes through here.
+        os.chmod(own_state, 0o700)
     bind(own_state, STATE_DIR)
 
     bind("/proc/sys", "/proc/sys")

@@ -393,16 +393,35 @@ def test_absent_without_state_removes_file_and_warns(host):
     assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
 
 
-def test_previous_foreign_file_is_backed_up_and_restored(host):
+def test_foreign_file_at_our_path_is_never_overwritten(host):
     foreign = '# hand made\nnet.ipv4.tcp_rmem = 4096 65536 1048576\n'
     host.write_file('/etc/sysctl.d/60-netfleet-tuning.conf', foreign)
-    res = host.run(settings=JSON_API)
-    assert os.path.exists(res['backup_file'])
-    with open(res['backup_file']) as handle:
-        assert handle.read() == foreign
-    assert host.state()['previous_files'] == {'60-netfleet-tuning.conf': foreign}
-    host.run(state='absent')
-    assert host.read_dropin() == foreign
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, expect_fail=True)
+    assert res['rules'] == ['foreign_file'] and 'never overwritten' in res['msg'] and host.dropin in res['msg']
+    assert snapshot(host) == before
+    # absent leaves it alone too (it is not ours)
+    res = host.run(state='absent')
+    assert not res['changed'] and host.read_dropin() == foreign
+    assert any('not a netfleet-tuning drop-in' in w for w in res['warnings'])
+
+
+def test_previous_file_of_version_1_goes_to_the_backups_not_back_into_sysctl_d(host):
+    """0.1 kept a foreign file that sat at our path in the state; its text is never written back into
+    /etc/sysctl.d (it would be applied as root at the next boot): a copy goes to the backups."""
+    host.run(settings=JSON_API)
+    state = host.state()
+    state.update(version=1, path=host.dropin, previous_files={host.dropin: 'kernel.panic = 1\n'})
+    del state['priority']
+    write_state(host, state)
+    res = host.run(state='absent')
+    assert res['changed'] and not os.path.exists(host.dropin)
+    kept = [w for w in res['warnings'] if 'is not put back' in w]
+    assert kept, res['warnings']
+    copies = [n for n in os.listdir(os.path.join(host.state_dir, 'backup')) if '.before-first-rollout' in n]
+    assert len(copies) == 1
+    with open(os.path.join(host.state_dir, 'backup', copies[0])) as handle:
+        assert handle.read() == 'kernel.panic = 1\n'
 
 
 def test_wrong_mode_is_fixed(host):
