@@ -175,8 +175,8 @@ def run_rollout(inventory, state_dir, args, log_path):
 
 
 def _interesting(task_title):
-    return any(word in task_title for word in ("Sample the counters", "Write, apply", "Judge", "Write report",
-                                               "Roll back", "Fail the hosts"))
+    return any(word in task_title for word in ("sampling window", "Wait the window", "Write, apply", "Judge",
+                                               "Write report", "Roll back", "Fail the hosts"))
 
 
 def print_report(state_dir):
