@@ -892,8 +892,8 @@ def test_concurrent_rollouts_then_absent(lab, tmp_path):
         _finish(first)
         _finish(second)
         mid = snapshots(lab, labels)
-        proc, absent = role_runs(lab, tmp_path / ('round%d-absent' % round_no), dict((l, [{'state': 'absent'}])
-                                                                                   for l in labels))
+        absent_runs = dict((label, [{'state': 'absent'}]) for label in labels)
+        proc, absent = role_runs(lab, tmp_path / ('round%d-absent' % round_no), absent_runs)
         post = snapshots(lab, labels)
         for label in labels:
             tries += 1
