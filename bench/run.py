@@ -12,7 +12,12 @@
 2. rollout speed: the sysctl_profile role vs the ping floor, per-key ansible.posix.sysctl and
    template + sysctl -p on 10, 25 and 50 hosts, and the targets' contenders at 20 hosts (3
    repetitions where a target is measured, 1 elsewhere), then with mitogen when the budget allows;
-3. the cost of reading counters: netstat_facts vs ansible.builtin.setup, the parsers vs nstat.
+3. the cost of reading counters: netstat_facts vs ansible.builtin.setup, the parsers vs nstat;
+4. proof cost: netfleet.tuning.baseline and verify (one shared window) against the ping floor at
+   10, 20 and 40 hosts, forks 5 and 10;
+5. the controller at fleet scale (no lab, no root): verdicts and the fleet report for 1,000 and 10,000
+   simulated hosts, the collection before its controller work and now, and the rollout's three reports
+   through ansible-playbook at 10,000 hosts (benchlib/controller.py). `--only controller` runs it alone.
 It waits for an idle machine (no other netlab lab up), makes its own lab, removes it at the end,
 and rewrites docs/benchmarks.md and docs/img/bench-*.svg from the results of this one run
 (kept in bench/results/latest.json; logs under .cache/bench/<run>/).
@@ -30,7 +35,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import efficacy, page, readcost, rollout  # noqa: E402
+from benchlib import controller, efficacy, page, proof, readcost, rollout  # noqa: E402
 from benchlib.common import (COLLECTIONS_PATH, REPO, Ansible, BenchError, Lab, elapsed, foreign_labs,  # noqa: E402
                              log, read_live, run)
 from benchlib.machine import LabWatcher, load_snapshot, machine_info, wait_idle  # noqa: E402
@@ -48,7 +53,7 @@ EXTRA_KEYS = ("net.ipv4.tcp_mem", "net.ipv4.tcp_moderate_rcvbuf", "net.ipv4.tcp_
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small scale, 1 repetition, short windows; page to --out")
-    p.add_argument("--only", default="efficacy,rollout,readcost", help="comma list of parts to run")
+    p.add_argument("--only", default="efficacy,rollout,readcost,proof,controller", help="comma list of parts to run")
     p.add_argument("--lab", default="nlb", help="netlab lab name (default nlb)")
     p.add_argument("--out", help="run directory for logs and results (default .cache/bench/<time>)")
     p.add_argument("--wait-idle", type=float, default=60.0, metavar="MIN",
@@ -79,6 +84,19 @@ def parse_args(argv=None):
                    help="rollout sizes also measured with mitogen when the time budget allows (default 25)")
     p.add_argument("--budget", type=float, default=840.0, metavar="SECONDS",
                    help="optional rollout blocks run only if predicted to end within this (default 840)")
+    p.add_argument("--proof-sizes", default="10,20,40", help="proof cost: host counts (default 10,20,40)")
+    p.add_argument("--proof-forks", default="5,10", help="proof cost: forks (default 5,10)")
+    p.add_argument("--proof-window", type=int, default=10, help="proof cost: window seconds (default 10)")
+    p.add_argument("--controller-sizes", default="1000,10000",
+                   help="controller: simulated hosts, before and after (default 1000,10000)")
+    p.add_argument("--controller-reps", type=int, default=3,
+                   help="controller: repetitions of the after side (default 3)")
+    p.add_argument("--controller-ansible-hosts", type=int, default=10000,
+                   help="controller: the rollout's 3 reports through ansible-playbook at this size "
+                        "(default 10000; 0: not run)")
+    p.add_argument("--controller-ansible-before", action="store_true",
+                   help="controller: also run the before side's reports through ansible-playbook "
+                        "(minutes at 10,000 hosts)")
     p.add_argument("--read-hosts", type=int, default=20)
     p.add_argument("--read-reps", type=int, default=3)
     p.add_argument("--lock-timeout", type=int, default=900, help="seconds to wait for another lab's load")
@@ -90,11 +108,16 @@ def parse_args(argv=None):
         args.sizes, args.target_sizes, args.extra_sizes, args.mitogen_sizes = "3,5", "5", "4", "5"
         args.reps, args.other_reps = 1, 1
         args.read_hosts, args.read_reps = 3, 1
+        args.proof_sizes, args.proof_forks, args.proof_window = "3,5", "5", 3
+        args.controller_sizes, args.controller_reps, args.controller_ansible_hosts = "200,1000", 1, 1000
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.extra_sizes = sorted({int(s) for s in args.extra_sizes.split(",") if s.strip()})
     args.target_sizes = sorted({int(s) for s in args.target_sizes.split(",") if s.strip()})
     args.mitogen_sizes = [int(s) for s in args.mitogen_sizes.split(",") if s.strip()]
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.proof_sizes = sorted({int(s) for s in str(args.proof_sizes).split(",") if s.strip()})
+    args.proof_forks = sorted({int(s) for s in str(args.proof_forks).split(",") if s.strip()})
+    args.controller_sizes = sorted({int(s) for s in str(args.controller_sizes).split(",") if s.strip()})
     return args
 
 
@@ -199,6 +222,56 @@ def _on_signal(signum, _frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
+# Parts that need no lab and no root: a run of only these makes no lab.
+LAB_FREE = ("controller",)
+
+
+def run_controller_part(args, results, out_dir):
+    cfg = {"sizes": args.controller_sizes, "reps": args.controller_reps,
+           "ansible_hosts": args.controller_ansible_hosts, "ansible_before": args.controller_ansible_before,
+           "ansible_bin": os.path.join(DEV_VENV, "bin")}
+    run_part(results, out_dir, "controller", lambda: controller.run_controller(
+        cfg, os.path.join(out_dir, "controller"), log))
+
+
+def run_lab_free(args, out_dir, page_dir):
+    """A run of lab-free parts only (no lab, no root, no comparison virtualenv): the same results file and page."""
+    t_start = time.monotonic()
+    dev = Ansible(os.path.join(DEV_VENV, "bin"), os.path.join(out_dir, "ansible"),
+                  os.path.join(REPO, ".cache", "bench", "cp"))
+    results = {
+        "version": 1, "quick": args.quick, "out_dir": os.path.relpath(out_dir, REPO),
+        "wait": {"waited_s": 0, "idle": not foreign_labs([args.lab]), "skipped": True},
+        "machine": machine_info(dev, {}), "load_before": load_snapshot([args.lab]),
+        "args": {k: v for k, v in vars(args).items() if k not in ("page_only",)},
+        "part_seconds": {}, "errors": {},
+    }
+    if "controller" in args.only:
+        run_controller_part(args, results, out_dir)
+    results["load_after"] = load_snapshot([args.lab])
+    return finish(args, results, out_dir, page_dir, t_start)
+
+
+def finish(args, results, out_dir, page_dir, t_start):
+    """Duration and targets, results.json (and bench/results/latest.json for a full-scale run), the page."""
+    results["duration_s"] = round(time.monotonic() - t_start, 1)
+    results["targets"] = page.evaluate_targets(results)
+    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+    if not args.quick and not args.page_dir:
+        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+        with open(RESULTS, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+    write_outputs(results, page_dir)
+    log("done in %.1f min (%.1f min since start, waiting included); results %s" % (
+        results["duration_s"] / 60.0, elapsed() / 60.0, os.path.join(out_dir, "results.json")))
+    for target in results["targets"]:
+        log("target %-8s %s: %s" % ({True: "MET", False: "MISSED", None: "n/a"}[target["met"]], target["name"],
+                                    target["measured"]))
+    return 1 if results["errors"] else 0
+
+
 def main(argv=None):
     args = parse_args(argv)
     # SIGTERM, and SIGINT also when started in the background (where SIGINT starts ignored), clean up:
@@ -211,6 +284,11 @@ def main(argv=None):
         results["targets"] = page.evaluate_targets(results)
         write_outputs(results, args.page_dir or REPO)
         return 0
+    if all(part in LAB_FREE for part in args.only):
+        out_dir = os.path.abspath(args.out or os.path.join(REPO, ".cache", "bench", datetime.datetime.now().strftime(
+            "%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")))
+        os.makedirs(out_dir, exist_ok=True)
+        return run_lab_free(args, out_dir, args.page_dir or (out_dir if args.quick else REPO))
     if os.geteuid() != 0:
         print("bench: run as root (netlab makes network namespaces)", file=sys.stderr)
         return 2
@@ -252,7 +330,10 @@ def main(argv=None):
     watcher = LabWatcher([args.lab])
     watcher.start()
     count = max([args.eff_hosts if "efficacy" in args.only else 0, args.read_hosts if "readcost" in args.only else 0]
-                + (args.sizes + args.extra_sizes + args.mitogen_sizes if "rollout" in args.only else []))
+                + (args.sizes + args.extra_sizes + args.mitogen_sizes if "rollout" in args.only else [])
+                + (args.proof_sizes if "proof" in args.only else []))
+    if "controller" in args.only:  # no lab needed: before the lab is made, while the machine is quiet
+        run_controller_part(args, results, out_dir)
     lab = Lab(args.lab, count)
     try:
         t = time.monotonic()
@@ -285,6 +366,11 @@ def main(argv=None):
             run_part(results, out_dir, "rollout", lambda: rollout.run_rollout(
                 lab, initial, ansible, cfg, RESET_FILES, settings, posix_available, posix_reason,
                 t_start + args.budget))
+        if "proof" in args.only:
+            cfg = {"sizes": args.proof_sizes, "forks": args.proof_forks, "window_s": args.proof_window}
+            run_part(results, out_dir, "proof", lambda: proof.run_proof(
+                lab, Ansible(os.path.join(DEV_VENV, "bin"), ansible.log_dir, ansible.cp_dir), cfg,
+                os.path.join(out_dir, "proof")))
     finally:
         t = time.monotonic()
         ansible.close_masters()
@@ -292,22 +378,7 @@ def main(argv=None):
         results["part_seconds"]["lab down"] = round(time.monotonic() - t, 1)
     results["other_labs_during"] = watcher.result()
     results["load_after"] = load_snapshot([args.lab])
-    results["duration_s"] = round(time.monotonic() - t_start, 1)
-    results["targets"] = page.evaluate_targets(results)
-    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=1, sort_keys=True)
-    if not args.quick and not args.page_dir:
-        os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-        with open(RESULTS, "w", encoding="utf-8") as handle:
-            json.dump(results, handle, indent=1, sort_keys=True)
-            handle.write("\n")
-    write_outputs(results, page_dir)
-    log("done in %.1f min (%.1f min since start, waiting included); results %s" % (
-        results["duration_s"] / 60.0, elapsed() / 60.0, os.path.join(out_dir, "results.json")))
-    for target in results["targets"]:
-        log("target %-8s %s: %s" % ({True: "MET", False: "MISSED", None: "n/a"}[target["met"]], target["name"],
-                                    target["measured"]))
-    return 1 if results["errors"] else 0
+    return finish(args, results, out_dir, page_dir, t_start)
 
 
 if __name__ == "__main__":

@@ -259,13 +259,17 @@ class Ansible:
             env["ANSIBLE_STRATEGY"] = "mitogen_linear"
         return env
 
-    def playbook(self, playbook, inventory, limit=None, extra_vars=None, mitogen=False, tag="run", timeout=600):
-        """Run one playbook; return {"wall_s", "rc", "log", "recap"}. wall_s is the whole process."""
+    def playbook(self, playbook, inventory, limit=None, extra_vars=None, mitogen=False, tag="run", timeout=600,
+                 forks=None):
+        """Run one playbook; return {"wall_s", "rc", "log", "recap"}. wall_s is the whole process.
+        ``forks``: instead of bench/ansible.cfg's."""
         self.count += 1
         base = os.path.join(self.log_dir, "%03d-%s" % (self.count, tag))
         argv = [os.path.join(self.bin_dir, "ansible-playbook"), "-i", inventory, os.path.join(PLAYBOOKS, playbook)]
         if limit:
             argv += ["--limit", limit]
+        if forks:
+            argv += ["--forks", str(int(forks))]
         if extra_vars:
             with open(base + ".vars.json", "w", encoding="utf-8") as handle:
                 json.dump(extra_vars, handle, indent=1, sort_keys=True)

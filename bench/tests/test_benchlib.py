@@ -257,3 +257,15 @@ def test_predict_falls_back_to_the_measured_median_at_one_size():
     walls = {"ping+mitogen": {25: {"median": 7.0}}}
     assert rollout._predict({"ping+mitogen": None}, [("ping+mitogen", True)], [25], cfg, walls) == pytest.approx(24.0)
     assert rollout._predict({"ping+mitogen": None}, [("ping+mitogen", True)], [10], cfg, walls) is None
+
+
+def test_proof_section_and_target():
+    from benchlib import proof
+    row = {'hosts': 40, 'forks': 5, 'window_s': 10, 'ping_s': 7.0, 'baseline_s': 25.0, 'verify_s': 33.0,
+           'target_s': 31.0, 'baseline_met': True, 'verify_met': False, 'valid': True, 'problems': []}
+    result = {'config': {'sizes': [40], 'forks': [5], 'window_s': 10}, 'rows': [row], 'all_met': False}
+    text = '\n'.join(proof.section(result))
+    assert '| 40 | 5 | 7.0 s | 25.0 s | 33.0 s | 31.0 s | no |' in text
+    target = proof.targets(result)[0]
+    assert target['met'] is False and '40 hosts, forks 5' in target['reason']
+    assert proof.section(None)[-2] == 'Not run.' and proof.targets(None) == []

@@ -11,8 +11,12 @@ AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy co
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import gc
 import json
+import re
 import time
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -25,14 +29,108 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils import stats as st
 BASELINE_SCHEMA = records_utils.BASELINE_SCHEMA
 
 
+try:
+    # ansible-core 2.19 and later: a str may carry the tag that makes Ansible template it
+    from ansible.template import is_trusted_as_template as _is_trusted_as_template
+except ImportError:  # ansible-core before 2.19: no lazy containers, no trust tags
+    def _is_trusted_as_template(value):
+        return False
+
+_SCALARS = (str, int, float, bool)
+
+
+class _TemplateInside(Exception):
+    """A stored value Ansible would still template: the container must be read the templating way."""
+
+
+def _key(key):
+    """A dict key as a JSON round trip gives it back (str; int, float, bool and None as their JSON text)."""
+    if type(key) is str:  # pylint: disable=unidiomatic-typecheck
+        return key
+    if isinstance(key, str):
+        return str(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    raise AnsibleFilterError('netfleet.tuning: value is not JSON data: keys must be str, int, float, bool or None, '
+                             'not %s' % type(key).__name__)
+
+
+def _stored(value):
+    """What a lazy container (ansible-core 2.19+) holds without templating its values, or None."""
+    copy = getattr(value, '_non_lazy_copy', None)
+    return copy() if callable(copy) else None
+
+
+def _convert(value, stored):
+    """``value`` as plain dict/list/str/int/float/bool/None. ``stored``: ``value`` was read without
+    templating (a lazy container's stored contents): a str Ansible trusts as a template raises
+    _TemplateInside, so that its container is read the templating way instead."""
+    kind = type(value)
+    if value is None or kind in _SCALARS:
+        return value
+    if kind is dict or kind is list:
+        pass
+    elif isinstance(value, str):
+        if stored and ('{' in value or value[:8] == '#jinja2:') and _is_trusted_as_template(value):
+            raise _TemplateInside()
+        return str(value)
+    elif isinstance(value, bool):
+        return bool(value)
+    elif isinstance(value, int):
+        return int(value)
+    elif isinstance(value, float):
+        return float(value)
+    if isinstance(value, (Mapping, list, tuple)):
+        raw = _stored(value) if kind is not dict and kind is not list else None
+        if raw is not None:
+            try:
+                return _convert(raw, True)
+            except _TemplateInside:
+                if stored:
+                    raise
+            # read the templating way: every value as Ansible gives it (templated if it must be)
+            stored = False
+        if isinstance(value, Mapping):
+            return dict((_key(key), _convert(item, stored)) for key, item in value.items())
+        return [_convert(item, stored) for item in value]
+    # what json.dumps(default=str) made of anything else (sets, dates, bytes)
+    return str(value)
+
+
+def _unlazy(value):
+    """``value`` with every lazy container of ansible-core 2.19+ (and each one inside it) replaced by what it
+    holds, without templating anything: the stored values of the records are final data (set_fact and
+    module results). Other containers are left as they are (json.dumps reads them at C speed)."""
+    raw = _stored(value)
+    if raw is None:
+        return value
+    if isinstance(raw, dict):
+        return dict((key, _unlazy(item)) for key, item in raw.items())
+    return [_unlazy(item) for item in raw]
+
+
+# Text that Ansible would template, if a str holding it were trusted (any of these starts a template).
+_TEMPLATE_MARKS = re.compile(r'\{[{%#]|#jinja2:')
+
+
 def _plain(value):
-    """A deep copy made of plain dict/list/str/int/float/bool/None (JSON round trip)."""
+    """A copy made of plain dict/list/str/int/float/bool/None, as a JSON round trip of ``value`` (with
+    ``default=str``) always gave it, at C speed: the lazy containers of ansible-core 2.19+ give up what
+    they hold (_unlazy) instead of templating each value again on the way (10,000 hosts' records took
+    seconds). When the text holds anything that could be a template, the value is read the templating
+    way instead (_convert), so that a str Ansible trusts as a template is rendered as it always was."""
     if value is None:
         return None
     try:
-        return json.loads(json.dumps(value, default=str))
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(_unlazy(value), default=str)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise AnsibleFilterError('netfleet.tuning: value is not JSON data: %s' % exc)
+    if _TEMPLATE_MARKS.search(text):
+        try:
+            return _convert(value, False)
+        except RecursionError as exc:
+            raise AnsibleFilterError('netfleet.tuning: value is not JSON data: %s' % exc)
+    return json.loads(text)
 
 
 def thresholds(value):
@@ -131,12 +229,35 @@ def baseline_status(record, max_age_seconds=None, now=None):
     return {'usable': True, 'reason': 'baseline from %s' % record.get('recorded_at'), 'age_seconds': age}
 
 
+def _plain_records(records):
+    """``{host: record}`` as plain data, copying only what report.build reads of each record."""
+    held = _unlazy(records)
+    if isinstance(held, dict):
+        slim = dict((name, report_utils.record_for_report(_unlazy(record))) for name, record in held.items())
+        try:
+            text = json.dumps(slim, default=str)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise AnsibleFilterError('netfleet.tuning: value is not JSON data: %s' % exc)
+        if not _TEMPLATE_MARKS.search(text):
+            return json.loads(text)
+    # not a dict, or something in it could be a template: the careful way
+    records = _plain(records)
+    if isinstance(records, dict):
+        return dict((name, report_utils.record_for_report(record)) for name, record in records.items())
+    return records
+
+
+def _report_kwargs(hosts, active, reached, thresholds, playbook, run_id, state_dir, generated_at):
+    return {'hosts': _plain(hosts), 'active': _plain(active), 'reached': _plain(reached),
+            'thresholds': _plain(thresholds), 'playbook': _plain(playbook), 'run_id': _plain(run_id),
+            'state_dir': _plain(state_dir), 'generated_at': _plain(generated_at)}
+
+
 def fleet_report(records, hosts=None, active=None, reached=None, thresholds=None, playbook=None, run_id=None,
                  state_dir=None, generated_at=None):
     """``{host: record}`` -> the report dict (see report.build)."""
-    return report_utils.build(_plain(records), hosts=_plain(hosts), active=_plain(active), reached=_plain(reached),
-                              thresholds=_plain(thresholds), playbook=playbook, run_id=run_id,
-                              state_dir=state_dir, generated_at=generated_at)
+    return report_utils.build(_plain_records(records), **_report_kwargs(hosts, active, reached, thresholds, playbook,
+                                                                        run_id, state_dir, generated_at))
 
 
 _RENDERERS = {
@@ -145,6 +266,9 @@ _RENDERERS = {
     'html': report_utils.render_html,
     'text': report_utils.render_text,
 }
+
+# the files report_outputs renders, by name
+REPORT_FILES = (('report.json', 'json'), ('report.md', 'markdown'), ('report.html', 'html'))
 
 
 def report_render(report, fmt='json'):
@@ -156,6 +280,47 @@ def report_render(report, fmt='json'):
     if not isinstance(report, dict) or 'hosts' not in report or 'summary' not in report:
         raise AnsibleFilterError('netfleet.tuning.report_render expects a report from netfleet.tuning.fleet_report')
     return _RENDERERS[fmt](report)
+
+
+def _host_records(host_vars, hosts, record_var):
+    """``{host: that host's record_var}`` read from ``hostvars`` (every host of ``hosts``; ``{}`` where the
+    variable is not set), as ``map('extract', hostvars) | map(attribute=record_var, default={})`` does, without
+    the three passes of Jinja's pipeline over the fleet."""
+    records = {}
+    for name in hosts or ():
+        host = host_vars[name]
+        records[name] = host[record_var] if isinstance(host, Mapping) and record_var in host else {}
+    return records
+
+
+def report_outputs(records, hosts=None, active=None, reached=None, thresholds=None, playbook=None, run_id=None,
+                   state_dir=None, generated_at=None, record_var=None):
+    """``{host: record} | netfleet.tuning.report_outputs(...)``: everything playbooks/tasks/report.yml writes
+    and shows, from one report built once -> ``{'files': {'report.json', 'report.md', 'report.html': str},
+    'text': [str] (the terminal table's lines), 'stats': the set_stats artifact (report_stats)}``.
+
+    One call per report: the report itself never becomes a variable that later tasks template again.
+    With ``record_var``, the input is ``hostvars`` and each host's record is its variable of that name
+    (``{}`` where it has none).
+    """
+    if record_var is not None:
+        records = _host_records(records, hosts, record_var)
+    # The report's data is acyclic: the cyclic garbage collector has nothing to find in it, but every full
+    # pass it makes while millions of objects are created walks the whole controller's heap (every host's
+    # variables), and that made the report's time grow faster than the fleet.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        kwargs = _report_kwargs(hosts, active, reached, thresholds, playbook, run_id, state_dir, generated_at)
+        report = report_utils.build(_plain_records(records), **kwargs)
+        return {
+            'files': dict((name, _RENDERERS[fmt](report)) for name, fmt in REPORT_FILES),
+            'text': _RENDERERS['text'](report).splitlines(),
+            'stats': stats_utils.report_stats(report),
+        }
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def rollback_check(role_result, live_sysctl, baseline_sysctl=None):
@@ -237,6 +402,7 @@ class FilterModule(object):
             'baseline_check': baseline_check,
             'fleet_report': fleet_report,
             'report_render': report_render,
+            'report_outputs': report_outputs,
             'rollback_check': rollback_check,
             'host_file_name': host_file_name,
             'baseline_pick': baseline_pick,

@@ -61,7 +61,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRI
 
 __all__ = [
     'VERDICTS', 'PASSING', 'GATEABLE_METRICS', 'DEFAULT_GATED_METRICS',
-    'DEFAULT_MIN_REDUCTION_PCT', 'DEFAULT_MIN_SEGMENTS', 'CONFIDENCE', 'ThresholdError', 'drop_p_value',
+    'DEFAULT_MIN_REDUCTION_PCT', 'DEFAULT_MIN_SEGMENTS', 'CONFIDENCE', 'ALPHA', 'ThresholdError', 'drop_p_value',
     'validate_thresholds', 'split_source', 'judge', 'format_number', 'format_pct', 'check_restored',
     'check_baseline',
 ]
@@ -79,6 +79,8 @@ DEFAULT_MIN_SEGMENTS = 10000
 # one-sided test on the event counts (see drop_p_value).  With a handful of events in a window,
 # a 90 % drop happens by chance; such a host gets insufficient_traffic, never a pass.
 CONFIDENCE = 0.95
+# The p-value at or below which a drop counts as proven (1 - CONFIDENCE, as a float: 0.05000000000000004).
+ALPHA = 1 - CONFIDENCE
 
 # The playbook variables that carry each threshold: errors name them.
 VARIABLES = {
@@ -556,7 +558,7 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
         else:
             # the drop is there; is it more than chance? (few events can fall 90 % by luck)
             entry['p_value'] = drop_p_value(before_delta, before_segs, after_delta, after_segs, pct_exact)
-            entry['met'] = entry['p_value'] <= 1 - CONFIDENCE
+            entry['met'] = entry['p_value'] <= ALPHA
             if entry['met']:
                 met.append(_describe(name, entry))
             else:
@@ -579,26 +581,87 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     return _finish(result, 'improved')
 
 
-def _binomial_cdf(k, n, p):
-    """P(X <= k) for X ~ Binomial(n, p): exact (log space) for small k, normal approximation beyond."""
-    if k < 0:
-        return 0.0
-    if k >= n or p <= 0.0:
-        return 1.0
-    if p >= 1.0:
-        return 0.0
+# The exact sum's terms are summed from k down until what is left is below this share of the sum.
+_TAIL_EPSILON = 2.0 ** -60
+# Past this sum the running terms are scaled down (a sum over a mode far below k could overflow).
+_RESCALE_AT = 1e280
+
+
+def _normal_branch(k, n, p):
+    """Whether P(X <= k) is taken from the normal approximation (a huge count), as it always was."""
+    variance = n * p * (1.0 - p)
+    return k > 100000 or (variance > 1e6 and k > 1000)
+
+
+def _binomial_cdf_normal(k, n, p):
+    """Continuity-corrected normal approximation of P(X <= k)."""
     mean = n * p
-    variance = mean * (1.0 - p)
-    if k > 100000 or (variance > 1e6 and k > 1000):
-        # continuity-corrected normal approximation (a huge count: the exact sum is needlessly slow)
-        z = (k + 0.5 - mean) / math.sqrt(variance)
-        return 0.5 * math.erfc(-z / math.sqrt(2.0))
+    z = (k + 0.5 - mean) / math.sqrt(mean * (1.0 - p))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def _binomial_cdf_sum(k, n, p):
+    """P(X <= k), every term summed in log space: O(k). The reference the fast sum is checked against, and
+    what decides when the fast sum lands too close to ALPHA to be trusted (see drop_p_value)."""
     log_p, log_q = math.log(p), math.log1p(-p)
     log_n = math.lgamma(n + 1)
     logs = [log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
             for i in range(int(k) + 1)]
     top = max(logs)
     return min(1.0, math.exp(top) * sum(math.exp(value - top) for value in logs))
+
+
+def _binomial_cdf_fast(k, n, p):
+    """P(X <= k) from the term at k and the ratio of neighbouring terms, summed from k down while it
+    matters.
+
+    pmf(i - 1) = pmf(i) * r(i) with r(i) = i / (n - i + 1) * q / p, and r falls as i falls: once
+    r(i) < 1, the terms below are at most term * (r + r^2 + ...) = term * r / (1 - r), so the sum
+    stops when that bound is below _TAIL_EPSILON of the sum. The verdicts ask for a left tail (after
+    events at most their expected share), where r is small and a few dozen terms do; near the mode about
+    ten standard deviations' worth (and every term between k and the mode, when k lies above it), instead
+    of one lgamma per event.
+    """
+    k = int(k)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    # the same expression as the reference's term at k
+    log_top = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
+    odds = math.exp(log_q - log_p)
+    total = term = 1.0
+    i = k
+    while i > 0:
+        ratio = i / (n - i + 1.0) * odds
+        term *= ratio
+        total += term
+        i -= 1
+        if ratio < 1.0 and term * ratio <= (1.0 - ratio) * total * _TAIL_EPSILON:
+            break
+        if total > _RESCALE_AT:
+            total /= _RESCALE_AT
+            term /= _RESCALE_AT
+            log_top += math.log(_RESCALE_AT)
+    return min(1.0, math.exp(log_top + math.log(total)))
+
+
+def _binomial_cdf(k, n, p, exact=None):
+    """P(X <= k) for X ~ Binomial(n, p): exact for small k (``exact``, default _binomial_cdf_fast; with
+    _binomial_cdf_sum this is the function as it was before the fast sum), normal approximation beyond."""
+    if k < 0:
+        return 0.0
+    if k >= n or p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 0.0
+    if _normal_branch(k, n, p):
+        # a huge count: the exact sum is needlessly slow
+        return _binomial_cdf_normal(k, n, p)
+    return (exact or _binomial_cdf_fast)(k, n, p)
+
+
+def _sum_tolerance(n):
+    """How far (relative) the fast sum and the reference may differ for n events: the reference sums
+    terms whose logs each carry the rounding of lgamma(n + 1), the fast sum carries it once."""
+    return 1e-10 + 256 * 2.0 ** -52 * (1.0 + math.lgamma(n + 1))
 
 
 def drop_p_value(before_events, before_segs, after_events, after_segs, pct):
@@ -609,10 +672,19 @@ def drop_p_value(before_events, before_segs, after_events, after_segs, pct):
     ``pi = r * after_segs / (r * after_segs + before_segs)`` where ``r`` is the rate ratio.  At the
     boundary of "not fallen by pct" (``r = 1 - pct/100``, at most 0.99 so that 100 % stays testable),
     the p-value is ``P(X <= after_events)``.  Small means the drop is real, not luck.
+
+    The exact sum runs from the verify count down only while its terms matter (_binomial_cdf_fast); when
+    that lands within its rounding of ALPHA, the term-by-term reference sum decides, so a drop is proven
+    exactly when it always was (tests/unit/plugins/module_utils/test_verdict.py compares both).
     """
     ratio = max(1.0 - float(pct) / 100.0, 0.01)
     share = ratio * after_segs / (ratio * after_segs + float(before_segs))
-    return _binomial_cdf(after_events, before_events + after_events, share)
+    events = before_events + after_events
+    value = _binomial_cdf(after_events, events, share)
+    if (0 <= after_events < events and 0.0 < share < 1.0 and not _normal_branch(after_events, events, share)
+            and abs(value - ALPHA) <= ALPHA * _sum_tolerance(events)):
+        value = _binomial_cdf_sum(after_events, events, share)
+    return value
 
 
 def _finish(result, verdict):
@@ -713,7 +785,7 @@ def check_baseline(window, gated_metrics=None, min_reduction_pct=None, min_segme
         delta = _delta(window, name)
         if delta is None:
             problems.append('gated metric %s (%s) is not reported by this kernel' % (name, _source_name(name)))
-        elif delta > 0 and drop_p_value(delta, in_segs, 0, in_segs, pct_exact) > 1 - CONFIDENCE:
+        elif delta > 0 and drop_p_value(delta, in_segs, 0, in_segs, pct_exact) > ALPHA:
             problems.append('only %d %s events in the baseline: even none at verify could not show a %s%% drop with '
                             '%d%% confidence; sample a longer window' % (
                                 delta, name, thresholds['min_reduction_pct'], round(CONFIDENCE * 100)))

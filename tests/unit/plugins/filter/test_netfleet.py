@@ -5,11 +5,13 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import gc
 import json
 import os
 import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible.errors import AnsibleFilterError
 
@@ -47,8 +49,8 @@ LATER = (10 ** 6, 10 ** 7, 10 ** 9)
 
 def test_filter_names():
     assert sorted(FILTERS) == ['baseline_check', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
-                               'host_file_name', 'report_render', 'report_stats', 'rollback_check', 'rollback_stats', 'sample_record',
-                               'thresholds', 'verdict']
+                               'host_file_name', 'report_outputs', 'report_render', 'report_stats', 'rollback_check',
+                               'rollback_stats', 'sample_record', 'thresholds', 'verdict']
 
 
 def test_host_file_name():
@@ -166,6 +168,98 @@ def test_report_filters():
         render(rep, 'pdf')
     with pytest.raises(AnsibleFilterError, match='expects a report'):
         render({'x': 1}, 'text')
+    # report.yml's one call: the three files, the terminal's lines and the set_stats artifact of that report
+    out = FILTERS['report_outputs'](records, hosts=['lab-h01', 'lab-h02'], active=['lab-h01'],
+                                    thresholds=FILTERS['thresholds']({}), playbook='verify', run_id='r1',
+                                    generated_at='2026-01-15T10:06:00Z')
+    assert sorted(out) == ['files', 'stats', 'text']
+    assert out['files'] == {'report.json': render(rep, 'json'), 'report.md': render(rep, 'markdown'),
+                            'report.html': render(rep, 'html')}
+    assert out['text'] == render(rep, 'text').splitlines()
+    assert out['stats'] == FILTERS['report_stats'](rep)
+    assert gc.isenabled()
+    # report.yml hands it hostvars and the variable's name: the same report; a host without it has no record
+    host_vars = {'lab-h01': {'__netfleet_record': records['lab-h01'], 'other': 1}, 'lab-h02': {'other': 2}}
+    again = FILTERS['report_outputs'](host_vars, hosts=['lab-h01', 'lab-h02'], record_var='__netfleet_record',
+                                      active=['lab-h01'], thresholds=FILTERS['thresholds']({}), playbook='verify',
+                                      run_id='r1', generated_at='2026-01-15T10:06:00Z')
+    assert again == out
+
+
+def test_report_yml_builds_the_report_once():
+    # the report is built and rendered in one call; no task templates the whole report again
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+    with open(os.path.join(root, 'playbooks', 'tasks', 'report.yml')) as handle:
+        text = handle.read()
+    assert text.count('netfleet.tuning.report_outputs(') == 1
+    assert 'netfleet.tuning.fleet_report' not in text and 'netfleet.tuning.report_render' not in text
+
+
+class _Tagged(str):
+    """A str subclass, as Ansible's tagged and unsafe strings are."""
+
+
+class _Int(int):
+    pass
+
+
+class _Lazy(dict):
+    """Stands in for ansible-core 2.19's lazy dict: what it holds (_non_lazy_copy) and what reading it the
+    templating way gives (items: every str 'rendered' by upper-casing it)."""
+
+    reads = 0
+
+    def _non_lazy_copy(self):
+        return dict(dict.items(self))
+
+    def items(self):
+        _Lazy.reads += 1
+        for key, value in dict.items(self):
+            yield key, value.upper() if isinstance(value, str) else value
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children, children) | st.dictionaries(
+        st.text(max_size=4) | st.integers() | st.booleans() | st.none(), children, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=json_like)
+def test_plain_is_the_json_round_trip(value):
+    want = json.loads(json.dumps(value, default=str))
+    assert netfleet._plain(value) == want
+    assert netfleet._convert(value, False) == want
+
+
+def test_plain_makes_plain_types():
+    got = netfleet._plain({_Tagged('k'): [_Tagged('v'), _Int(3), (1, 2), {1: b'x'}, {'a'}]})
+    assert got == {'k': ['v', 3, [1, 2], {'1': "b'x'"}, "{'a'}"]}
+    assert [type(item).__name__ for item in (list(got)[0], got['k'][0], got['k'][1])] == ['str', 'str', 'int']
+    assert netfleet._plain(None) is None
+    loop = []
+    loop.append(loop)
+    with pytest.raises(AnsibleFilterError, match='not JSON data'):
+        netfleet._plain(loop)
+    with pytest.raises(AnsibleFilterError, match='not JSON data'):
+        netfleet._convert({(1, 2): 3}, False)
+
+
+def test_plain_reads_what_a_lazy_container_holds(monkeypatch):
+    _Lazy.reads = 0
+    records = _Lazy({'h1': _Lazy({'error': 'as stored', 'n': 1}), 'h2': {'deep': _Lazy({'x': 'y'})}})
+    # lazy containers below lazy ones give up what they hold; one below a plain dict (never the case for
+    # the records: their stored values are final data) is read the templating way, correct if slower
+    assert netfleet._plain(records) == {'h1': {'error': 'as stored', 'n': 1}, 'h2': {'deep': {'x': 'Y'}}}
+    assert _Lazy.reads == 1
+    # text that could be a template: read the templating way, where Ansible renders what it trusts
+    monkeypatch.setattr(netfleet, '_is_trusted_as_template', lambda value: isinstance(value, _Tagged))
+    trusted = _Lazy({'h1': _Lazy({'error': _Tagged('{{ x }}')}), 'h2': _Lazy({'error': 'plain'})})
+    assert netfleet._plain(trusted) == {'h1': {'error': '{{ X }}'}, 'h2': {'error': 'plain'}}
+    # a str with template marks that Ansible does not trust stays as stored
+    untrusted = _Lazy({'h1': _Lazy({'error': 'a {{ b }}'})})
+    assert netfleet._plain(untrusted) == {'h1': {'error': 'a {{ b }}'}}
 
 
 ROLE_RESULT = {

@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import report as r
 from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as v
@@ -84,10 +85,15 @@ def test_host_entry_shape(fleet):
     entry = fleet['hosts']['lab-h01']
     assert entry['before']['in_segs'] == 10 ** 6
     assert entry['before']['recorded_at'] == '2026-01-15T10:00:00.000Z'
-    assert entry['before']['rates']['prune_called'] == {'delta': 4000, 'per_second': 200.0,
-                                                        'per_million_segs': 4000.0}
-    assert entry['after']['rates']['prune_called']['per_million_segs'] == 0.0
+    # the window's rates are the verdict's metrics: kept once, there
+    assert 'rates' not in entry['before'] and 'rates' not in entry['after']
+    assert entry['metrics']['prune_called']['before_delta'] == 4000
+    assert entry['metrics']['prune_called']['before_per_second'] == 200.0
+    assert entry['metrics']['prune_called']['before_per_million'] == 4000.0
+    assert entry['metrics']['prune_called']['after_per_million'] == 0.0
     assert entry['metrics']['prune_called']['reduction_pct'] == 100.0
+    # a metric that is not gated and was 0 in both windows is named, not repeated
+    assert 'softnet_dropped' not in entry['metrics'] and entry['zero_metrics'] == ['softnet_dropped']
     assert entry['changes']['keys']['net.ipv4.tcp_rmem']['outcome'] == 'applied'
     assert entry['changes']['keys']['net.core.rmem_max'] == {'outcome': 'skipped', 'before': None, 'after': None,
                                                              'wanted': None, 'detail': 'host'}
@@ -111,11 +117,25 @@ def test_json_is_stable_and_strict(fleet):
     assert r.render_json(again) == text
     assert again['schema_version'] == 1
     assert set(again) == {'schema_version', 'generated_at', 'generator', 'playbook', 'run_id', 'state_dir',
-                          'thresholds', 'hosts', 'summary'}
+                          'thresholds', 'socket_buffers_rule', 'hosts', 'summary'}
     for entry in again['hosts'].values():
         assert {'verdict', 'before', 'after', 'status', 'passed', 'message', 'changes'} <= set(entry)
     with pytest.raises(ValueError):
         r.render_json({'x': float('nan')})
+    assert json.loads(r.render_json([1, {'b': 2}])) == [1, {'b': 2}]
+
+
+def test_json_one_host_per_line_in_the_reports_order(fleet):
+    lines = r.render_json(fleet).splitlines()
+    hosts = [line for line in lines if line.startswith('    "lab-h')]
+    assert [line.split('"')[1] for line in hosts] == list(fleet['hosts'])
+    for name, line in zip(fleet['hosts'], hosts):
+        assert json.loads('{%s}' % line.rstrip(',')) == {name: fleet['hosts'][name]}
+    # the top-level keys sorted, each on a line of its own; the summary one entry per line
+    top = [line.split('"')[1] for line in lines if line.startswith('  "')]
+    assert top == sorted(fleet)
+    assert '    "failed_hosts": ["lab-h02","lab-h03","lab-h04"],' in lines
+    assert r.render_json({'hosts': {}, 'summary': {}}) == '{\n  "hosts": {},\n  "summary": {}\n}\n'
 
 
 def test_markdown(fleet):
@@ -129,8 +149,18 @@ def test_markdown(fleet):
     assert row.endswith('| 1 |')
     assert '| lab-h02 | not_improved (FAIL) |' in text
     assert 'prune_called did not fall by 90%' in text
-    assert '## Hosts skipped or failed before a verdict' in text
-    assert '- lab-h05: not reached: the rollout stopped before its batch' in text
+    # failing hosts first (no verdict at all, then the verdicts), then the hosts not reached, then the passing
+    headings = [line for line in text.splitlines() if line.startswith('## ')]
+    assert headings == ['## Failing hosts (3: failed 1, unreachable 1, not_improved 1)', '## Not reached (1)',
+                        '## Passing hosts (1: improved 1)', '## Hosts']
+    rows = [line.split(' | ')[0][2:] for line in text.splitlines() if line.startswith('| lab-h')]
+    assert rows[:4] == ['lab-h03', 'lab-h04', 'lab-h02', 'lab-h01']
+    failing_row = [line for line in text.splitlines() if line.startswith('| lab-h03 |')][0]
+    assert failing_row.endswith('| sysctl_profile: cannot write /etc/sysctl.d |')
+    assert 'The rollout stopped before their batch: lab-h05.' in text
+    sections = [line for line in text.splitlines() if line.startswith('### ')]
+    assert sections == ['### lab-h03: failed', '### lab-h04: unreachable', '### lab-h02: not_improved (FAIL)',
+                        '### lab-h05: not_reached', '### lab-h01: improved']
     assert '| net.ipv4.tcp_rmem | applied | - | `4096 16384 65536` | `4096 131072 33554432` |' in text
     assert '| net.core.rmem_max | skipped | - | - | - |' in text  # a bare scope name is not repeated
 
@@ -179,18 +209,22 @@ def test_markdown_host_names_cannot_break_the_structure():
         elif current:
             tables.append(current)
             current = []
-    assert len(tables) == 1 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
+    passing = sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
+    assert len(tables) == 2 + passing
     for table in tables:
         counts = set(len(_UNESCAPED_PIPE.findall(row)) for row in table)
         assert len(counts) == 1, table
-    assert len(tables[0]) == 2 + len(HOSTILE)
+    # the failing hosts' table, then the passing hosts' table
+    assert len(tables[0]) == 2 + len(HOSTILE) - passing - sum(1 for index in range(len(HOSTILE)) if index % 3 == 2)
+    assert len(tables[1]) == 2 + passing
     # one heading per host, each one line, never a deeper or shallower heading
     headings = [line for line in lines if line.startswith('#')]
     assert headings[0] == '# netfleet.tuning fleet report'
     host_headings = [line for line in headings if line.startswith('### ')]
     assert len(host_headings) == len(HOSTILE)
     assert [line for line in headings if not line.startswith('### ')] == [
-        '# netfleet.tuning fleet report', '## Hosts', '## Hosts skipped or failed before a verdict']
+        '# netfleet.tuning fleet report', '## Failing hosts (6: failed 6)', '## Not reached (5)',
+        '## Passing hosts (6: improved 6)', '## Hosts']
     assert '### web\\\\r1: improved' in lines
     assert '### \\# head: improved' in lines
     assert '### &lt;script>: not_reached' in lines
@@ -206,20 +240,24 @@ def test_markdown_escapes_render_as_the_visible_text():
     markdown_it = pytest.importorskip('markdown_it')
     rep = hostile_report()
     html = markdown_it.MarkdownIt('commonmark').enable('table').render(r.render_markdown(rep))
-    assert html.count('<table>') == 1 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
+    assert html.count('<table>') == 2 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
     # no list, quote, link or emphasis came from a host name
     assert '<ol' not in html and '<blockquote>' not in html and '<a ' not in html
     assert '<em>' not in html and '<strong>' in html and html.count('<strong>') == 1
-    for name in HOSTILE:
+    for index, name in enumerate(HOSTILE):
         shown = r._visible(name).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')
-        assert '<td>%s</td>' % shown in html, name
+        if index % 3 == 2:  # not reached: named in a sentence
+            assert shown in html.split('before their batch:')[1].split('</p>')[0], name
+        else:
+            assert '<td>%s</td>' % shown in html, name
         assert '<h3>%s: ' % shown in html, name
     assert '<td><code>1|2\\r</code></td><td><code>`x`|</code></td>' in html.replace('\n', '')
     assert '<td><code>a||b</code></td>' in html
-    body = html.split('<tbody>')[1].split('</tbody>')[0]
-    rows = body.split('</tr>')[:-1]
-    assert len(rows) == len(HOSTILE)
-    assert all(row.count('<td') == rows[0].count('<td') for row in rows)
+    for body, count in ((html.split('<tbody>')[1].split('</tbody>')[0], 6),
+                        (html.split('<tbody>')[2].split('</tbody>')[0], 6)):
+        rows = body.split('</tr>')[:-1]
+        assert len(rows) == count
+        assert all(row.count('<td') == rows[0].count('<td') for row in rows)
 
 
 @pytest.mark.parametrize('text, shown', [
@@ -299,7 +337,11 @@ def test_html_self_contained(fleet):
     # one chart per verified host, with a bar per window and gated metric
     assert parser.tags.count('svg') == 2
     assert parser.tags.count('rect') == 8
-    assert 'lab-h05: not reached' in page
+    assert 'The rollout stopped before their batch:</p><p class="names">lab-h05</p>' in page
+    # failing hosts first: their table is the first one, linked to their sections
+    first = page.split('<tbody>')[1].split('</tbody>')[0]
+    assert re.findall(r'href="#host-([^"]+)"', first) == ['lab-h03', 'lab-h04', 'lab-h02']
+    assert page.index('id="failing"') < page.index('id="not-reached"') < page.index('id="passing"')
 
 
 def test_html_escapes_everything():
@@ -315,9 +357,12 @@ def test_text(fleet):
     assert lines[0].split() == ['host', 'verdict', 'prune_called/M', 'InSegs', 'rcv_collapsed/M', 'InSegs',
                                 'InSegs/s']
     assert set(lines[1]) <= {'-', ' '}
-    assert re.match(r'lab-h01\s+improved\s+4,000 -> 0 \(-100\.0%\)\s+200,000 -> 3\.00 \(-99\.9%\)', lines[2])
+    # failing first, then not reached, then passing
+    assert [line.split()[0] for line in lines[2:7]] == ['lab-h03', 'lab-h04', 'lab-h02', 'lab-h05', 'lab-h01']
+    assert re.match(r'lab-h01\s+improved\s+4,000 -> 0 \(-100\.0%\)\s+200,000 -> 3\.00 \(-99\.9%\)', lines[6])
     assert '1 of 5 hosts passed' in text
     assert '  lab-h02: not_improved: prune_called did not fall by 90%' in text
+    assert '  1 host(s) not reached: the rollout stopped before their batch: lab-h05' in text
 
 
 def test_normalize_changes_shapes():
@@ -385,3 +430,141 @@ def test_text_shows_hints_and_rollback():
     assert '    note: 8 established socket(s)' in text
     assert '  a: rolled back to the values live before the rollout' in text
     assert 'rolled back' in r.render_markdown(r.build({'a': rec}))
+
+
+@given(st.text(alphabet="aZ09 _-+=>.),:;%(/'\"?@!#|&<\\`*\u00e9\t\r\u202e", max_size=14))
+@settings(max_examples=3000, deadline=None)
+def test_md_plain_fast_path_is_the_walk(text):
+    assert r._md(text) == r._md_walk(text)
+
+
+def test_build_names_each_host_once_in_order():
+    records = {'b': {'stage': 'failed', 'error': 'x'}, 'z': {'stage': 'pending'}, 'a': None}
+    rep = r.build(records, hosts=['b', 'c', 'b'])
+    # the play's hosts in order, each once, then the records' other hosts, sorted
+    assert list(rep['hosts']) == ['b', 'c', 'a', 'z']
+    assert rep['summary']['hosts'] == 4
+    assert list(r.build(records)['hosts']) == ['a', 'b', 'z']
+
+
+def _large_fleet(count, failing_every=7, pending_every=50):
+    """count hosts: every failing_every-th fails verify, every pending_every-th was not reached, one failed
+    before a verdict and one unreachable; the rest improved."""
+    records, hosts, active = {}, [], []
+    good = record(win(4000, 200000), win(0, 3))
+    bad = record(win(3000, 150000), win(2900, 140000))
+    for index in range(count):
+        name = 'web-%04d' % index
+        hosts.append(name)
+        if index == 3:
+            records[name] = {'stage': 'failed', 'batch': 2, 'error': 'no baseline'}
+        elif index == 5:
+            records[name] = {'stage': 'started', 'batch': 2}
+            continue
+        elif index % pending_every == 1:
+            records[name] = {'stage': 'pending'}
+        elif index % failing_every == 0:
+            records[name] = bad
+        else:
+            records[name] = good
+        active.append(name)
+    return r.build(records, hosts=hosts, active=active, thresholds=v.validate_thresholds(), playbook='rollout')
+
+
+def test_large_fleet_failures_first_passing_summarised():
+    rep = _large_fleet(3 * r.FULL_DETAIL_HOSTS)
+    failing, waiting, passing = r._groups(rep)
+    assert failing[:2] == ['web-0003', 'web-0005'] and len(failing) == 2 + len(range(0, 300, 7))
+    assert all(rep['hosts'][name]['verdict'] == 'not_improved' for name in failing[2:])
+    assert len(waiting) == 6 and len(passing) == 300 - 45 - 6 == 249
+
+    text = r.render_markdown(rep)
+    headings = [line for line in text.splitlines() if line.startswith('## ')]
+    assert headings == ['## Failing hosts (45: failed 1, unreachable 1, not_improved 43)', '## Not reached (6)',
+                        '## Passing hosts (249: improved 249)', '## Failing hosts in detail']
+    # a section each: those with a verdict (numbers to show) first, then the rest
+    sections = [line[4:].split(':')[0] for line in text.splitlines() if line.startswith('### ')]
+    assert sections == failing[2:] + failing[:2]
+    # a passing host: named (findable), summarised, never a section or a row of its own
+    last = passing[-1]
+    assert last in text.split('Every passing host')[1]
+    assert '| %s |' % last not in text
+    assert '| prune_called | 0 | 249 | 0 | - |' in text
+    assert '| rcv_collapsed | 0 | 0 | 249 | \\-99.9% (web-0002) |' in text
+
+    page = r.render_html(rep)
+    assert page.count('<svg') == len(failing) - 2  # a chart per failing host with a verdict
+    assert page.index('id="failing"') < page.index('id="passing"')
+    assert 'id="host-%s"' % last not in page and 'id="host-web-0007"' in page
+    before, summary = page.split('<details>', maxsplit=1)
+    assert last in summary and last not in before
+    closest = page.split('closest to the threshold')[1].split('</table>')[0]
+    assert closest.count('<tr>') == 1 + r.NEAREST_LIMIT
+
+    terminal = r.render_text(rep)
+    assert 'web-0002' not in terminal and last not in terminal
+    assert '  249 passing host(s) (improved 249): each one in report.md and report.json' in terminal
+    assert '  6 host(s) not reached: the rollout stopped before their batch\n' in terminal
+
+
+def test_large_fleet_caps(monkeypatch):
+    monkeypatch.setattr(r, 'DETAIL_LIMIT', 10)
+    monkeypatch.setattr(r, 'CHART_LIMIT', 4)
+    monkeypatch.setattr(r, 'TEXT_LIMIT', 5)
+    rep = _large_fleet(3 * r.FULL_DETAIL_HOSTS)
+    failing = r._groups(rep)[0]
+    text = r.render_markdown(rep)
+    assert len([line for line in text.splitlines() if line.startswith('### ')]) == 10
+    assert '10 of the 45, those with a verdict first; the others are in the table above and in report.json.' in text
+    # the table still lists every failing host
+    table = text.split('## Not reached', maxsplit=1)[0]
+    assert len([line for line in table.splitlines() if line.startswith('| web-')]) == 45
+    page = r.render_html(rep)
+    assert page.count('<svg') == 4 and page.count('class="host"') == 10
+    # the hosts without a section are not linked
+    assert '<a href="#host-%s">' % failing[11] in page and '<a href="#host-%s">' % failing[12] not in page
+    assert '<a href="#host-%s">' % failing[0] not in page
+    terminal = r.render_text(rep).splitlines()
+    assert len([line for line in terminal if line.startswith('web-')]) == 5
+    assert '  ... and 40 more failing host(s): report.md lists every one' in terminal
+
+
+def test_small_fleet_shows_every_host():
+    rep = _large_fleet(r.FULL_DETAIL_HOSTS)
+    page = r.render_html(rep)
+    assert page.count('class="host"') == r.FULL_DETAIL_HOSTS
+    assert page.count('<svg') == len([e for e in rep['hosts'].values() if e['status'] == 'verified'])
+    assert '| web-0002 | improved |' in r.render_markdown(rep)
+    assert 'web-0002' in r.render_text(rep)
+
+
+def test_report_size_grows_linearly_and_stays_small():
+    # a verified host's entry is a line of a few KB in report.json, whatever the fleet's size
+    small, large = _large_fleet(200, failing_every=1000), _large_fleet(400, failing_every=1000)
+    per_host = [len(r.render_json(rep)) / float(len(rep['hosts'])) for rep in (small, large)]
+    assert per_host[1] < per_host[0] * 1.05
+    assert per_host[1] < 3000
+    # above FULL_DETAIL_HOSTS, a passing host costs the human reports its name and little more
+    for render in (r.render_html, r.render_markdown, r.render_text):
+        assert (len(render(large)) - len(render(small))) / 200.0 < 40, render
+
+
+def test_record_for_report_keeps_what_build_reads():
+    records = {
+        'verified': record(win(4000, 200000), win(0, 3), rolled_back=True, rollback={'keys': {}}),
+        'reset': record(win(4000, 200000), win(1, 1, valid=False)),
+        'failed': {'stage': 'failed', 'batch': 2, 'error': 'x', 'baseline': sample(win(5, 5))},
+        'no-verdict-window': {'stage': 'tuned', 'verify': sample(win(7, 7)), 'baseline': None},
+        'pending': {'stage': 'pending'}, 'none': None, 'odd': 'text',
+    }
+    for rec in records.values():
+        if isinstance(rec, dict) and isinstance(rec.get('verify'), dict):
+            rec['verify']['metrics_end'] = {'prune_called': 10 ** 9}
+            rec['verify']['socket_buffers'] = {'rule': 'r', 'pinned_below_default': 2}
+    kwargs = {'hosts': sorted(records), 'active': ['verified', 'reset', 'failed'], 'generated_at': 'x',
+              'thresholds': v.validate_thresholds()}
+    slim = dict((name, r.record_for_report(rec)) for name, rec in records.items())
+    assert r.build(slim, **kwargs) == r.build(records, **kwargs)
+    assert 'metrics_end' not in slim['verified']['verify'] and 'window' not in slim['verified']['verify']
+    assert 'window' in slim['no-verdict-window']['verify'] and slim['no-verdict-window']['baseline'] is None
+    assert r.build(slim, **kwargs)['socket_buffers_rule'] == 'r'
