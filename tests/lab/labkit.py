@@ -25,6 +25,20 @@ LAB = os.environ.get('NETFLEET_LAB_NAME', 'nlr')
 HOSTS = 3
 LABELS = ['h%02d' % i for i in range(1, HOSTS + 1)]
 
+# The tail of every host snapshot script: every readable value under /proc/sys/net into out["live"],
+# then the whole snapshot printed as JSON.
+LIVE_PY = r'''
+for root, dirs, files in os.walk("/proc/sys/net"):
+    for f in files:
+        p = os.path.join(root, f)
+        try:
+            with open(p) as h:
+                out["live"][p[len("/proc/sys/"):].replace("/", ".")] = " ".join(h.read().split())
+        except (IOError, OSError):
+            pass
+print(json.dumps(out, sort_keys=True))
+'''
+
 # Read on each host through `netlab exec` (its own /etc/sysctl.d, state dir and /proc/sys/net):
 # the files (sha256, mode, owner) and every readable value under /proc/sys/net.
 SNAPSHOT_PY = r'''
@@ -43,16 +57,7 @@ for name, top in (("files", "/etc/sysctl.d"), ("state", "/var/lib/netfleet-tunin
             p = os.path.join(root, d)
             st = os.lstat(p)
             out[name][p + "/"] = {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid}
-for root, dirs, files in os.walk("/proc/sys/net"):
-    for f in files:
-        p = os.path.join(root, f)
-        try:
-            with open(p) as h:
-                out["live"][p[len("/proc/sys/"):].replace("/", ".")] = " ".join(h.read().split())
-        except (IOError, OSError):
-            pass
-print(json.dumps(out, sort_keys=True))
-'''
+''' + LIVE_PY
 
 
 def run(argv, check=True, timeout=300, **kwargs):

@@ -46,7 +46,7 @@ import time
 
 import pytest
 
-from labkit import DROPIN, HERE, LABELS, playbook_path, read_json, run
+from labkit import DROPIN, HERE, LABELS, LIVE_PY, playbook_path, read_json, run
 
 STATE_DIR = '/var/lib/netfleet-tuning'
 STATE_FILE = STATE_DIR + '/sysctl_profile.json'
@@ -101,16 +101,7 @@ for top in TREES:
     for root, dirs, files in os.walk(top):
         for name in dirs + files:
             out["files"][os.path.join(root, name)] = entry(os.path.join(root, name))
-for root, dirs, files in os.walk("/proc/sys/net"):
-    for f in files:
-        p = os.path.join(root, f)
-        try:
-            with open(p) as h:
-                out["live"][p[len("/proc/sys/"):].replace("/", ".")] = " ".join(h.read().split())
-        except (IOError, OSError):
-            pass
-print(json.dumps(out, sort_keys=True))
-'''
+''' + LIVE_PY
 
 # Small file operations in a host, as root, never following a link at the last component.
 HOSTOPS_PY = r'''
