@@ -204,6 +204,11 @@ def encode(state):
     return json.dumps(out, indent=2, sort_keys=True) + '\n'
 
 
+def _backup_name(name, moment):
+    """NAME.YYYYmmddTHHMMSS.ffffff (UTC): fixed width, so names sort in time order."""
+    return '%s.%s.%06d' % (name, time.strftime('%Y%m%dT%H%M%S', time.gmtime(moment)), int(moment % 1 * 1e6))
+
+
 def now():
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
 
@@ -261,14 +266,14 @@ class StateStore(object):
         hostfs.make_trusted_dir(self.backup_dir, 0o700, 0o755, 'backup directory', self.anchor)
         # fixed-width stamps down to the microsecond: names sort in the order they were written
         moment = time.time()
-        stamp = '%s.%s.%06d' % (name, time.strftime('%Y%m%dT%H%M%S', time.gmtime(moment)), int(moment % 1 * 1e6))
-        target = os.path.join(self.backup_dir, stamp)
+        target = os.path.join(self.backup_dir, _backup_name(name, moment))
         while os.path.lexists(target):
             moment += 0.000001
-            stamp = '%s.%s.%06d' % (name, time.strftime('%Y%m%dT%H%M%S', time.gmtime(moment)), int(moment % 1 * 1e6))
-            target = os.path.join(self.backup_dir, stamp)
+            target = os.path.join(self.backup_dir, _backup_name(name, moment))
         hostfs.write_atomic(target, content, 0o600, 'backup file')
-        olds = sorted(n for n in os.listdir(self.backup_dir) if n.startswith(name + '.') and not n.endswith('.tmp'))
+        # only this name's stamped copies count (not, say, NAME.before-first-rollout.STAMP)
+        olds = sorted(n for n in os.listdir(self.backup_dir)
+                      if n.startswith(name + '.') and n[len(name) + 1:len(name) + 2].isdigit() and not n.endswith('.tmp'))
         for old in olds[:-KEEP_BACKUPS]:
             try:
                 hostfs.remove(os.path.join(self.backup_dir, old), 'backup file')

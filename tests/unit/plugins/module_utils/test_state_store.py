@@ -125,3 +125,17 @@ def test_backups_keep_the_newest(tmp_path):
     assert len(kept) == state_store.KEEP_BACKUPS
     assert os.path.basename(paths[-1]) in kept
     assert oct(os.stat(paths[-1]).st_mode & 0o777) == '0o600'
+
+
+def test_backup_pruning_counts_only_the_names_own_copies(tmp_path):
+    base = tmp_path / 'trusted'
+    base.mkdir(mode=0o755)
+    os.chmod(str(base), 0o755)
+    store = state_store.StateStore(str(base / 'state'), DROPIN_DIR, anchor=str(base))
+    store.prepare()
+    kept = store.backup('60-netfleet-tuning.conf.before-first-rollout', 'theirs\n')
+    for i in range(state_store.KEEP_BACKUPS + 1):
+        store.backup('60-netfleet-tuning.conf', 'v%d\n' % i)
+    names = os.listdir(store.backup_dir)
+    assert os.path.basename(kept) in names
+    assert len([n for n in names if 'before-first-rollout' not in n]) == state_store.KEEP_BACKUPS
