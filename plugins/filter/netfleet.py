@@ -339,14 +339,38 @@ def host_file_name(name, suffix=''):
         raise AnsibleFilterError('netfleet.tuning.host_file_name: %s' % exc)
 
 
-def baseline_pick(window_start, controller_text=None, controller_path=None):
-    """``__netfleet_window_start | netfleet.tuning.baseline_pick(controller_text, controller_path=...)``:
-    this host's baseline -> ``{'record', 'source': 'host' | 'controller' | None, 'error': str}``.
+def _read_controller_copy(path):
+    """The controller's copy of a baseline at ``path`` -> (text or None, error). A missing file is no copy;
+    a file that exists but cannot be read is an error that names the path."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return handle.read(), ''
+    except FileNotFoundError:
+        return None, ''
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, '%s cannot be read: %s' % (path, exc)
+
+
+def baseline_pick(window_start, controller_text=None, controller_path=None, read_controller=False, max_age=None):
+    """``__netfleet_window_start | netfleet.tuning.baseline_pick(controller_path=..., read_controller=true,
+    max_age=...)``: the record, source and error of _pick_baseline, plus ``status`` (baseline_status with ``max_age``; its reason is the error when
+    there is one), so one call per host gives everything the playbooks use."""
+    picked = _pick_baseline(window_start, controller_text, controller_path, read_controller)
+    status = baseline_status(picked['record'], max_age)
+    if picked['error']:
+        status = dict(status, reason=picked['error'])
+    picked['status'] = status
+    return picked
+
+
+def _pick_baseline(window_start, controller_text, controller_path, read_controller):
+    """This host's baseline -> ``{'record', 'source': 'host' | 'controller' | None, 'error': str}``.
 
     The copy the host keeps (returned by netfleet_window's first read with load_baseline) counts; the
-    controller's copy (``controller_text``, the file's JSON text) only when the host keeps none. A host
-    copy that failed the host's checks is reported, never replaced by the controller's copy. Both are
-    checked as data (records.decode_record) before use.
+    controller's copy only when the host keeps none: its text (``controller_text``) or, with
+    ``read_controller``, the file at ``controller_path``, read here on the controller only when it is
+    needed. A host copy that failed the host's checks is reported, never replaced by the controller's
+    copy. Both are checked as data (records.decode_record) before use.
     """
     start = _plain(window_start) or {}
     if not isinstance(start, dict):
@@ -357,6 +381,10 @@ def baseline_pick(window_start, controller_text=None, controller_path=None):
         if start.get('baseline') is not None:
             return {'record': records_utils.decode_record(start['baseline'], 'the host\'s baseline'),
                     'source': 'host', 'error': ''}
+        if controller_text is None and read_controller and controller_path:
+            controller_text, error = _read_controller_copy(str(controller_path))
+            if error:
+                return {'record': None, 'source': None, 'error': error}
         if controller_text:
             source = controller_path or 'the controller\'s baseline copy'
             try:
@@ -372,6 +400,31 @@ def baseline_pick(window_start, controller_text=None, controller_path=None):
 def report_stats(report):
     """``report | netfleet.tuning.report_stats``: the small ``netfleet_report`` artifact for set_stats."""
     return stats_utils.report_stats(_plain(report))
+
+
+def baseline_lines(hosts, records, gated_metrics=None):
+    """``hosts | netfleet.tuning.baseline_lines(records, gated_metrics)``: one line per sampled host for the
+    terminal (``web1: 123456 InSegs in 60.0 s; prune_called 12; rcv_collapsed 340``); hosts without a
+    record are left out."""
+    metrics = list(_plain(gated_metrics) or [])
+    lines = []
+    for name, record in zip(_plain(hosts), _plain(records)):
+        if not isinstance(record, dict) or not isinstance(record.get('window'), dict):
+            continue
+        window = record['window']
+        seconds = window.get('seconds')
+        parts = ['%s InSegs in %s s' % (_display(window.get('in_segs')),
+                                        '%.1f' % seconds if isinstance(seconds, (int, float)) else 'n/a')]
+        for metric in metrics:
+            parts.append('%s %s' % (metric, _display(((window.get('metrics') or {}).get(metric) or {}).get('delta'))))
+        if window.get('valid') is not True:
+            parts.append('window not valid (%s)' % (window.get('invalid_reason') or 'no reason given'))
+        lines.append('%s: %s' % (name, '; '.join(parts)))
+    return lines
+
+
+def _display(value):
+    return 'n/a' if value is None else str(value)
 
 
 def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
@@ -407,6 +460,7 @@ class FilterModule(object):
             'host_file_name': host_file_name,
             'baseline_pick': baseline_pick,
             'report_stats': report_stats,
+            'baseline_lines': baseline_lines,
             'baseline_stats': baseline_stats,
             'rollback_stats': rollback_stats,
         }

@@ -221,6 +221,22 @@ def test_bad_threshold(lab, tmp_path, case_id, variables, expect):
     _same(before, after)
 
 
+def test_window_lengths_differ_between_hosts(lab, tmp_path):
+    """The fleet shares one window, so every host must ask for the same one: a host whose
+    netfleet_sample_seconds differs (from its host vars) stops the run before any host is sampled."""
+    before = lab.snapshot_all()
+    proc = lab.playbook('netfleet.tuning.verify', {'netfleet_state_dir': str(tmp_path / 'state')},
+                        host_vars={lab.hosts[0]: {'netfleet_sample_seconds': 5},
+                                   lab.hosts[1]: {'netfleet_sample_seconds': 7}})
+    after = lab.snapshot_all()
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert 'the same for every host of the play' in output and '5, 7' in output, output[-3000:]
+    assert re.findall(r'^TASK \[([^\]]*)\]', proc.stdout, re.M)[-1] == 'Check the window lengths'
+    assert 'sampling window' not in proc.stdout and 'window: ' not in proc.stdout
+    _same(before, after)
+
+
 def test_state_dir_read_only(lab, tmp_path):
     """netfleet_state_dir on a read-only file system (a real EROFS bind mount, in a private mount
     namespace of this run only, so root cannot write it either): no host is tuned (each keeps the

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import gc
 import json
+import time
 import os
 import re
 
@@ -48,7 +49,7 @@ LATER = (10 ** 6, 10 ** 7, 10 ** 9)
 
 
 def test_filter_names():
-    assert sorted(FILTERS) == ['baseline_check', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
                                'host_file_name', 'report_outputs', 'report_render', 'report_stats', 'rollback_check',
                                'rollback_stats', 'sample_record', 'thresholds', 'verdict']
 
@@ -334,4 +335,47 @@ def test_baseline_pick_prefers_the_host_copy_and_never_hides_its_error():
     tampered = dict(host, window='not a window')
     got = FILTERS['baseline_pick']({'baseline': tampered}, None)
     assert got['record'] is None and got['error']
-    assert FILTERS['baseline_pick']({}, None) == {'record': None, 'source': None, 'error': ''}
+    got = FILTERS['baseline_pick']({}, None)
+    assert (got['record'], got['source'], got['error']) == (None, None, '')
+    assert got['status']['usable'] is False
+
+
+def test_baseline_pick_reads_the_controller_copy_only_when_the_host_keeps_none(tmp_path):
+    host = dict(FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01'), socket_buffers=None)
+    path = tmp_path / 'lab-h01.json'
+    path.write_text(json.dumps(dict(host, host='from-controller')))
+    got = FILTERS['baseline_pick']({'baseline': host}, controller_path=str(path), read_controller=True)
+    assert got['source'] == 'host'
+    got = FILTERS['baseline_pick']({}, controller_path=str(path), read_controller=True, max_age=0)
+    assert got['source'] == 'controller' and got['record']['host'] == 'from-controller'
+    assert got['status']['usable'] is True
+    # without read_controller the file is never opened
+    assert FILTERS['baseline_pick']({}, controller_path=str(path))['record'] is None
+    # a missing copy is no baseline, not an error
+    got = FILTERS['baseline_pick']({}, controller_path=str(tmp_path / 'none.json'), read_controller=True)
+    assert (got['record'], got['error']) == (None, '')
+    # a copy that exists but cannot be read is an error naming the path, and the status says why
+    unreadable = tmp_path / 'dir.json'
+    unreadable.mkdir()
+    got = FILTERS['baseline_pick']({}, controller_path=str(unreadable), read_controller=True)
+    assert got['record'] is None and got['error'].startswith('%s cannot be read' % unreadable)
+    assert got['status'] == dict(got['status'], usable=False, reason=got['error'])
+
+
+def test_baseline_pick_status_applies_the_max_age():
+    host = dict(FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01'), socket_buffers=None)
+    age = time.time() - host['recorded_epoch']
+    got = FILTERS['baseline_pick']({'baseline': host}, max_age=age + 3600)
+    assert got['source'] == 'host' and got['status']['usable'] is True, got
+    got = FILTERS['baseline_pick']({'baseline': host}, max_age=60)
+    assert got['source'] == 'host' and got['status']['usable'] is False and 'old' in got['status']['reason']
+
+
+def test_baseline_lines_one_line_per_sampled_host():
+    good = FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01')
+    lines = FILTERS['baseline_lines'](['lab-h01', 'lab-h02', 'lab-h03'], [good, None, {'window': {'valid': False}}],
+                                      ['prune_called'])
+    assert len(lines) == 2
+    assert lines[0].startswith('lab-h01: %s InSegs in ' % good['window']['in_segs'])
+    assert 'prune_called %s' % good['window']['metrics']['prune_called']['delta'] in lines[0]
+    assert lines[1] == 'lab-h03: n/a InSegs in n/a s; prune_called n/a; window not valid (no reason given)'
