@@ -173,6 +173,7 @@ def evaluate_targets(results):
                                 "reason": "not measured in this run: %s" % (
                                     "skipped to stay within the time budget (%s)" % why[0] if why
                                     else "sizes were %s" % roll.get("sizes", roll["config"]["sizes"]))})
+        targets.extend(_mitogen_targets(roll))
     read = results.get("readcost")
     if read:
         v = read["ansible"]["ratio_netstat_over_setup"]
@@ -244,6 +245,52 @@ def _fit_text(fit, per="/host"):
     """0.372 s/host + 0.2 s; a negative intercept (noise in the fit) prints as - 1.9 s, not + -1.9 s."""
     unit = per if per.startswith("/") else " " + per
     return "%.3f s%s %s %.1f s" % (fit["per_host_s"], unit, "-" if fit["fixed_s"] < 0 else "+", abs(fit["fixed_s"]))
+
+
+def _mitogen_targets(roll):
+    """The rollout targets under mitogen_linear, at every size its block measured."""
+    summ = roll["summary"]
+    walls = summ["wall"]
+    out = []
+    for size in sorted(summ["ratios"], key=int):
+        r = _get(summ["ratios"], size) or {}
+        over_ping = r.get("role_mitogen_over_ping_mitogen")
+        if over_ping is None:
+            continue
+        ping = (_get(walls.get("ping+mitogen", {}), size) or {}).get("median")
+        role = (_get(walls.get("role+mitogen", {}), size) or {}).get("median")
+        posix = (_get(walls.get("posix+mitogen", {}), size) or {}).get("median")
+        out.append({
+            "name": "Rollout under mitogen_linear at %s hosts: role within 1.5x of the mitogen ping floor" % size,
+            "measured": _x(over_ping), "met": over_ping <= 1.5,
+            "reason": None if over_ping <= 1.5 else (
+                "medians: role %s s, ping %s s. Each task of a collection's module costs mitogen %s a scan of "
+                "every collection installed on the controller (ansible_mitogen.planner._load_collections, in each "
+                "task's worker); the role's module task pays it once per host, as posix.sysctl's one looped task "
+                "does" % (_m(role, 2), _m(ping, 2), roll["config"].get("mitogen_version") or ""))})
+        faster = r.get("posix_mitogen_over_role_mitogen")
+        reason = None
+        if faster is not None and faster < 2.0:
+            reason = ("whole runs include mitogen's bootstrap of every host: the mitogen ping floor (%s s) is %s of "
+                      "posix.sysctl's run (%s s), so no contender can be 2x faster than posix.sysctl unless that "
+                      "run exceeds 2x the floor; above the floor the role adds %s s, posix.sysctl %s s"
+                      % (_m(ping, 2), _pct(ping, posix), _m(posix, 2), _m(_minus(role, ping), 2),
+                         _m(_minus(posix, ping), 2)))
+        out.append({
+            "name": "Rollout under mitogen_linear at %s hosts: role >= 2x faster than per-key ansible.posix.sysctl"
+                    % size,
+            "measured": _x(faster), "met": None if faster is None else faster >= 2.0, "reason": reason})
+    return out
+
+
+def _minus(a, b):
+    return None if a is None or b is None else a - b
+
+
+def _pct(part, whole):
+    if part is None or not whole:
+        return "-"
+    return "%.0f%%" % (100.0 * part / whole)
 
 
 def _rollout_reason(summ, size, other):
@@ -609,7 +656,9 @@ def _rollout_section(roll, images):
              ("template_over_role", "template + sysctl -p / role"),
              ("role_over_role_mitogen", "role: ssh time / mitogen time (above 1: mitogen is faster)"),
              ("role_mitogen_over_ping_mitogen", "role / ping, both with mitogen"),
-             ("posix_mitogen_over_role_mitogen", "posix.sysctl / role, both with mitogen")]
+             ("posix_mitogen_over_role_mitogen", "posix.sysctl / role, both with mitogen"),
+             ("posix_mitogen_over_role_mitogen_above_floor",
+              "posix.sysctl / role above the mitogen ping floor (what each adds to the bootstrap)")]
     for keyname, text in names:
         vals = [(_get(summ["ratios"], s) or {}).get(keyname) for s in sizes]
         if any(v is not None for v in vals):

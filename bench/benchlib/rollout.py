@@ -200,8 +200,19 @@ def summarize(runs, sizes):
             "role_over_role_mitogen": ratio(med.get("role"), med.get("role+mitogen")),
             "role_mitogen_over_ping_mitogen": ratio(med.get("role+mitogen"), med.get("ping+mitogen")),
             "posix_mitogen_over_role_mitogen": ratio(med.get("posix+mitogen"), med.get("role+mitogen")),
+            # the work above the floor: what each contender adds to mitogen's bootstrap of every host
+            "posix_mitogen_over_role_mitogen_above_floor": ratio(
+                _above(med.get("posix+mitogen"), med.get("ping+mitogen")),
+                _above(med.get("role+mitogen"), med.get("ping+mitogen"))),
         }
     return out
+
+
+def _above(wall, floor):
+    """wall - floor, None when either is missing or the difference is not positive."""
+    if wall is None or floor is None or wall <= floor:
+        return None
+    return wall - floor
 
 
 def linear_fit(points):
