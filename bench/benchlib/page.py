@@ -274,7 +274,7 @@ def _mitogen_targets(roll):
             reason = ("whole runs include mitogen's bootstrap of every host: the mitogen ping floor (%s s) is %s of "
                       "posix.sysctl's run (%s s), so no contender can be 2x faster than posix.sysctl unless that "
                       "run exceeds 2x the floor; above the floor the role adds %s s, posix.sysctl %s s"
-                      % (_m(ping, 2), _pct(ping, posix), _m(posix, 2), _m(_minus(role, ping), 2),
+                      % (_m(ping, 2), _share(ping, posix), _m(posix, 2), _m(_minus(role, ping), 2),
                          _m(_minus(posix, ping), 2)))
         out.append({
             "name": "Rollout under mitogen_linear at %s hosts: role >= 2x faster than per-key ansible.posix.sysctl"
@@ -287,7 +287,7 @@ def _minus(a, b):
     return None if a is None or b is None else a - b
 
 
-def _pct(part, whole):
+def _share(part, whole):
     if part is None or not whole:
         return "-"
     return "%.0f%%" % (100.0 * part / whole)
