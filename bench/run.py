@@ -190,7 +190,20 @@ def all_profile_keys(args):
 
 def write_outputs(results, page_dir):
     results = json.loads(json.dumps(results))  # the page sees what a re-render from the JSON sees
-    for rel, text in page.render(results).items():
+    separate = {}
+    for _part, results_dir, _wanted in page.separate_parts_missing(results):
+        path = os.path.join(REPO, results_dir, "results.json")
+        if os.path.abspath(page_dir) != REPO or not os.path.isfile(path):
+            continue  # only the repository's page points to the runs kept in the repository
+        with open(path, encoding="utf-8") as handle:
+            separate[results_dir] = json.load(handle)
+    if os.path.abspath(page_dir) != REPO:
+        # a part measured on its own keeps its results beside its page (the repository's page reads them there)
+        os.makedirs(page_dir, exist_ok=True)
+        with open(os.path.join(page_dir, "results.json"), "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+    for rel, text in page.render(results, separate).items():
         path = os.path.join(page_dir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:

@@ -264,10 +264,11 @@ def _mitogen_targets(roll):
             "name": "Rollout under mitogen_linear at %s hosts: role within 1.5x of the mitogen ping floor" % size,
             "measured": _x(over_ping), "met": over_ping <= 1.5,
             "reason": None if over_ping <= 1.5 else (
-                "medians: role %s s, ping %s s. Each task of a collection's module costs mitogen %s a scan of "
-                "every collection installed on the controller (ansible_mitogen.planner._load_collections, in each "
-                "task's worker); the role's module task pays it once per host, as posix.sysctl's one looped task "
-                "does" % (_m(role, 2), _m(ping, 2), roll["config"].get("mitogen_version") or ""))})
+                "medians: role %s s, ping %s s. The role runs three tasks per host (the argument spec check, the "
+                "validation on the controller, the module call) where ping runs one, and mitogen %s makes each task "
+                "of a collection's module scan every collection installed on the controller "
+                "(ansible_mitogen.planner._load_collections, in each task's worker; posix.sysctl's looped task pays "
+                "it once per host too): see docs/rollout.md, Running under mitogen" % (_m(role, 2), _m(ping, 2), roll["config"].get("mitogen_version") or ""))})
         faster = r.get("posix_mitogen_over_role_mitogen")
         reason = None
         if faster is not None and faster < 2.0:
@@ -408,7 +409,7 @@ def _wait_text(wait):
     return "%s s, then gave up: the machine was SHARED with other labs" % wait.get("waited_s", 0)
 
 
-def render_page(results, images):
+def render_page(results, images, separate=None):
     m = results["machine"]
     before, after = results.get("load_before", {}), results.get("load_after", {})
     lines = [
@@ -428,6 +429,7 @@ def render_page(results, images):
     lines += ["## Targets", "", _table(["target", "measured", "verdict", "why, where missed"],
                                        [[t["name"], t["measured"], _verdict(t["met"]), t.get("reason") or ""]
                                         for t in results["targets"]]), ""]
+    lines += _separate_targets(results, separate)
     lines += ["## Machine and conditions", "", _table(["", ""], [
         ["date (UTC)", m["date"]],
         ["CPUs", "%s x %s" % (m["nproc"], m.get("cpu_model") or "?")],
@@ -458,8 +460,9 @@ def render_page(results, images):
     lines += _efficacy_section(results.get("efficacy"), images, m.get("nproc"))
     lines += _rollout_section(results.get("rollout"), images)
     lines += _readcost_section(results.get("readcost"), images)
-    lines += proof.section(results.get("proof"))
-    lines += controller.section(results.get("controller"))
+    lines += _part_or_pointer(proof.section, results.get("proof"), PROOF_COMMAND, "bench/results/proof")
+    lines += _part_or_pointer(controller.section, results.get("controller"), CONTROLLER_COMMAND,
+                              "bench/results/controller")
     lines += [
         "## Reproduce",
         "",
@@ -581,6 +584,55 @@ def _efficacy_section(eff, images, nproc=None):
         "",
     ]
     return out
+
+
+PROOF_COMMAND = "bench/run.py --only proof --page-dir bench/results/proof"
+CONTROLLER_COMMAND = "bench/run.py --only controller --page-dir bench/results/controller"
+
+
+# Parts measured in runs of their own (each needs minutes of a quiet machine): their results live in their
+# own directory; the main page evaluates their targets from those results with the same code.
+SEPARATE_RUNS = [
+    ("proof", "bench/results/proof", lambda name: name.startswith("Proof cost")),
+    ("controller", "bench/results/controller", lambda name: name.startswith("Controller")),
+    ("mitogen", "bench/results/mitogen", lambda name: "under mitogen" in name),
+]
+
+
+def separate_parts_missing(results):
+    """The SEPARATE_RUNS entries this run did not measure (their own results are shown instead)."""
+    roll = results.get("rollout") or {}
+    mitogen_run = roll.get("mitogen_ok") and any(b["block"] == "mitogen" for b in roll.get("blocks") or [])
+    return [entry for entry in SEPARATE_RUNS
+            if not (results.get(entry[0]) or (entry[0] == "mitogen" and mitogen_run))]
+
+
+def _separate_targets(results, separate):
+    """``separate``: {results_dir: that run's results dict}, read by the caller (this module reads no files)."""
+    rows = []
+    for _part, results_dir, wanted in separate_parts_missing(results):
+        other = (separate or {}).get(results_dir)
+        if not other:
+            continue
+        for t in evaluate_targets(other):
+            if wanted(t["name"]):
+                rows.append(["%s ([%s](../%s/docs/benchmarks.md), %s)" % (t["name"], results_dir, results_dir,
+                                                                         other["machine"]["date"][:10]),
+                             t["measured"], _verdict(t["met"]), t.get("reason") or ""])
+    if not rows:
+        return []
+    return ["Targets measured in runs of their own (each row names its run's page and date):", "",
+            _table(["target", "measured", "verdict", "why, where missed"], rows), ""]
+
+
+def _part_or_pointer(section, part, command, results_dir):
+    """A part's section; when this run did not measure it, its title and where its own run's page is (the parts
+    that are measured on their own: each takes minutes of a quiet machine)."""
+    lines = section(part)
+    if part:
+        return lines
+    return [lines[0], "", "Not measured in this run. It is measured on its own by `%s` (results: [%s](../%s/docs/"
+            "benchmarks.md))." % (command, results_dir, results_dir), ""]
 
 
 MITOGEN_COMMAND = ("bench/run.py --only rollout --sizes 25 --target-sizes '' --other-reps 3 --mitogen-sizes 25 "
@@ -748,9 +800,10 @@ def _readcost_section(read, images):
     return out
 
 
-def render(results):
-    """{path relative to the repository: text} for the page and the plots."""
+def render(results, separate=None):
+    """{path relative to the repository: text} for the page and the plots. ``separate``: {results dir: results}
+    of the parts measured in runs of their own (SEPARATE_RUNS), whose targets the page lists beside this run's."""
     images = plots(results)
     files = dict(images)
-    files[PAGE] = render_page(results, images)
+    files[PAGE] = render_page(results, images, separate)
     return files
