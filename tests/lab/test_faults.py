@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from labkit import (DROPIN, HERE, TUNED_RMEM, UNTUNED_RMEM, Traffic, host_addresses, playbook_path, read_json,
+from labkit import (DROPIN, HERE, LAB, TUNED_RMEM, UNTUNED_RMEM, Traffic, host_addresses, playbook_path, read_json,
                     rollout_vars)
 
 
@@ -75,9 +75,9 @@ def test_sshd_killed_mid_rollout(clean_lab, tmp_path):
     assert rc != 0, out[-3000:]
     assert 'UNREACHABLE' in out
     report = read_json(str(state / 'report.json'))
-    assert report['hosts']['nlr-h01']['verdict'] == 'clean'
-    assert report['hosts']['nlr-h02']['verdict'] == 'clean'
-    assert report['hosts']['nlr-h03']['status'] == 'unreachable', report['hosts']['nlr-h03']
+    assert report['hosts'][LAB + '-h01']['verdict'] == 'clean'
+    assert report['hosts'][LAB + '-h02']['verdict'] == 'clean'
+    assert report['hosts'][LAB + '-h03']['status'] == 'unreachable', report['hosts'][LAB + '-h03']
     assert report['summary']['statuses']['unreachable'] == 1
     lab.reset_host('h03')  # sshd back (h03 was never changed)
     assert dropin_hosts(lab) == ['h01', 'h02']
@@ -89,20 +89,20 @@ def test_sshd_killed_mid_rollout(clean_lab, tmp_path):
     with Traffic(host_addresses(lab)):
         proc = lab.playbook('netfleet.tuning.rollout', rollout_vars(state))
     report = read_json(str(state / 'report.json'))
-    h03 = report['hosts']['nlr-h03']
+    h03 = report['hosts'][LAB + '-h03']
     if proc.returncode != 0:
         assert h03['verdict'] == 'reset' and 'take a new baseline' in h03['message'], h03
     else:
         assert h03['verdict'] == 'clean', h03
     print('plain rerun after reset-host: rc %d, h03 verdict %s' % (proc.returncode, h03['verdict']))
-    assert [report['hosts'][h]['verdict'] for h in ('nlr-h01', 'nlr-h02')] == ['clean', 'clean']
+    assert [report['hosts'][h]['verdict'] for h in (LAB + '-h01', LAB + '-h02')] == ['clean', 'clean']
     assert dropin_hosts(lab) == ['h01', 'h02', 'h03']
     # What the message says: a new baseline for that host, then the rollout converges.
     with Traffic(host_addresses(lab)):
-        proc = lab.playbook('netfleet.tuning.rollout', rollout_vars(state, netfleet_rebaseline=True), limit='nlr-h03')
+        proc = lab.playbook('netfleet.tuning.rollout', rollout_vars(state, netfleet_rebaseline=True), limit=LAB + '-h03')
     assert proc.returncode == 0, proc.stdout[-3000:]
     report = read_json(str(state / 'report.json'))
-    assert report['hosts']['nlr-h03']['verdict'] == 'clean', report['hosts']['nlr-h03']
+    assert report['hosts'][LAB + '-h03']['verdict'] == 'clean', report['hosts'][LAB + '-h03']
     for label in ('h01', 'h02', 'h03'):
         assert lab.live(label, 'net.ipv4.tcp_rmem') == TUNED_RMEM
 
@@ -143,10 +143,10 @@ def test_sysctl_rejects_one_key(clean_lab, tmp_path):
     lab = clean_lab
     pristine = lab.snapshot('h01')
     before = lab.live('h01', 'net.ipv4.tcp_syn_retries')
-    proc, got = apply(lab, tmp_path / 'o1', limit='nlr-h01',
+    proc, got = apply(lab, tmp_path / 'o1', limit=LAB + '-h01',
                       sysctl_profile_overrides={'net.ipv4.tcp_syn_retries': 200})
     assert proc.returncode != 0
-    msg = got['nlr-h01']['failed_msg']
+    msg = got[LAB + '-h01']['failed_msg']
     assert 'net.ipv4.tcp_syn_retries' in msg and 'Invalid argument' in msg, msg
     assert 'Rolled back' in msg and 'the drop-in and the state file are as before this run' in msg, msg
     after = lab.snapshot('h01')
@@ -155,14 +155,14 @@ def test_sysctl_rejects_one_key(clean_lab, tmp_path):
     assert lab.live('h01', 'net.ipv4.tcp_rmem') == UNTUNED_RMEM
     assert lab.live('h01', 'net.ipv4.tcp_syn_retries') == before
 
-    proc, got = apply(lab, tmp_path / 'o2', limit='nlr-h01')
+    proc, got = apply(lab, tmp_path / 'o2', limit=LAB + '-h01')
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert lab.live('h01', 'net.ipv4.tcp_syn_retries') == before
     assert lab.live('h01', 'net.ipv4.tcp_rmem') == TUNED_RMEM
     assert 'tcp_syn_retries' not in lab.exec_('h01', ['cat', DROPIN]).stdout
-    proc, got = apply(lab, tmp_path / 'o3', limit='nlr-h01')
+    proc, got = apply(lab, tmp_path / 'o3', limit=LAB + '-h01')
     assert proc.returncode == 0
-    assert got['nlr-h01']['result']['changed'] is False, got['nlr-h01']['result']
+    assert got[LAB + '-h01']['result']['changed'] is False, got[LAB + '-h01']['result']
 
 
 def test_read_only_proc_sys(clean_lab, tmp_path):
@@ -171,16 +171,16 @@ def test_read_only_proc_sys(clean_lab, tmp_path):
     before any change naming every key; with skip every key is reported skipped, no value changes and
     no drop-in is written (a warning says why)."""
     lab = clean_lab
-    wrapper = {'nlr-h02': {'ansible_python_interpreter': os.path.join(HERE, 'bin', 'ro_proc_python')}}
+    wrapper = {LAB + '-h02': {'ansible_python_interpreter': os.path.join(HERE, 'bin', 'ro_proc_python')}}
     before = lab.snapshot('h02')
-    proc, got = apply(lab, tmp_path / 'o1', limit='nlr-h02', host_vars=wrapper, sysctl_profile_unsettable='fail')
+    proc, got = apply(lab, tmp_path / 'o1', limit=LAB + '-h02', host_vars=wrapper, sysctl_profile_unsettable='fail')
     assert proc.returncode != 0
-    msg = got['nlr-h02']['failed_msg']
+    msg = got[LAB + '-h02']['failed_msg']
     assert 'sysctl_profile_unsettable is fail' in msg and 'net.ipv4.tcp_rmem' in msg and 'Nothing was changed' in msg, msg
     assert lab.snapshot('h02') == before
 
-    proc, got = apply(lab, tmp_path / 'o2', limit='nlr-h02', host_vars=wrapper)
-    result = got['nlr-h02']['result']
+    proc, got = apply(lab, tmp_path / 'o2', limit=LAB + '-h02', host_vars=wrapper)
+    result = got[LAB + '-h02']['result']
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert result['counts']['skipped'] == len(result['keys']), result
     after = lab.snapshot('h02')
@@ -199,19 +199,19 @@ def test_later_file_overrides_our_key(clean_lab, tmp_path):
     site = '/etc/sysctl.d/99-site.conf'
     lab.write_file('h01', site, '# site policy\nnet.ipv4.tcp_rmem = 4096 131072 8388608\n')
     site_sha = lab.snapshot('h01')['files'][site]
-    proc, got = apply(lab, tmp_path / 'o1', limit='nlr-h01')
+    proc, got = apply(lab, tmp_path / 'o1', limit=LAB + '-h01')
     assert proc.returncode == 0, proc.stdout[-3000:]
-    key = got['nlr-h01']['result']['keys']['net.ipv4.tcp_rmem']
+    key = got[LAB + '-h01']['result']['keys']['net.ipv4.tcp_rmem']
     assert key['status'] == 'overridden' and key['by'] == site, key
     assert 'is overridden by %s' % site in proc.stdout + proc.stderr
-    assert got['nlr-h01']['result']['keys']['net.ipv4.tcp_wmem']['status'] == 'applied'
+    assert got[LAB + '-h01']['result']['keys']['net.ipv4.tcp_wmem']['status'] == 'applied'
     assert lab.live('h01', 'net.ipv4.tcp_rmem') == UNTUNED_RMEM
     lab.reset_host('h01')
     assert lab.live('h01', 'net.ipv4.tcp_rmem') == '4096 131072 8388608'
     assert lab.live('h01', 'net.ipv4.tcp_wmem') == '4096 65536 16777216'
-    proc, got = apply(lab, tmp_path / 'o2', limit='nlr-h01')
+    proc, got = apply(lab, tmp_path / 'o2', limit=LAB + '-h01')
     assert proc.returncode == 0
-    assert got['nlr-h01']['result']['changed'] is False, got['nlr-h01']['result']
+    assert got[LAB + '-h01']['result']['changed'] is False, got[LAB + '-h01']['result']
     assert lab.snapshot('h01')['files'][site] == site_sha
 
 
@@ -230,12 +230,12 @@ def test_counters_reset_between_baseline_and_verify(clean_lab, tmp_path):
         proc = lab.playbook('netfleet.tuning.verify', rollout_vars(state))
         assert proc.returncode != 0
         report = read_json(str(state / 'report.json'))
-        assert report['hosts']['nlr-h02']['verdict'] == 'reset', report['hosts']['nlr-h02']
-        assert 'counters were reset' in report['hosts']['nlr-h02']['message']
-        assert 'take a new baseline' in report['hosts']['nlr-h02']['message']
-        assert report['hosts']['nlr-h01']['verdict'] == 'clean'
-        assert report['hosts']['nlr-h03']['verdict'] == 'clean'
-        proc = lab.playbook('netfleet.tuning.baseline', rollout_vars(state), limit='nlr-h02')
+        assert report['hosts'][LAB + '-h02']['verdict'] == 'reset', report['hosts'][LAB + '-h02']
+        assert 'counters were reset' in report['hosts'][LAB + '-h02']['message']
+        assert 'take a new baseline' in report['hosts'][LAB + '-h02']['message']
+        assert report['hosts'][LAB + '-h01']['verdict'] == 'clean'
+        assert report['hosts'][LAB + '-h03']['verdict'] == 'clean'
+        proc = lab.playbook('netfleet.tuning.baseline', rollout_vars(state), limit=LAB + '-h02')
         assert proc.returncode == 0, proc.stdout[-3000:]
         proc = lab.playbook('netfleet.tuning.verify', rollout_vars(state))
     assert proc.returncode == 0, proc.stdout[-3000:]
