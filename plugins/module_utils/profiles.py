@@ -35,7 +35,7 @@ __all__ = [
     'STATES', 'UNSETTABLE', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
     'normalize_value', 'format_value', 'validate_settings', 'bdp_profile', 'build_plan',
     'only_raise', 'memory_cap', 'memory_violations', 'fit_to_cap', 'kernel_version',
-    'obsolete_reason', 'check_priority', 'dropin_basename',
+    'obsolete_reason', 'check_priority', 'dropin_basename', 'INPUT_NAMES',
 ]
 
 MIB = 1024 * 1024
@@ -250,12 +250,15 @@ def _check_key(key):
                    'key must match %s (net. then 2-4 dot-separated parts of a-z, 0-9 and _)' % KEY_RULE)
 
 
-def validate_settings(settings, force=(), subject='settings'):
+def validate_settings(settings, force=(), subject='settings', origin=None, force_name='sysctl_profile_force'):
     """Validate a dict key -> raw value and return an ordered dict key -> normalised string.
 
     Collects every error first, then raises one ProfileError listing them all.
     ``force`` may contain 'tcp_feature_off' to allow turning off window scaling & co.
+    ``origin`` (key -> the input it came from) prefixes a key's errors with that input's name;
+    ``force_name`` is the name of the force input in the tcp_feature_off message.
     """
+    origin = origin or {}
     if not isinstance(settings, dict):
         raise _err(subject, 'not_a_dict', 'must be a dict of sysctl key -> value, got %s %r' % (
             _type_name(settings), settings))
@@ -267,11 +270,14 @@ def validate_settings(settings, force=(), subject='settings'):
             ints = normalize_value(key, settings[key])
             rule = rules_for(key)
             if rule.get('feature_off') and ints[0] == 0 and 'tcp_feature_off' not in force:
-                raise _err(key, 'tcp_feature_off', '0 turns off %s: add tcp_feature_off to sysctl_profile_force '
-                           'to set it anyway' % _FEATURE_OFF_WHY.get(key, 'a TCP feature large buffers rely on'))
+                raise _err(key, 'tcp_feature_off', '0 turns off %s: add tcp_feature_off to %s to set it anyway' % (
+                    _FEATURE_OFF_WHY.get(key, 'a TCP feature large buffers rely on'), force_name))
             result[key] = format_value(ints)
         except ProfileError as exc:
-            errors.extend(exc.errors)
+            if key in origin:
+                errors.extend((name, rule, '%s: %s' % (origin[key], msg)) for name, rule, msg in exc.errors)
+            else:
+                errors.extend(exc.errors)
     if errors:
         raise ProfileError(errors)
     return result
@@ -299,8 +305,9 @@ def _pow2_at_least(n):
     return p
 
 
-def bdp_profile(link_mbit, rtt_ms):
-    """The bdp profile for a link: (settings, notes, fit_to_memory keys).
+def bdp_profile(link_mbit, rtt_ms, link_name='sysctl_profile_link_mbit', rtt_name='sysctl_profile_rtt_ms'):
+    """The bdp profile for a link: (settings, notes, fit_to_memory keys). link_name and rtt_name
+    name the two inputs in errors.
 
     BDP bytes = link_mbit * 1e6 / 8 * rtt_ms / 1000 (= link_mbit * rtt_ms * 125).
     The kernel advertises only part of a buffer as window (tcp_adv_win_scale = 1: half of it;
@@ -310,11 +317,11 @@ def bdp_profile(link_mbit, rtt_ms):
     """
     errors = []
     try:
-        link_mbit = _num('sysctl_profile_link_mbit', link_mbit, 0, 1600000)  # up to 1.6 Tbit/s
+        link_mbit = _num(link_name, link_mbit, 0, 1600000)  # up to 1.6 Tbit/s
     except ProfileError as exc:
         errors.extend(exc.errors)
     try:
-        rtt_ms = _num('sysctl_profile_rtt_ms', rtt_ms, 0, 10000)  # up to 10 s
+        rtt_ms = _num(rtt_name, rtt_ms, 0, 10000)  # up to 10 s
     except ProfileError as exc:
         errors.extend(exc.errors)
     if errors:
@@ -323,9 +330,9 @@ def bdp_profile(link_mbit, rtt_ms):
     target = 2 * bdp
     buf = max(_pow2_at_least(int(target + 0.999999)), JSON_API_BUFFER)
     if buf > MAX_SOCKET_BYTES:
-        raise _err('sysctl_profile_link_mbit', 'bdp_input',
+        raise _err(link_name, 'bdp_input',
                    '%g Mbit/s at %g ms needs 2 * BDP = %d bytes per socket, more than the 1 GiB '
-                   'ceiling: check sysctl_profile_link_mbit and sysctl_profile_rtt_ms' % (link_mbit, rtt_ms, target))
+                   'ceiling: check %s and %s' % (link_mbit, rtt_ms, target, link_name, rtt_name))
     settings = {
         'net.core.rmem_max': buf,
         'net.core.wmem_max': buf,
@@ -386,19 +393,29 @@ def _choice(subject, value, choices):
     return value
 
 
-def check_force(force):
+def check_force(force, subject='sysctl_profile_force'):
     if force is None:
         return []
     if isinstance(force, str) or not isinstance(force, (list, tuple)):
-        raise _err('sysctl_profile_force', 'choice', 'must be a list of rule names (%s), got %r' % (
+        raise _err(subject, 'choice', 'must be a list of rule names (%s), got %r' % (
             ', '.join(FORCE_RULES), force))
     for item in force:
-        _choice('sysctl_profile_force', item, FORCE_RULES)
+        _choice(subject, item, FORCE_RULES)
     return sorted(set(force))
 
 
+# build_plan's inputs and the names errors give them unless the caller maps them (build_plan(names=...)):
+# the sysctl_profile role's variables.
+INPUT_NAMES = {
+    'profile': 'sysctl_profile_name', 'overrides': 'sysctl_profile_overrides', 'custom': 'sysctl_profile_custom',
+    'link_mbit': 'sysctl_profile_link_mbit', 'rtt_ms': 'sysctl_profile_rtt_ms', 'priority': 'sysctl_profile_priority',
+    'state': 'sysctl_profile_state', 'unsettable': 'sysctl_profile_unsettable', 'force': 'sysctl_profile_force',
+    'state_dir': 'sysctl_profile_state_dir',
+}
+
+
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
-               priority=60, state='present', unsettable='skip', force=None, state_dir=None):
+               priority=60, state='present', unsettable='skip', force=None, state_dir=None, names=None):
     """Merge profile + overrides (+ custom), validate everything the controller can, return the plan.
 
     Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'force', 'settings'
@@ -406,9 +423,11 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
     'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
     An override of ``None`` (YAML ``~``) removes that key from the profile. ``state_dir``, when
     given, is checked (absolute, not on a virtual file system). With state absent no profile is
-    read: ``profile`` is None.
+    read: ``profile`` is None. ``names`` maps an input (a key of INPUT_NAMES; ``profile`` is ``name``)
+    to the name errors and comments give it: what the user typed.
     Raises ProfileError listing every problem found.
     """
+    names = dict(INPUT_NAMES, **(names or {}))
     errors = []
 
     def attempt(func, *args):
@@ -421,26 +440,26 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
     plan = {
         'profile': None if state == 'absent' else name, 'notes': [], 'fit_to_memory': [], 'settings': {},
         'comments': {},
-        'state': attempt(_choice, 'sysctl_profile_state', state, STATES),
-        'unsettable': attempt(_choice, 'sysctl_profile_unsettable', unsettable, UNSETTABLE),
-        'priority': attempt(check_priority, priority),
-        'force': attempt(check_force, force) or [],
+        'state': attempt(_choice, names['state'], state, STATES),
+        'unsettable': attempt(_choice, names['unsettable'], unsettable, UNSETTABLE),
+        'priority': attempt(check_priority, priority, names['priority']),
+        'force': attempt(check_force, force, names['force']) or [],
     }
     if state_dir is not None:
-        attempt(check_state_dir, state_dir)
+        attempt(check_state_dir, state_dir, names['state_dir'])
     if plan['priority'] is not None:
         plan['basename'] = dropin_basename(plan['priority'])
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, dict):
-        errors.append(('sysctl_profile_overrides', 'not_a_dict', 'sysctl_profile_overrides: must be a dict of '
-                       'sysctl key -> value, got %s %r' % (_type_name(overrides), overrides)))
+        errors.append((names['overrides'], 'not_a_dict', '%s: must be a dict of sysctl key -> value, got %s %r' % (
+            names['overrides'], _type_name(overrides), overrides)))
         overrides = {}
     if custom is None:
         custom = {}
     if not isinstance(custom, dict):
-        errors.append(('sysctl_profile_custom', 'not_a_dict', 'sysctl_profile_custom: must be a dict of '
-                       'sysctl key -> value, got %s %r' % (_type_name(custom), custom)))
+        errors.append((names['custom'], 'not_a_dict', '%s: must be a dict of sysctl key -> value, got %s %r' % (
+            names['custom'], _type_name(custom), custom)))
         custom = {}
 
     base = None
@@ -449,28 +468,28 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
         if name in PROFILES:
             base = dict(PROFILES[name])
         elif name == 'bdp':
-            got = attempt(bdp_profile, link_mbit, rtt_ms)
+            got = attempt(bdp_profile, link_mbit, rtt_ms, names['link_mbit'], names['rtt_ms'])
             if got:
                 base, plan['notes'], fit = got
                 plan['fit_to_memory'] = fit
         elif name == 'custom':
             base = dict(custom)
-            origin = dict((k, 'sysctl_profile_custom') for k in custom)
+            origin = dict((k, names['custom']) for k in custom)
             if not custom:
-                errors.append(('sysctl_profile_custom', 'empty_profile', 'sysctl_profile_custom: profile custom '
-                               'needs a non-empty dict of sysctl key -> value'))
+                errors.append((names['custom'], 'empty_profile', '%s: profile custom needs a non-empty dict of '
+                               'sysctl key -> value' % names['custom']))
         else:
-            errors.append(('sysctl_profile_name', 'unknown_profile', 'sysctl_profile_name: unknown profile %r: '
-                           'choose one of %s' % (name, ', '.join(PROFILE_NAMES))))
+            errors.append((names['profile'], 'unknown_profile', '%s: unknown profile %r: choose one of %s' % (
+                names['profile'], name, ', '.join(PROFILE_NAMES))))
         if base is not None:
             for key, value in overrides.items():
-                origin[key] = 'sysctl_profile_overrides'
+                origin[key] = names['overrides']
                 if value is None:
                     base.pop(key, None)
                 else:
                     base[key] = value
             plan['fit_to_memory'] = [k for k in plan['fit_to_memory'] if origin.get(k) is None]
-            settings = attempt(validate_settings, base, plan['force'], 'profile %s' % name)
+            settings = attempt(validate_settings, base, plan['force'], 'profile %s' % name, origin, names['force'])
             if settings is not None:
                 plan['settings'] = settings
                 for key in settings:

@@ -94,6 +94,16 @@ options:
     type: str
     choices: [skip, fail]
     default: skip
+  variable_names:
+    description:
+      - The name an option has for the caller, used in messages (the role passes its variable's name).
+        An option not listed is named as itself.
+    type: dict
+    default: {}
+    suboptions:
+      unsettable:
+        description: Name of O(unsettable).
+        type: str
   force:
     description:
       - Rules to override. V(memory) applies per-socket maxima above 1/32 of the host's RAM (and a
@@ -606,8 +616,9 @@ class Run(object):
             else:
                 candidates.append(key)
         if unsettable and params['unsettable'] == 'fail':
-            self.fail('%d key(s) cannot be set on this host and sysctl_profile_unsettable is fail: %s. Nothing was '
-                      'changed.' % (len(unsettable), '; '.join(unsettable)), rules=['unsettable'])
+            self.fail('%d key(s) cannot be set on this host and %s is fail: %s. Nothing was changed.' % (
+                len(unsettable), params['variable_names'].get('unsettable') or 'unsettable', '; '.join(unsettable)),
+                rules=['unsettable'])
 
         # 2. the memory guardrail (only for keys we would write)
         if mem:
@@ -887,6 +898,7 @@ def main():
             priority=dict(type='int', default=60),
             only_raise=dict(type='bool', default=True),
             unsettable=dict(type='str', default='skip', choices=['skip', 'fail']),
+            variable_names=dict(type='dict', default={}, options=dict(unsettable=dict(type='str'))),
             force=dict(type='list', elements='str', default=[], choices=['memory', 'tcp_feature_off']),
             fit_to_memory=dict(type='list', elements='str', default=[]),
             state_dir=dict(type='path', default='/var/lib/netfleet-tuning'),

@@ -25,62 +25,68 @@ from labkit import HERE, LABELS, playbook_path, run
 
 GIB = 2 ** 30
 ARGSPEC = 'Validation of arguments failed'
+# the role's controller-side validation (netfleet.tuning.sysctl_profile_plan): its task and the start of its message
+VALIDATE_TASK = 'Merge the profile with the overrides, validate every key and value, render the header'
+INVALID = 'invalid input, no host was changed: '
+# what a failure message must never carry: it is a task failure with the message, not a crash
+WRAPPING = ('Finalization of task args', 'filter plugin', 'Traceback', 'Error while resolving', 'Unexpected failure')
 
 # id, kind, variables (role) or arguments (module), substrings the message must contain
-# (the input's name, then the rule).
+# (the input's name, then the rule). A role case whose substrings name a rule ('rule: ...') but not the
+# host ('Nothing was changed') is refused by the controller-side validation task.
 ROLE_CASES = [
     ('unknown_profile', {'sysctl_profile_name': 'json_apii'},
      ['sysctl_profile_name', 'must be one of', 'json_apii']),
     ('non_integer_float', {'sysctl_profile_overrides': {'net.core.somaxconn': 4096.5}},
-     ['net.core.somaxconn', 'rule: not_integer']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: not_integer']),
     ('non_integer_list_item', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': [4096, 'x', 6291456]}},
-     ['net.ipv4.tcp_rmem', 'rule: not_integer']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_rmem', 'rule: not_integer']),
     ('value_is_a_dict', {'sysctl_profile_overrides': {'net.core.somaxconn': {'value': 1}}},
-     ['net.core.somaxconn', 'rule: not_integer']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: not_integer']),
     ('negative_buffer', {'sysctl_profile_overrides': {'net.core.rmem_max': -1}},
-     ['net.core.rmem_max', 'rule: negative']),
+     ['sysctl_profile_overrides: net.core.rmem_max', 'rule: negative']),
     ('negative_in_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_wmem': '-4096 65536 16777216'}},
-     ['net.ipv4.tcp_wmem', 'rule: negative']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_wmem', 'rule: negative']),
     ('triplet_out_of_order', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': '4096 87380 1024'}},
-     ['net.ipv4.tcp_rmem', 'rule: triplet_order']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_rmem', 'rule: triplet_order']),
     ('two_values_for_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_wmem': '4096 65536'}},
-     ['net.ipv4.tcp_wmem', 'rule: arity']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_wmem', 'rule: arity']),
     ('four_values_for_triplet', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': [1, 2, 3, 4]}},
-     ['net.ipv4.tcp_rmem', 'rule: arity']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_rmem', 'rule: arity']),
     ('yaml_boolean_true', {'sysctl_profile_overrides': {'net.ipv4.tcp_window_scaling': True}},
-     ['net.ipv4.tcp_window_scaling', 'rule: boolean']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_window_scaling', 'rule: boolean']),
     ('string_yes', {'sysctl_profile_overrides': {'net.ipv4.tcp_sack': 'yes'}},
-     ['net.ipv4.tcp_sack', 'rule: boolean']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_sack', 'rule: boolean']),
     ('newline_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096\nkernel.panic = 1'}},
-     ['net.core.somaxconn', 'rule: injection']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: injection']),
     ('equals_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096 = 1'}},
-     ['net.core.somaxconn', 'rule: injection']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: injection']),
     ('shell_metachar_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': '4096; reboot $(id) `id`'}},
-     ['net.core.somaxconn', 'rule: injection']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: injection']),
     ('unicode_digits_in_value', {'sysctl_profile_overrides': {'net.core.somaxconn': u'\uff14\uff10\uff19\uff16'}},
-     ['net.core.somaxconn', 'rule: injection']),
+     ['sysctl_profile_overrides: net.core.somaxconn', 'rule: injection']),
     ('newline_in_key', {'sysctl_profile_overrides': {'net.core.somaxconn\nkernel.panic': 1}},
-     ['net.core.somaxconn\\nkernel.panic', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: net.core.somaxconn\\nkernel.panic', 'rule: key_pattern']),
     ('equals_in_key', {'sysctl_profile_overrides': {'net.core.somaxconn=1': 1}},
-     ['net.core.somaxconn=1', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: net.core.somaxconn=1', 'rule: key_pattern']),
     ('shell_metachar_in_key', {'sysctl_profile_overrides': {'net.core.$(reboot)': 1}},
-     ['net.core.$(reboot)', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: net.core.$(reboot)', 'rule: key_pattern']),
     ('key_outside_net', {'sysctl_profile_overrides': {'kernel.panic': 1}},
-     ['kernel.panic', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: kernel.panic', 'rule: key_pattern']),
     ('key_path_traversal', {'sysctl_profile_overrides': {'net.ipv4/../../kernel/panic': 1}},
-     ['net.ipv4/../../kernel/panic', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: net.ipv4/../../kernel/panic', 'rule: key_pattern']),
     ('key_uppercase', {'sysctl_profile_overrides': {'net.core.SOMAXCONN': 1}},
-     ['net.core.SOMAXCONN', 'rule: key_pattern']),
+     ['sysctl_profile_overrides: net.core.SOMAXCONN', 'rule: key_pattern']),
     ('absurd_buffer_1tib', {'sysctl_profile_overrides': {'net.core.rmem_max': 1024 * GIB}},
-     ['net.core.rmem_max', 'rule: range']),
+     ['sysctl_profile_overrides: net.core.rmem_max', 'rule: range']),
     ('absurd_triplet_max', {'sysctl_profile_overrides': {'net.ipv4.tcp_rmem': '4096 87380 %d' % (4 * GIB)}},
-     ['net.ipv4.tcp_rmem', 'rule: range']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_rmem', 'rule: range']),
     ('flag_out_of_choices', {'sysctl_profile_overrides': {'net.ipv4.tcp_window_scaling': 7}},
-     ['net.ipv4.tcp_window_scaling', 'rule: choice']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_window_scaling', 'rule: choice']),
     ('feature_off_without_force', {'sysctl_profile_overrides': {'net.ipv4.tcp_sack': 0}},
-     ['net.ipv4.tcp_sack', 'rule: tcp_feature_off']),
+     ['sysctl_profile_overrides: net.ipv4.tcp_sack', 'rule: tcp_feature_off']),
     ('overrides_is_a_kv_string', {'sysctl_profile_overrides': 'net.core.somaxconn=1 net.core.rmem_max=2'},
-     ['sysctl_profile_overrides', 'not_a_dict']),
+     ['sysctl_profile_overrides', 'rule: not_a_dict']),
     ('overrides_is_a_list', {'sysctl_profile_overrides': [['net.core.somaxconn', 1]]},
      ['sysctl_profile_overrides', 'dict']),
     ('custom_profile_empty', {'sysctl_profile_name': 'custom'},
@@ -183,6 +189,9 @@ def test_bad_input_count():
 
 def test_bad_input_batch_changes_no_host(batch):
     assert batch['proc'].returncode == 0, batch['proc'].stdout[-3000:]
+    # every failure the run printed is a plain task failure
+    output = batch['proc'].stdout + batch['proc'].stderr
+    assert not [w for w in WRAPPING if w in output], [line for line in output.splitlines() if any(w in line for w in WRAPPING)][:3]
     _same(batch['before'], batch['after'])
     for label in LABELS:
         assert sorted(batch['after'][label]['files']) == ['/etc/sysctl.d/10-netlab-untuned.conf']
@@ -195,6 +204,11 @@ def test_bad_input_case(batch, case_id, variables, expect):
         assert got['failed'], '%s: case %s did not fail' % (host, case_id)
         for text in expect:
             assert text in got['msg'], '%s: %s: %r not in message %r' % (host, case_id, text, got['msg'])
+        assert not [w for w in WRAPPING if w in got['msg']], '%s: %s: %r' % (host, case_id, got['msg'])
+        if any('rule: ' in text for text in expect) and not any('Nothing was changed' in text for text in expect) \
+                and not case_id.startswith('module_'):
+            # just the message: no prefix but the one that says nothing changed
+            assert got['msg'].startswith(INVALID) and got['task'] == VALIDATE_TASK, (host, case_id, got)
         if case_id.startswith('module_'):
             # the module called directly names its own options, not the role's variables
             assert 'sysctl_profile_' not in got['msg'], '%s: %s: %r' % (host, case_id, got['msg'])

@@ -272,6 +272,11 @@ def test_unsettable_fail_changes_nothing(host):
     res = host.run(settings=JSON_API, unsettable='fail', expect_fail=True)
     assert 'net.core.rmem_max' in res['msg'] and 'net.core.netdev_max_backlog' in res['msg']
     assert 'Nothing was changed' in res['msg']
+    # the module names its own option; a caller maps it to the name its user set (the role: its variable)
+    assert 'and unsettable is fail:' in res['msg'] and 'sysctl_profile_' not in res['msg']
+    res = host.run(settings=JSON_API, unsettable='fail', variable_names={'unsettable': 'sysctl_profile_unsettable'},
+                   expect_fail=True)
+    assert 'and sysctl_profile_unsettable is fail:' in res['msg']
     assert snapshot(host) == before
 
 
