@@ -56,7 +56,7 @@ argspecs: venv  ## role defaults and meta/argument_specs.yml must list the same 
 # tools/ and bench/ are development scripts outside the collection (build_ignore), not its content.
 sync-at:
 	@rm -rf $(AT_ROOT) && mkdir -p $(AT_ROOT)
-	@git ls-files -co --exclude-standard -z | grep -zvE '^(tools|bench|\.ci)/' | rsync -a --from0 --files-from=- ./ $(AT_ROOT)/
+	@git ls-files -co --exclude-standard -z | grep -zvE '^(tools|bench|\.ci)/' | rsync -a --ignore-missing-args --from0 --files-from=- ./ $(AT_ROOT)/
 
 sanity: venv sync-at
 	cd $(AT_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
