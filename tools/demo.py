@@ -188,7 +188,7 @@ def print_report(state_dir):
         say("no report at %s (%s)" % (path, exc))
         return None
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.netfleet.tuning.plugins.module_utils import report as report_utils
+    from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as report_utils
     print()
     print("Fleet report (%s, run %s): pruning and collapsing per million received segments, baseline -> verify"
           % (report.get("playbook"), report.get("run_id")))

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import types
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(BENCH)
@@ -275,10 +276,22 @@ def decisions_digest(verdicts):
 def _load(root):
     """The side's modules, imported from ``root`` (a directory holding ansible_collections/)."""
     sys.path.insert(0, root)
-    from ansible_collections.netfleet.tuning.plugins.module_utils import records, report, verdict
+    from ansible_collections.netfleet.tuning.plugins.module_utils import records
     from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import MANAGED_KEYS
     from ansible_collections.netfleet.tuning.plugins.filter import netfleet as filters
-    return {"records": records, "report": report, "verdict": verdict, "filters": filters,
+    # the controller's code is in plugin_utils since issue 13; a side from before has it in module_utils (asked of
+    # the side's own files: the namespace packages would also find the working tree's on the path)
+    if os.path.exists(os.path.join(root, "ansible_collections", "netfleet", "tuning", "plugins", "plugin_utils",
+                                   "verdict.py")):
+        from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as model, thresholds, verdict
+        from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_templates, report_view
+        report = types.SimpleNamespace(build=model.build, render_json=model.render_json,
+                                       render_markdown=report_templates.render_markdown,
+                                       render_html=report_templates.render_html, render_text=report_view.render_text)
+    else:
+        from ansible_collections.netfleet.tuning.plugins.module_utils import report, verdict
+        thresholds = verdict
+    return {"records": records, "report": report, "verdict": verdict, "thresholds": thresholds, "filters": filters,
             "managed_keys": MANAGED_KEYS, "file": verdict.__file__}
 
 
@@ -364,7 +377,7 @@ def measure_side(root, sizes, reps=1, seed=12, last_only=False, filter_verdicts=
                  "kinds": dict((kind, fleet["kinds"].count(kind)) for kind, _pct in MIX),
                  "decisions_sha256": decisions_digest(verdicts),
                  "judge_s": min(judge_s), "verdict_filter_s": min(filter_s) if filter_s else None,
-                 "reports": measure_reports(mods, fleet, verdicts, verdict.validate_thresholds(**THRESHOLDS), reps,
+                 "reports": measure_reports(mods, fleet, verdicts, mods["thresholds"].validate_thresholds(**THRESHOLDS), reps,
                                             states[-1:] if last_only else states)}
         last = entry["reports"][-1]
         entry["bytes"] = last["bytes"]
@@ -604,7 +617,7 @@ def section(part):
     same = ["%s hosts: %s" % ("{:,}".format(int(size)), {True: "identical", False: "DIFFERENT", None: "-"}[
         rows[size].get("same_decisions")]) for size in sizes]
     out += ["Verdicts before and after, host by host (sha256 of every host's verdict and pass): %s. The fast "
-            "p-value's property tests (tests/unit/plugins/module_utils/test_verdict.py) compare it with the old sum "
+            "p-value's property tests (tests/unit/plugins/plugin_utils/test_significance.py) compare it with the old sum "
             "over random counts and at the threshold itself." % "; ".join(same), ""]
     ansible = part.get("ansible") or {}
     for side in ("before", "after"):

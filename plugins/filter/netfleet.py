@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the baseline, verify and rollout playbooks: thin wrappers over module_utils.
+"""Filters for the baseline, verify and rollout playbooks: thin wrappers over plugin_utils.
 
-The maths is in plugins/module_utils/verdict.py and report.py, the controller's file names in
-plugins/plugin_utils/host_file.py (pure, unit-tested); these wrappers turn their errors into
+The maths is in plugins/plugin_utils/ (thresholds.py, verdict.py, significance.py, rollback_check.py, the
+report in report.py), the controller's file names in plugins/plugin_utils/host_file.py (pure, unit-tested); these wrappers turn their errors into
 AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy containers).
 """
 
@@ -21,10 +21,14 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import records as records_utils
-from ansible_collections.netfleet.tuning.plugins.module_utils import report as report_utils
-from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as verdict_utils
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import host_file as host_file_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as report_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_templates
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_view
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import rollback_check as rollback_check_utils
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import stats as stats_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as thresholds_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as verdict_utils
 
 BASELINE_SCHEMA = records_utils.BASELINE_SCHEMA
 
@@ -142,9 +146,9 @@ def thresholds(value):
     if not isinstance(value, dict):
         raise AnsibleFilterError('netfleet.tuning.thresholds expects a dict, got %s' % type(value).__name__)
     try:
-        return verdict_utils.validate_thresholds(value.get('gated_metrics'), value.get('min_reduction_pct'),
-                                                 value.get('min_segments'))
-    except verdict_utils.ThresholdError as exc:
+        return thresholds_utils.validate_thresholds(value.get('gated_metrics'), value.get('min_reduction_pct'),
+                                                    value.get('min_segments'))
+    except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 
 
@@ -154,7 +158,7 @@ def verdict(before, after, gated_metrics=None, min_reduction_pct=None, min_segme
         return verdict_utils.judge(_plain(before), _plain(after), gated_metrics=_plain(gated_metrics),
                                    min_reduction_pct=_plain(min_reduction_pct),
                                    min_segments=_plain(min_segments), socket_buffers=_plain(socket_buffers))
-    except verdict_utils.ThresholdError as exc:
+    except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 
 
@@ -164,7 +168,7 @@ def baseline_check(window, gated_metrics=None, min_reduction_pct=None, min_segme
         return verdict_utils.check_baseline(_plain(window), gated_metrics=_plain(gated_metrics),
                                             min_reduction_pct=_plain(min_reduction_pct),
                                             min_segments=_plain(min_segments))
-    except verdict_utils.ThresholdError as exc:
+    except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 
 
@@ -262,9 +266,9 @@ def fleet_report(records, hosts=None, active=None, reached=None, thresholds=None
 
 _RENDERERS = {
     'json': report_utils.render_json,
-    'markdown': report_utils.render_markdown,
-    'html': report_utils.render_html,
-    'text': report_utils.render_text,
+    'markdown': report_templates.render_markdown,
+    'html': report_templates.render_html,
+    'text': report_view.render_text,
 }
 
 # the files report_outputs renders, by name
@@ -325,7 +329,7 @@ def report_outputs(records, hosts=None, active=None, reached=None, thresholds=No
 
 def rollback_check(role_result, live_sysctl, baseline_sysctl=None):
     """``sysctl_profile_result | netfleet.tuning.rollback_check(live, baseline)``: are the restored values live?"""
-    return verdict_utils.check_restored(_plain(role_result), _plain(live_sysctl), _plain(baseline_sysctl))
+    return rollback_check_utils.check_restored(_plain(role_result), _plain(live_sysctl), _plain(baseline_sysctl))
 
 
 def host_file_name(name, suffix=''):

@@ -48,7 +48,8 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope impor
 
 __all__ = [
     'BASELINE_SCHEMA', 'KINDS', 'RecordError', 'build_start', 'validate_start', 'build_record',
-    'decode_record', 'encode_record', 'parse_time', 'MAX_RECORD_BYTES', 'MAX_START_SOCKETS',
+    'decode_record', 'encode_record', 'parse_time', 'MAX_RECORD_BYTES', 'MAX_START_SOCKETS', 'is_record',
+    'record_window', 'record_end_values',
 ]
 
 BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
@@ -435,6 +436,28 @@ def decode_record(data, source):
         check.fail('recorded_epoch', 'consistency', '%s is not the time of recorded_at %s' % (
             _show(data['recorded_epoch']), out['recorded_at']))
     return out
+
+
+def is_record(value):
+    """Whether ``value`` has a record's window entry (a dict under ``window``): what the verdicts read a
+    record by, whether it was just built (build_record) or read back (decode_record)."""
+    return isinstance(value, dict) and isinstance(value.get('window'), dict)
+
+
+def record_window(record):
+    """``(window, boot_id)`` of a record: the boot_id only when it is a non-empty string, else None."""
+    boot_id = record.get('boot_id')
+    return record['window'], boot_id if isinstance(boot_id, str) and boot_id else None
+
+
+def record_end_values(record):
+    """The absolute metric values at the end of a record's window (``metrics_end``): ``{name: int}``, or None
+    when the record has none."""
+    values = record.get('metrics_end')
+    if not isinstance(values, dict):
+        return None
+    return dict((name, value) for name, value in values.items()
+                if isinstance(value, int) and not isinstance(value, bool))
 
 
 def encode_record(record):

@@ -61,7 +61,7 @@ def rollback_stats(hosts, checks, active=None, check_mode=False, run_id=None):
     """The ``netfleet_report`` artifact of the rollback playbook.
 
     ``checks``: per host (same order as ``hosts``) the rollback check (``{'ok': bool, ...}``, see
-    verdict.check_restored) or None where the host was not checked. Per host ``status`` is ``restored``
+    rollback_check.check_restored) or None where the host was not checked. Per host ``status`` is ``restored``
     (every restored value is live), ``not_live`` (the check found a value that is not),
     ``check_mode``, ``failed`` or ``unreachable``; ``passed`` is True for ``restored``.
     """

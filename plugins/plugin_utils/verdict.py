@@ -5,7 +5,7 @@
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Pure standard library, Python 3.8+, no Ansible imports.  The verify playbook
+Controller-only, never shipped to hosts.  Pure standard library, no Ansible imports.  The verify playbook
 calls ``judge()`` through the ``netfleet.tuning.verdict`` filter; the unit
 tests call it directly.
 
@@ -48,168 +48,71 @@ The verdict is the first that applies (DESIGN.md):
     (a missing metric can never pass).
 
 Only ``improved`` and ``clean`` pass.
+
+Thresholds come checked (thresholds.parse_thresholds) or are checked here once; the p-value of a drop is
+significance.drop_p_value; a stored record is read through module_utils/records.py (the one module
+that writes and reads that format).
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import math
-import re
 from fractions import Fraction
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import records
 from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES, METRIC_SOURCES
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import ALPHA, CONFIDENCE, drop_p_value
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.thresholds import Thresholds, is_int, parse_thresholds
 
-__all__ = [
-    'VERDICTS', 'PASSING', 'GATEABLE_METRICS', 'DEFAULT_GATED_METRICS',
-    'DEFAULT_MIN_REDUCTION_PCT', 'DEFAULT_MIN_SEGMENTS', 'CONFIDENCE', 'ALPHA', 'ThresholdError', 'drop_p_value',
-    'validate_thresholds', 'split_source', 'judge', 'format_number', 'format_pct', 'check_restored',
-    'check_baseline',
-]
+__all__ = ['VERDICTS', 'PASSING', 'split_source', 'judge', 'check_baseline']
 
 VERDICTS = ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
 PASSING = ('improved', 'clean')
 
-# in_segs normalises the others: it cannot be gated on.
-GATEABLE_METRICS = tuple(name for name in METRIC_NAMES if name != 'in_segs')
-DEFAULT_GATED_METRICS = ('prune_called', 'rcv_collapsed')
-DEFAULT_MIN_REDUCTION_PCT = 90
-DEFAULT_MIN_SEGMENTS = 10000
-
-# How sure an "improved" must be that each gated rate fell by the threshold, not by luck: a
-# one-sided test on the event counts (see drop_p_value).  With a handful of events in a window,
-# a 90 % drop happens by chance; such a host gets insufficient_traffic, never a pass.
-CONFIDENCE = 0.95
-# The p-value at or below which a drop counts as proven (1 - CONFIDENCE, as a float: 0.05000000000000004).
-ALPHA = 1 - CONFIDENCE
-
-# The playbook variables that carry each threshold: errors name them.
-VARIABLES = {
-    'gated_metrics': 'netfleet_gated_metrics',
-    'min_reduction_pct': 'netfleet_min_reduction_pct',
-    'min_segments': 'netfleet_min_segments',
-}
-
-_DECIMAL = re.compile(r'\A[0-9]+(\.[0-9]+)?\Z')
-_INTEGER = re.compile(r'\A[0-9]+\Z')
 _MILLION = 1000000
-
-
-class ThresholdError(ValueError):
-    """A threshold that breaks its rule; the message names the playbook variable."""
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+_is_int = is_int
 
 
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _pct_value(raw):
-    """min_reduction_pct -> (Fraction, plain number), or raise ThresholdError."""
-    name = VARIABLES['min_reduction_pct']
-    rule = '%s must be a number in (0, 100] (percent by which each gated rate must fall)' % name
-    if isinstance(raw, str) and _DECIMAL.match(raw.strip()):
-        exact = Fraction(raw.strip())
-    elif _is_int(raw):
-        exact = Fraction(raw)
-    elif isinstance(raw, float) and not isinstance(raw, bool) and math.isfinite(raw):
-        exact = Fraction(raw)
-    else:
-        raise ThresholdError('%s, got %r' % (rule, raw))
-    if not 0 < exact <= 100:
-        raise ThresholdError('%s, got %r' % (rule, raw))
-    plain = int(exact) if exact.denominator == 1 else float(exact)
-    return exact, plain
-
-
-def _segments_value(raw):
-    name = VARIABLES['min_segments']
-    rule = ('%s must be an integer >= 1 (Tcp InSegs each window needs; 0 would let an idle host pass)'
-            % name)
-    if isinstance(raw, str) and _INTEGER.match(raw.strip()):
-        value = int(raw.strip())
-    elif _is_int(raw):
-        value = raw
-    elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
-        value = int(raw)
-    else:
-        raise ThresholdError('%s, got %r' % (rule, raw))
-    if value < 1:
-        raise ThresholdError('%s, got %r' % (rule, raw))
-    return value
-
-
-def _gated_value(raw):
-    name = VARIABLES['gated_metrics']
-    rule = '%s must be a non-empty list of metric names from: %s' % (name, ', '.join(GATEABLE_METRICS))
-    if isinstance(raw, str):
-        items = [part.strip() for part in raw.split(',') if part.strip()]
-    elif isinstance(raw, (list, tuple)):
-        items = list(raw)
-    else:
-        raise ThresholdError('%s, got %r' % (rule, raw))
-    if not items:
-        raise ThresholdError('%s, got an empty list' % rule)
-    result = []
-    for item in items:
-        if not isinstance(item, str) or item not in GATEABLE_METRICS:
-            raise ThresholdError('%s; %r is not one' % (rule, item))
-        if item not in result:
-            result.append(item)
-    return result
-
-
-def validate_thresholds(gated_metrics=None, min_reduction_pct=None, min_segments=None):
-    """Check the thresholds and return them normalised.
-
-    ``None`` means the default.  Strings are accepted where Ansible's ``-e
-    key=value`` gives them (``"90"``, ``"5000"``, ``"prune_called,rcv_collapsed"``).
-    Raises ThresholdError naming the playbook variable and its rule:
-
-    - ``netfleet_gated_metrics``: non-empty, every name in GATEABLE_METRICS;
-    - ``netfleet_min_reduction_pct``: a finite number with 0 < pct <= 100;
-    - ``netfleet_min_segments``: an integer >= 1.
-
-    -> ``{'gated_metrics': [str], 'min_reduction_pct': int or float,
-    'min_segments': int}``.
-    """
-    gated = _gated_value(DEFAULT_GATED_METRICS if gated_metrics is None else gated_metrics)
-    _exact, pct = _pct_value(DEFAULT_MIN_REDUCTION_PCT if min_reduction_pct is None else min_reduction_pct)
-    segments = _segments_value(DEFAULT_MIN_SEGMENTS if min_segments is None else min_segments)
-    return {'gated_metrics': gated, 'min_reduction_pct': pct, 'min_segments': segments}
+def _is_window(source):
+    """A bare window (what rates.window returns), not a source that holds one."""
+    return 'valid' in source and 'metrics' in source
 
 
 def split_source(source):
     """``(window, boot_id)`` from what the playbooks hold.
 
-    Accepts a window itself (has ``valid``), ``ansible_facts.netstat`` (the
-    window is ``rates``) or a stored baseline record (the window is
-    ``window``).  Anything else, or None, gives ``(None, None)``.
+    Accepts a window itself (has ``valid``), a record (records.py: the window is ``window``) or
+    ``ansible_facts.netstat`` (the window is ``rates``).  Anything else, or None, gives ``(None, None)``.
     """
     if not isinstance(source, dict):
         return None, None
-    if 'valid' in source and 'metrics' in source:
+    if _is_window(source):
         return source, None
-    for key in ('window', 'rates'):
-        if isinstance(source.get(key), dict):
-            boot_id = source.get('boot_id')
-            return source[key], boot_id if isinstance(boot_id, str) and boot_id else None
-    return None, source.get('boot_id') if isinstance(source.get('boot_id'), str) else None
+    if records.is_record(source):
+        return records.record_window(source)
+    boot_id = source.get('boot_id')
+    if isinstance(source.get('rates'), dict):
+        return source['rates'], boot_id if isinstance(boot_id, str) and boot_id else None
+    return None, boot_id if isinstance(boot_id, str) else None
 
 
 def _end_values(source):
     """Absolute metric values at the end of a source's window: ``{name: int}`` or None.
 
-    A stored record keeps them as ``metrics_end``; ``ansible_facts.netstat`` has them as ``metrics``
-    (the last read) next to ``rates``.  A bare window has none.
+    A record keeps them as ``metrics_end`` (records.record_end_values); ``ansible_facts.netstat`` has them
+    as ``metrics`` (the last read) next to ``rates``.  A bare window has none.
     """
-    if not isinstance(source, dict) or ('valid' in source and 'metrics' in source):
+    if not isinstance(source, dict) or _is_window(source):
         return None
-    values = source.get('metrics_end')
-    if values is None and isinstance(source.get('rates'), dict):
-        values = source.get('metrics')
+    if source.get('metrics_end') is not None:
+        return records.record_end_values(source)
+    values = source.get('metrics') if isinstance(source.get('rates'), dict) else None
     if not isinstance(values, dict):
         return None
     return dict((name, value) for name, value in values.items() if _is_int(value))
@@ -248,35 +151,6 @@ def _between_problem(before, after, before_window, after_window):
     shown = '; '.join(went_back[:2]) + ('; and %d more' % (len(went_back) - 2) if len(went_back) > 2 else '')
     return ('counters were reset between the baseline and the verify window without a reboot (%s): the network '
             'namespace was recreated or the counters cleared; take a new baseline' % shown)
-
-
-def format_number(value):
-    """A rate for people: ``None`` -> ``'n/a'``, 0 -> ``'0'``, 3 significant digits below 100."""
-    if value is None:
-        return 'n/a'
-    if not _is_number(value) or not math.isfinite(value):
-        return str(value)
-    if value == 0:
-        return '0'
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return '{:,.0f}'.format(value)
-    if magnitude >= 10:
-        return '%.1f' % value
-    if magnitude >= 1:
-        return '%.2f' % value
-    return '%.3g' % value
-
-
-def format_pct(value):
-    """A reduction in percent, signed as a change: 95.0 -> ``'-95.0%'``, -20.0 -> ``'+20.0%'``."""
-    if value is None:
-        return 'n/a'
-    # truncated toward zero, so that a 99.996 % drop never reads as -100.0 %
-    change = math.trunc(-value * 10) / 10.0
-    if change == 0:
-        return '0%' if value == 0 else ('-0.0%' if value > 0 else '+0.0%')
-    return '%+.1f%%' % change
 
 
 def _window_problem(window, label):
@@ -409,14 +283,22 @@ def _pinned_hint(socket_buffers):
     return text
 
 
+def _checked(thresholds, gated_metrics, min_reduction_pct, min_segments):
+    """The Thresholds a caller passed on, or the three values checked now (ThresholdError)."""
+    if isinstance(thresholds, Thresholds):
+        return thresholds
+    return parse_thresholds(gated_metrics, min_reduction_pct, min_segments)
+
+
 def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segments=None,
-          socket_buffers=None):
+          socket_buffers=None, thresholds=None):
     """The verdict for one host.
 
     ``before`` and ``after``: the baseline and the verify window, each given as
     a window, ``ansible_facts.netstat`` or a stored baseline record (see
-    split_source); None when missing.  Thresholds as in validate_thresholds
-    (ThresholdError on a bad one).  ``socket_buffers``: the verify facts'
+    split_source); None when missing.  ``thresholds``: a Thresholds already checked
+    (thresholds.parse_thresholds), else the three values are checked here, as in
+    thresholds.validate_thresholds (ThresholdError on a bad one).  ``socket_buffers``: the verify facts'
     ``socket_buffers`` (optional), used for a hint when the rates did not drop.
 
     -> ``{'verdict': one of VERDICTS, 'passed': bool, 'reasons': [str],
@@ -439,10 +321,11 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     (the verdict is then ``reset``); None when the sources carry no absolute
     values (bare windows) or the check did not apply.
     """
-    thresholds = validate_thresholds(gated_metrics, min_reduction_pct, min_segments)
+    checked = _checked(thresholds, gated_metrics, min_reduction_pct, min_segments)
+    thresholds = checked.as_dict()
     gated = thresholds['gated_metrics']
     # the exact value of what was given ('70.1' stays 701/10, not the nearest binary float)
-    pct_exact, _plain = _pct_value(DEFAULT_MIN_REDUCTION_PCT if min_reduction_pct is None else min_reduction_pct)
+    pct_exact = checked.pct_exact
     segments_needed = thresholds['min_segments']
 
     before_window, before_boot = split_source(before)
@@ -581,112 +464,6 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     return _finish(result, 'improved')
 
 
-# The exact sum's terms are summed from k down until what is left is below this share of the sum.
-_TAIL_EPSILON = 2.0 ** -60
-# Past this sum the running terms are scaled down (a sum over a mode far below k could overflow).
-_RESCALE_AT = 1e280
-
-
-def _normal_branch(k, n, p):
-    """Whether P(X <= k) is taken from the normal approximation (a huge count), as it always was."""
-    variance = n * p * (1.0 - p)
-    return k > 100000 or (variance > 1e6 and k > 1000)
-
-
-def _binomial_cdf_normal(k, n, p):
-    """Continuity-corrected normal approximation of P(X <= k)."""
-    mean = n * p
-    z = (k + 0.5 - mean) / math.sqrt(mean * (1.0 - p))
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
-
-
-def _binomial_cdf_sum(k, n, p):
-    """P(X <= k), every term summed in log space: O(k). The reference the fast sum is checked against, and
-    what decides when the fast sum lands too close to ALPHA to be trusted (see drop_p_value)."""
-    log_p, log_q = math.log(p), math.log1p(-p)
-    log_n = math.lgamma(n + 1)
-    logs = [log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-            for i in range(int(k) + 1)]
-    top = max(logs)
-    return min(1.0, math.exp(top) * sum(math.exp(value - top) for value in logs))
-
-
-def _binomial_cdf_fast(k, n, p):
-    """P(X <= k) from the term at k and the ratio of neighbouring terms, summed from k down while it
-    matters.
-
-    pmf(i - 1) = pmf(i) * r(i) with r(i) = i / (n - i + 1) * q / p, and r falls as i falls: once
-    r(i) < 1, the terms below are at most term * (r + r^2 + ...) = term * r / (1 - r), so the sum
-    stops when that bound is below _TAIL_EPSILON of the sum. The verdicts ask for a left tail (after
-    events at most their expected share), where r is small and a few dozen terms do; near the mode about
-    ten standard deviations' worth (and every term between k and the mode, when k lies above it), instead
-    of one lgamma per event.
-    """
-    k = int(k)
-    log_p, log_q = math.log(p), math.log1p(-p)
-    # the same expression as the reference's term at k
-    log_top = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
-    odds = math.exp(log_q - log_p)
-    total = term = 1.0
-    i = k
-    while i > 0:
-        ratio = i / (n - i + 1.0) * odds
-        term *= ratio
-        total += term
-        i -= 1
-        if ratio < 1.0 and term * ratio <= (1.0 - ratio) * total * _TAIL_EPSILON:
-            break
-        if total > _RESCALE_AT:
-            total /= _RESCALE_AT
-            term /= _RESCALE_AT
-            log_top += math.log(_RESCALE_AT)
-    return min(1.0, math.exp(log_top + math.log(total)))
-
-
-def _binomial_cdf(k, n, p, exact=None):
-    """P(X <= k) for X ~ Binomial(n, p): exact for small k (``exact``, default _binomial_cdf_fast; with
-    _binomial_cdf_sum this is the function as it was before the fast sum), normal approximation beyond."""
-    if k < 0:
-        return 0.0
-    if k >= n or p <= 0.0:
-        return 1.0
-    if p >= 1.0:
-        return 0.0
-    if _normal_branch(k, n, p):
-        # a huge count: the exact sum is needlessly slow
-        return _binomial_cdf_normal(k, n, p)
-    return (exact or _binomial_cdf_fast)(k, n, p)
-
-
-def _sum_tolerance(n):
-    """How far (relative) the fast sum and the reference may differ for n events: the reference sums
-    terms whose logs each carry the rounding of lgamma(n + 1), the fast sum carries it once."""
-    return 1e-10 + 256 * 2.0 ** -52 * (1.0 + math.lgamma(n + 1))
-
-
-def drop_p_value(before_events, before_segs, after_events, after_segs, pct):
-    """How likely is a verify window this low if the rate per segment had NOT fallen by ``pct`` percent?
-
-    The conditional test for two Poisson counts with exposures (the InSegs of each window): given
-    ``n = before + after`` events, the verify window's share is Binomial(n, pi) with
-    ``pi = r * after_segs / (r * after_segs + before_segs)`` where ``r`` is the rate ratio.  At the
-    boundary of "not fallen by pct" (``r = 1 - pct/100``, at most 0.99 so that 100 % stays testable),
-    the p-value is ``P(X <= after_events)``.  Small means the drop is real, not luck.
-
-    The exact sum runs from the verify count down only while its terms matter (_binomial_cdf_fast); when
-    that lands within its rounding of ALPHA, the term-by-term reference sum decides, so a drop is proven
-    exactly when it always was (tests/unit/plugins/module_utils/test_verdict.py compares both).
-    """
-    ratio = max(1.0 - float(pct) / 100.0, 0.01)
-    share = ratio * after_segs / (ratio * after_segs + float(before_segs))
-    events = before_events + after_events
-    value = _binomial_cdf(after_events, events, share)
-    if (0 <= after_events < events and 0.0 < share < 1.0 and not _normal_branch(after_events, events, share)
-            and abs(value - ALPHA) <= ALPHA * _sum_tolerance(events)):
-        value = _binomial_cdf_sum(after_events, events, share)
-    return value
-
-
 def _finish(result, verdict):
     result['verdict'] = verdict
     result['passed'] = verdict in PASSING
@@ -694,74 +471,7 @@ def _finish(result, verdict):
     return result
 
 
-def _same_value(left, right):
-    """Sysctl values equal as the kernel sees them: whitespace-separated fields, integers compared as integers."""
-    if left is None or right is None:
-        return left is None and right is None
-    left_parts, right_parts = str(left).split(), str(right).split()
-    if len(left_parts) != len(right_parts):
-        return False
-    for a, b in zip(left_parts, right_parts):
-        if re.match(r'\A-?[0-9]+\Z', a) and re.match(r'\A-?[0-9]+\Z', b):
-            if int(a) != int(b):
-                return False
-        elif a != b:
-            return False
-    return True
-
-
-def check_restored(role_result, live_sysctl, baseline_sysctl=None):
-    """After ``sysctl_profile_state: absent``: are the restored values live?
-
-    ``role_result``: the role's ``sysctl_profile_result`` (``keys``: per key ``status``, ``desired`` =
-    the value saved before the first rollout).  ``live_sysctl``: a fresh read
-    (``ansible_facts.netstat.sysctl``, ``{key: {'value', 'scope'}}``).  ``baseline_sysctl``: the
-    stored baseline's ``sysctl`` (optional), compared for information only (a baseline may be newer
-    than the first rollout).
-
-    -> ``{'ok': bool, 'checked': [key], 'mismatches': [str], 'notes': [str]}``.  A key the role
-    restored (or found already restored) whose live value differs from the saved one, a key whose
-    restore failed, and a key the fresh read does not show are mismatches.
-    """
-    keys = role_result.get('keys') if isinstance(role_result, dict) else None
-    live_sysctl = live_sysctl if isinstance(live_sysctl, dict) else {}
-    baseline_sysctl = baseline_sysctl if isinstance(baseline_sysctl, dict) else {}
-    checked, mismatches, notes = [], [], []
-    if not isinstance(keys, dict) or not keys:
-        notes.append('no saved values on the host: nothing was restored (never rolled out, or already rolled back)')
-        return {'ok': True, 'checked': checked, 'mismatches': mismatches, 'notes': notes}
-
-    def live_value(key):
-        entry = live_sysctl.get(key)
-        return entry.get('value') if isinstance(entry, dict) else entry
-
-    for key in sorted(keys):
-        entry = keys[key] if isinstance(keys[key], dict) else {}
-        status = entry.get('status')
-        if status == 'failed':
-            mismatches.append('%s: the role could not restore %r (read back %r)'
-                              % (key, entry.get('desired'), entry.get('live')))
-            continue
-        if status not in ('restored', 'unchanged'):
-            notes.append('%s: %s (%s)' % (key, status, entry.get('reason') or 'not restored'))
-            continue
-        checked.append(key)
-        if key not in live_sysctl:
-            mismatches.append('%s: not in the fresh read of the live values' % key)
-            continue
-        now = live_value(key)
-        if not _same_value(now, entry.get('desired')):
-            mismatches.append('%s: live value %r, expected the saved %r' % (key, now, entry.get('desired')))
-            continue
-        base = baseline_sysctl.get(key)
-        base = base.get('value') if isinstance(base, dict) else base
-        if base is not None and not _same_value(now, base):
-            notes.append('%s: restored to %r, which differs from the stored baseline %r (the baseline was taken '
-                         'after an earlier change)' % (key, now, base))
-    return {'ok': not mismatches, 'checked': checked, 'mismatches': mismatches, 'notes': notes}
-
-
-def check_baseline(window, gated_metrics=None, min_reduction_pct=None, min_segments=None):
+def check_baseline(window, gated_metrics=None, min_reduction_pct=None, min_segments=None, thresholds=None):
     """Problems that keep a baseline window from ever showing an improvement (a list of sentences).
 
     The window is judged before anything is tuned: invalid, too quiet (fewer than ``min_segments``
@@ -769,8 +479,9 @@ def check_baseline(window, gated_metrics=None, min_reduction_pct=None, min_segme
     even a verify window without any (and the same traffic) could not show the drop with
     CONFIDENCE.  A metric at 0 is fine (the host can still be ``clean``).  Empty: usable.
     """
-    thresholds = validate_thresholds(gated_metrics, min_reduction_pct, min_segments)
-    pct_exact, _plain = _pct_value(DEFAULT_MIN_REDUCTION_PCT if min_reduction_pct is None else min_reduction_pct)
+    checked = _checked(thresholds, gated_metrics, min_reduction_pct, min_segments)
+    thresholds = checked.as_dict()
+    pct_exact = checked.pct_exact
     problem = _window_problem(window, 'baseline')
     if problem:
         return [problem]

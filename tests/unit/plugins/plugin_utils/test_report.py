@@ -10,10 +10,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
-from ansible_collections.netfleet.tuning.plugins.module_utils import report as r
-from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as v
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import markdown_text as mt
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as r
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_templates as rt
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_view as rv
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as t
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as v
 
 
 def win(prune, collapsed, in_segs=10 ** 6, seconds=20.0, valid=True):
@@ -37,9 +40,10 @@ def record(before, after, **extra):
     ver = sample(after, rmem='4096 131072 33554432', at='2026-01-15T10:05:00.000Z')
     rec = {'stage': 'verified', 'batch': 1, 'baseline': base, 'verify': ver,
            'verdict': v.judge(base, ver),
-           'role_result': {'net.ipv4.tcp_rmem': {'outcome': 'applied', 'before': '4096 16384 65536',
-                                                 'after': '4096 131072 33554432'},
-                           'net.core.rmem_max': {'outcome': 'skipped', 'detail': 'host'}},
+           # the role's sysctl_profile_result: sysctl_dropin RETURN
+           'role_result': {'keys': {'net.ipv4.tcp_rmem': {'status': 'applied', 'scope': 'netns',
+                                                          'before': '4096 16384 65536', 'live': '4096 131072 33554432'},
+                                    'net.core.rmem_max': {'status': 'skipped', 'scope': 'host'}}},
            'role_changed': True}
     rec.update(extra)
     return rec
@@ -56,7 +60,7 @@ def fleet():
     }
     hosts = ['lab-h01', 'lab-h02', 'lab-h03', 'lab-h04', 'lab-h05']
     return r.build(records, hosts=hosts, active=['lab-h01', 'lab-h02', 'lab-h03'],
-                   thresholds=v.validate_thresholds(), playbook='rollout', run_id='run-1',
+                   thresholds=t.validate_thresholds(), playbook='rollout', run_id='run-1',
                    generated_at='2026-01-15T10:06:00Z', state_dir='/tmp/state')
 
 
@@ -96,7 +100,7 @@ def test_host_entry_shape(fleet):
     assert 'softnet_dropped' not in entry['metrics'] and entry['zero_metrics'] == ['softnet_dropped']
     assert entry['changes']['keys']['net.ipv4.tcp_rmem']['outcome'] == 'applied'
     assert entry['changes']['keys']['net.core.rmem_max'] == {'outcome': 'skipped', 'before': None, 'after': None,
-                                                             'wanted': None, 'detail': 'host'}
+                                                             'wanted': None, 'detail': None}
     assert entry['changes']['live'] == {'net.ipv4.tcp_rmem': {'before': '4096 16384 65536',
                                                               'after': '4096 131072 33554432'}}
     assert entry['batch'] == 1
@@ -139,7 +143,7 @@ def test_json_one_host_per_line_in_the_reports_order(fleet):
 
 
 def test_markdown(fleet):
-    text = r.render_markdown(fleet)
+    text = rt.render_markdown(fleet)
     assert text.startswith('# netfleet.tuning fleet report\n')
     assert '**1 of 5 hosts passed (improved 1, not_improved 1); not verified: failed 1, unreachable 1, ' \
            'not reached 1**' in text
@@ -162,12 +166,12 @@ def test_markdown(fleet):
     assert sections == ['### lab-h03: failed', '### lab-h04: unreachable', '### lab-h02: not_improved (FAIL)',
                         '### lab-h05: not_reached', '### lab-h01: improved']
     assert '| net.ipv4.tcp_rmem | applied | - | `4096 16384 65536` | `4096 131072 33554432` |' in text
-    assert '| net.core.rmem_max | skipped | - | - | - |' in text  # a bare scope name is not repeated
+    assert '| net.core.rmem_max | skipped | - | - | - |' in text  # skipped without a reason: no detail
 
 
 def test_markdown_escapes_cells():
     rep = r.build({'evil|host': {'stage': 'failed', 'error': 'a|b <script>`x`'}})
-    text = r.render_markdown(rep)
+    text = rt.render_markdown(rep)
     assert 'evil\\|host' in text
     assert '<script>' not in text
     assert 'a\\|b &lt;script>\\`x\\`' in text
@@ -183,21 +187,21 @@ def hostile_report():
     records = {}
     for index, name in enumerate(HOSTILE):
         if index % 3 == 0:
-            records[name] = record(win(4000, 200000), win(0, 3), role_result={
-                'net.ipv4.tcp_rmem': {'outcome': 'applied', 'before': '4096 | 16384\r65536', 'after': '`x`'},
-                'net.core.somaxconn': {'outcome': 'applied', 'before': '1|2\r', 'after': '`x`|', 'desired': 'a||b'},
-                'net.evil|key\r\n# x': {'outcome': 'overridden', 'detail': '/etc/sysctl.d/99-x|y\n.conf'}})
+            records[name] = record(win(4000, 200000), win(0, 3), role_result={'keys': {
+                'net.ipv4.tcp_rmem': {'status': 'applied', 'before': '4096 | 16384\r65536', 'live': '`x`'},
+                'net.core.somaxconn': {'status': 'applied', 'before': '1|2\r', 'live': '`x`|', 'desired': 'a||b'},
+                'net.evil|key\r\n# x': {'status': 'overridden', 'by': '/etc/sysctl.d/99-x|y\n.conf'}}})
         elif index % 3 == 1:
             records[name] = {'stage': 'failed', 'error': 'line one\r\n| line two | `x` <b>\x1b[31m'}
         else:
             records[name] = None
     active = [name for index, name in enumerate(HOSTILE) if index % 3 != 2]
-    return r.build(records, hosts=HOSTILE, active=active, thresholds=v.validate_thresholds(),
+    return r.build(records, hosts=HOSTILE, active=active, thresholds=t.validate_thresholds(),
                    playbook='verify', run_id='run\r1|x')
 
 
 def test_markdown_host_names_cannot_break_the_structure():
-    text = r.render_markdown(hostile_report())
+    text = rt.render_markdown(hostile_report())
     lines = text.split('\n')
     assert lines == text.splitlines() + [''] or lines == text.splitlines()  # no other line breaks
     assert not _RAW_CONTROL.search(text)
@@ -239,13 +243,13 @@ def test_markdown_host_names_cannot_break_the_structure():
 def test_markdown_escapes_render_as_the_visible_text():
     markdown_it = pytest.importorskip('markdown_it')
     rep = hostile_report()
-    html = markdown_it.MarkdownIt('commonmark').enable('table').render(r.render_markdown(rep))
+    html = markdown_it.MarkdownIt('commonmark').enable('table').render(rt.render_markdown(rep))
     assert html.count('<table>') == 2 + sum(1 for index in range(len(HOSTILE)) if index % 3 == 0)
     # no list, quote, link or emphasis came from a host name
     assert '<ol' not in html and '<blockquote>' not in html and '<a ' not in html
     assert '<em>' not in html and '<strong>' in html and html.count('<strong>') == 1
     for index, name in enumerate(HOSTILE):
-        shown = r._visible(name).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')
+        shown = mt.visible(name).replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')
         if index % 3 == 2:  # not reached: named in a sentence
             assert shown in html.split('before their batch:')[1].split('</p>')[0], name
         else:
@@ -260,59 +264,6 @@ def test_markdown_escapes_render_as_the_visible_text():
         assert all(row.count('<td') == rows[0].count('<td') for row in rows)
 
 
-@pytest.mark.parametrize('text, shown', [
-    ('web\r1', 'web\\r1'),
-    ('x\ny', 'x\\ny'),
-    ('a\\b', 'a\\\\b'),
-    ('\x00\x1b\x7f\x85', '\\x00\\x1b\\x7f\\x85'),
-    ('\u2028\u2029\u202e\ufeff', '\\u2028\\u2029\\u202e\\ufeff'),
-    ('caf\u00e9 \U0001F600', 'caf\u00e9 \U0001F600'),
-])
-def test_visible(text, shown):
-    assert r._visible(text) == shown
-    assert '\n' not in r._md(text) and '\r' not in r._md(text)
-
-
-@pytest.mark.parametrize('text, markdown', [
-    ('web-01.example.com', 'web-01.example.com'),
-    ('tcp_rmem', 'tcp_rmem'),
-    ('4,000 -> 0 (-100.0%)', '4,000 -> 0 (-100.0%)'),
-    ('3.00', '3.00'),
-    ('_em_', '\\_em\\_'),
-    ('a*b', 'a\\*b'),
-    ('- x', '\\- x'),
-    ('+ x', '\\+ x'),
-    ('> x', '\\> x'),
-    ('12. x', '12\\. x'),
-    ('1) x', '1\\) x'),
-    ('# x', '\\# x'),
-    ('a|b', 'a\\|b'),
-    ('<b>', '&lt;b>'),
-    ('&amp;', '&amp;amp;'),
-    ('[a](b)', '\\[a\\](b)'),
-    ('$x$ ~y~ {z} !', '\\$x\\$ \\~y\\~ \\{z\\} \\!'),
-    ('  x ', '&#32;&#32;x&#32;'),
-    ('web\r1', 'web\\\\r1'),
-    (None, ''),
-])
-def test_md(text, markdown):
-    assert r._md(text) == markdown
-
-
-@pytest.mark.parametrize('text, markdown', [
-    ('4096 16384 65536', '`4096 16384 65536`'),
-    ('a|b', '`a\\|b`'),
-    ('`x`', '`` `x` ``'),
-    ('a``b', '```a``b```'),
-    ('1\r2', '`1\\r2`'),
-    (None, '-'),
-    ('', '-'),
-])
-def test_md_code(text, markdown):
-    assert r._md_code(text) == markdown
-    assert r._md_code('a|b', cell=False) == '`a|b`'
-
-
 class _Collect(HTMLParser):
     def __init__(self):
         HTMLParser.__init__(self)
@@ -325,7 +276,7 @@ class _Collect(HTMLParser):
 
 
 def test_html_self_contained(fleet):
-    page = r.render_html(fleet)
+    page = rt.render_html(fleet)
     parser = _Collect()
     parser.feed(page)
     assert page.startswith('<!DOCTYPE html>')
@@ -346,13 +297,13 @@ def test_html_self_contained(fleet):
 
 def test_html_escapes_everything():
     rep = r.build({'<img src=x onerror=alert(1)>': {'stage': 'failed', 'error': '<script>alert(1)</script>'}})
-    page = r.render_html(rep)
+    page = rt.render_html(rep)
     assert '<script>' not in page and '<img' not in page
     assert '&lt;script&gt;alert(1)&lt;/script&gt;' in page
 
 
 def test_text(fleet):
-    text = r.render_text(fleet)
+    text = rv.render_text(fleet)
     lines = text.splitlines()
     assert lines[0].split() == ['host', 'verdict', 'prune_called/M', 'InSegs', 'rcv_collapsed/M', 'InSegs',
                                 'InSegs/s']
@@ -365,23 +316,7 @@ def test_text(fleet):
     assert '  1 host(s) not reached: the rollout stopped before their batch: lab-h05' in text
 
 
-def test_normalize_changes_shapes():
-    want = {'net.core.somaxconn': {'outcome': 'applied', 'before': '4096', 'after': '8192', 'wanted': None,
-                                   'detail': None}}
-    assert r.normalize_changes({'net.core.somaxconn': {'status': 'applied', 'previous': 4096, 'live': 8192}}) == want
-    assert r.normalize_changes({'keys': {'net.core.somaxconn': {'outcome': 'applied', 'old': '4096',
-                                                                'new': '8192'}}}) == want
-    assert r.normalize_changes([{'key': 'net.core.somaxconn', 'result': 'applied', 'before': '4096',
-                                 'after': '8192'}]) == want
-    assert r.normalize_changes({'net.core.somaxconn': 'unchanged'})['net.core.somaxconn']['outcome'] == 'unchanged'
-    assert r.normalize_changes({'net.ipv4.tcp_rmem': {'outcome': 'applied', 'after': [4096, 131072, 33554432]}})[
-        'net.ipv4.tcp_rmem']['after'] == '4096 131072 33554432'
-    assert r.normalize_changes(None) == {}
-    assert r.normalize_changes('x') == {}
-    assert r.normalize_changes({'changed': True}) == {}
-
-
-def test_normalize_changes_role_result():
+def test_role_changes_from_the_documented_return():
     # the shape of the sysctl_profile role's sysctl_profile_result (sysctl_dropin RETURN)
     result = {'state': 'present', 'changed': True, 'path': '/etc/sysctl.d/60-netfleet-tuning.conf',
               'keys': {'net.ipv4.tcp_rmem': {'status': 'applied', 'scope': 'netns', 'desired': '4096 87380 16777216',
@@ -391,7 +326,7 @@ def test_normalize_changes_role_result():
                                              'reason': 'read-only in this network namespace (host scope)'},
                        'net.core.somaxconn': {'status': 'overridden', 'scope': 'netns', 'desired': '8192',
                                               'before': '4096', 'live': '4096', 'by': '/etc/sysctl.d/99-x.conf'}}}
-    got = r.normalize_changes(result)
+    got = r._role_changes(result)
     assert got['net.ipv4.tcp_rmem'] == {'outcome': 'applied', 'before': '4096 16384 65536',
                                         'after': '4096 87380 16777216', 'wanted': '4096 87380 16777216',
                                         'detail': None}
@@ -407,7 +342,7 @@ def test_reset_and_reboot_reported():
     rep = r.build({'h': rec})
     assert rep['hosts']['h']['reboot'] is True
     assert rep['summary']['rebooted_hosts'] == ['h']
-    assert 'rebooted' in r.render_markdown(rep)
+    assert 'rebooted' in rt.render_markdown(rep)
     bad = sample(win(1, 1, valid=False))
     rec = {'stage': 'verified', 'baseline': base, 'verify': bad, 'verdict': v.judge(base, bad)}
     rep = r.build({'h': rec})
@@ -426,16 +361,10 @@ def test_pending_hosts_are_not_reached_unless_they_dropped_out():
 def test_text_shows_hints_and_rollback():
     rec = record(win(4000, 200000), win(3900, 190000), rolled_back=True)
     rec['verdict']['hints'] = ['8 established socket(s) have a receive buffer below the default']
-    text = r.render_text(r.build({'a': rec}))
+    text = rv.render_text(r.build({'a': rec}))
     assert '    note: 8 established socket(s)' in text
     assert '  a: rolled back to the values live before the rollout' in text
-    assert 'rolled back' in r.render_markdown(r.build({'a': rec}))
-
-
-@given(st.text(alphabet="aZ09 _-+=>.),:;%(/'\"?@!#|&<\\`*\u00e9\t\r\u202e", max_size=14))
-@settings(max_examples=3000, deadline=None)
-def test_md_plain_fast_path_is_the_walk(text):
-    assert r._md(text) == r._md_walk(text)
+    assert 'rolled back' in rt.render_markdown(r.build({'a': rec}))
 
 
 def test_build_names_each_host_once_in_order():
@@ -468,17 +397,17 @@ def _large_fleet(count, failing_every=7, pending_every=50):
         else:
             records[name] = good
         active.append(name)
-    return r.build(records, hosts=hosts, active=active, thresholds=v.validate_thresholds(), playbook='rollout')
+    return r.build(records, hosts=hosts, active=active, thresholds=t.validate_thresholds(), playbook='rollout')
 
 
 def test_large_fleet_failures_first_passing_summarised():
-    rep = _large_fleet(3 * r.FULL_DETAIL_HOSTS)
-    failing, waiting, passing = r._groups(rep)
+    rep = _large_fleet(3 * rv.FULL_DETAIL_HOSTS)
+    failing, waiting, passing = rv.groups(rep)
     assert failing[:2] == ['web-0003', 'web-0005'] and len(failing) == 2 + len(range(0, 300, 7))
     assert all(rep['hosts'][name]['verdict'] == 'not_improved' for name in failing[2:])
     assert len(waiting) == 6 and len(passing) == 300 - 45 - 6 == 249
 
-    text = r.render_markdown(rep)
+    text = rt.render_markdown(rep)
     headings = [line for line in text.splitlines() if line.startswith('## ')]
     assert headings == ['## Failing hosts (45: failed 1, unreachable 1, not_improved 43)', '## Not reached (6)',
                         '## Passing hosts (249: improved 249)', '## Failing hosts in detail']
@@ -492,50 +421,50 @@ def test_large_fleet_failures_first_passing_summarised():
     assert '| prune_called | 0 | 249 | 0 | - |' in text
     assert '| rcv_collapsed | 0 | 0 | 249 | \\-99.9% (web-0002) |' in text
 
-    page = r.render_html(rep)
+    page = rt.render_html(rep)
     assert page.count('<svg') == len(failing) - 2  # a chart per failing host with a verdict
     assert page.index('id="failing"') < page.index('id="passing"')
     assert 'id="host-%s"' % last not in page and 'id="host-web-0007"' in page
     before, summary = page.split('<details>', maxsplit=1)
     assert last in summary and last not in before
     closest = page.split('closest to the threshold')[1].split('</table>')[0]
-    assert closest.count('<tr>') == 1 + r.NEAREST_LIMIT
+    assert closest.count('<tr>') == 1 + rv.NEAREST_LIMIT
 
-    terminal = r.render_text(rep)
+    terminal = rv.render_text(rep)
     assert 'web-0002' not in terminal and last not in terminal
     assert '  249 passing host(s) (improved 249): each one in report.md and report.json' in terminal
     assert '  6 host(s) not reached: the rollout stopped before their batch\n' in terminal
 
 
 def test_large_fleet_caps(monkeypatch):
-    monkeypatch.setattr(r, 'DETAIL_LIMIT', 10)
-    monkeypatch.setattr(r, 'CHART_LIMIT', 4)
-    monkeypatch.setattr(r, 'TEXT_LIMIT', 5)
-    rep = _large_fleet(3 * r.FULL_DETAIL_HOSTS)
-    failing = r._groups(rep)[0]
-    text = r.render_markdown(rep)
+    monkeypatch.setattr(rv, 'DETAIL_LIMIT', 10)
+    monkeypatch.setattr(rv, 'CHART_LIMIT', 4)
+    monkeypatch.setattr(rv, 'TEXT_LIMIT', 5)
+    rep = _large_fleet(3 * rv.FULL_DETAIL_HOSTS)
+    failing = rv.groups(rep)[0]
+    text = rt.render_markdown(rep)
     assert len([line for line in text.splitlines() if line.startswith('### ')]) == 10
     assert '10 of the 45, those with a verdict first; the others are in the table above and in report.json.' in text
     # the table still lists every failing host
     table = text.split('## Not reached', maxsplit=1)[0]
     assert len([line for line in table.splitlines() if line.startswith('| web-')]) == 45
-    page = r.render_html(rep)
+    page = rt.render_html(rep)
     assert page.count('<svg') == 4 and page.count('class="host"') == 10
     # the hosts without a section are not linked
     assert '<a href="#host-%s">' % failing[11] in page and '<a href="#host-%s">' % failing[12] not in page
     assert '<a href="#host-%s">' % failing[0] not in page
-    terminal = r.render_text(rep).splitlines()
+    terminal = rv.render_text(rep).splitlines()
     assert len([line for line in terminal if line.startswith('web-')]) == 5
     assert '  ... and 40 more failing host(s): report.md lists every one' in terminal
 
 
 def test_small_fleet_shows_every_host():
-    rep = _large_fleet(r.FULL_DETAIL_HOSTS)
-    page = r.render_html(rep)
-    assert page.count('class="host"') == r.FULL_DETAIL_HOSTS
+    rep = _large_fleet(rv.FULL_DETAIL_HOSTS)
+    page = rt.render_html(rep)
+    assert page.count('class="host"') == rv.FULL_DETAIL_HOSTS
     assert page.count('<svg') == len([e for e in rep['hosts'].values() if e['status'] == 'verified'])
-    assert '| web-0002 | improved |' in r.render_markdown(rep)
-    assert 'web-0002' in r.render_text(rep)
+    assert '| web-0002 | improved |' in rt.render_markdown(rep)
+    assert 'web-0002' in rv.render_text(rep)
 
 
 def test_report_size_grows_linearly_and_stays_small():
@@ -545,7 +474,7 @@ def test_report_size_grows_linearly_and_stays_small():
     assert per_host[1] < per_host[0] * 1.05
     assert per_host[1] < 3000
     # above FULL_DETAIL_HOSTS, a passing host costs the human reports its name and little more
-    for render in (r.render_html, r.render_markdown, r.render_text):
+    for render in (rt.render_html, rt.render_markdown, rv.render_text):
         assert (len(render(large)) - len(render(small))) / 200.0 < 40, render
 
 
@@ -562,7 +491,7 @@ def test_record_for_report_keeps_what_build_reads():
             rec['verify']['metrics_end'] = {'prune_called': 10 ** 9}
             rec['verify']['socket_buffers'] = {'rule': 'r', 'pinned_below_default': 2}
     kwargs = {'hosts': sorted(records), 'active': ['verified', 'reset', 'failed'], 'generated_at': 'x',
-              'thresholds': v.validate_thresholds()}
+              'thresholds': t.validate_thresholds()}
     slim = dict((name, r.record_for_report(rec)) for name, rec in records.items())
     assert r.build(slim, **kwargs) == r.build(records, **kwargs)
     assert 'metrics_end' not in slim['verified']['verify'] and 'window' not in slim['verified']['verify']

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""verdict: judge() and check_baseline() on windows, records and facts."""
+
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
@@ -14,7 +16,10 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
-from ansible_collections.netfleet.tuning.plugins.module_utils import verdict as v
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import significance as s
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as t
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as v
+
 
 GATED = ('prune_called', 'rcv_collapsed')
 
@@ -41,65 +46,10 @@ def snap(boot='boot-1', mono=0.0, prune=0, collapsed=0, in_segs=0):
     return rates.snapshot(counters, metrics, boot, mono)
 
 
-# ------------------------------------------------------------------ thresholds
-
-def test_defaults():
-    assert v.validate_thresholds() == {'gated_metrics': ['prune_called', 'rcv_collapsed'],
-                                       'min_reduction_pct': 90, 'min_segments': 10000}
-    assert v.DEFAULT_MIN_SEGMENTS > 0
-    assert v.VERDICTS == ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
-    assert v.PASSING == ('improved', 'clean')
-    assert 'in_segs' not in v.GATEABLE_METRICS
-
-
-@pytest.mark.parametrize('raw, want', [
-    ('95', 95), ('99.5', 99.5), (100, 100), (0.5, 0.5), (' 90 ', 90), (50.0, 50),
-])
-def test_pct_accepted(raw, want):
-    assert v.validate_thresholds(min_reduction_pct=raw)['min_reduction_pct'] == want
-
-
-@pytest.mark.parametrize('raw', [0, -1, 100.01, 101, '0', '', 'ninety', '-5', float('nan'), float('inf'),
-                                 True, False, [90], {'a': 1}])
-def test_pct_rejected(raw):
-    with pytest.raises(v.ThresholdError) as err:
-        v.validate_thresholds(min_reduction_pct=raw)
-    assert 'netfleet_min_reduction_pct' in str(err.value)
-    assert '(0, 100]' in str(err.value)
-
-
-@pytest.mark.parametrize('raw, want', [(1, 1), ('5000', 5000), (20000.0, 20000), (10 ** 12, 10 ** 12)])
-def test_segments_accepted(raw, want):
-    assert v.validate_thresholds(min_segments=raw)['min_segments'] == want
-
-
-@pytest.mark.parametrize('raw', [0, -1, '0', 1.5, 'many', True, float('nan'), float('inf'), '1e4', ''])
-def test_segments_rejected(raw):
-    with pytest.raises(v.ThresholdError) as err:
-        v.validate_thresholds(min_segments=raw)
-    assert 'netfleet_min_segments' in str(err.value)
-    assert '>= 1' in str(err.value)
-
-
-def test_gated_accepted():
-    assert v.validate_thresholds(gated_metrics='prune_called, rcv_collapsed')['gated_metrics'] == list(GATED)
-    assert v.validate_thresholds(gated_metrics=['rcv_pruned', 'rcv_pruned'])['gated_metrics'] == ['rcv_pruned']
-    assert v.validate_thresholds(gated_metrics=('softnet_dropped',))['gated_metrics'] == ['softnet_dropped']
-
-
-@pytest.mark.parametrize('raw', [[], '', ',', ['in_segs'], ['PruneCalled'], ['prune_called', 3], 42, {'x': 1}])
-def test_gated_rejected(raw):
-    with pytest.raises(v.ThresholdError) as err:
-        v.validate_thresholds(gated_metrics=raw)
-    assert 'netfleet_gated_metrics' in str(err.value)
-
-
 def test_judge_validates_thresholds():
-    with pytest.raises(v.ThresholdError, match='netfleet_min_segments'):
+    with pytest.raises(t.ThresholdError, match='netfleet_min_segments'):
         v.judge(win(), win(), min_segments=0)
 
-
-# ------------------------------------------------------------------ the five verdicts
 
 def test_improved_real_numbers():
     # DESIGN.md: untuned ~2,000-6,600 PruneCalled and ~100,000-290,000 TCPRcvCollapsed in 20 s; tuned ~0
@@ -293,21 +243,6 @@ def test_few_events_never_prove_a_drop():
     assert v.judge(win(3, 0), win(3, 0))['verdict'] == 'not_improved'
 
 
-@pytest.mark.parametrize('k, n, p, want', [
-    (0, 10, 0.5, 0.5 ** 10), (10, 10, 0.3, 1.0), (-1, 5, 0.5, 0.0), (3, 10, 0.0, 1.0), (3, 10, 1.0, 0.0),
-    (2, 4, 0.5, 11 / 16.0),
-])
-def test_binomial_cdf_exact(k, n, p, want):
-    assert v._binomial_cdf(k, n, p) == pytest.approx(want, rel=1e-9)
-
-
-def test_binomial_cdf_large_counts():
-    # the normal approximation branch: the median of a big binomial is ~0.5
-    assert v._binomial_cdf(5 * 10 ** 5, 10 ** 6, 0.5) == pytest.approx(0.5, abs=1e-3)
-    assert v._binomial_cdf(200000, 10 ** 6, 0.5) < 1e-12
-    assert v.drop_p_value(10 ** 9, 10 ** 12, 10 ** 6, 10 ** 12, 90) < 1e-12
-
-
 def test_quieter_hour_is_not_a_fix():
     # half the traffic, half the pruning: per second it fell 50 %, per segment it did not fall at all
     got = v.judge(win(4000, 200000, in_segs=10 ** 6), win(2000, 100000, in_segs=5 * 10 ** 5),
@@ -355,29 +290,15 @@ def test_result_shape_and_purity():
     assert set(got['metrics']['prune_called']) == {
         'gated', 'before_delta', 'after_delta', 'before_per_million', 'after_per_million',
         'before_per_second', 'after_per_second', 'reduction_pct', 'met', 'p_value'}
-    assert got['thresholds'] == v.validate_thresholds()
+    assert got['thresholds'] == t.validate_thresholds()
 
-
-@pytest.mark.parametrize('value, text', [
-    (None, 'n/a'), (0, '0'), (0.0, '0'), (1234567.8, '1,234,568'), (12.345, '12.3'), (1.2345, '1.23'),
-    (0.012345, '0.0123'), (float('nan'), 'nan'),
-])
-def test_format_number(value, text):
-    assert v.format_number(value) == text
-
-
-@pytest.mark.parametrize('value, text', [
-    (None, 'n/a'), (100.0, '-100.0%'), (99.996, '-99.9%'), (90.0, '-90.0%'), (-200.0, '+200.0%'), (0.0, '0%'),
-    (0.04, '-0.0%'),
-])
-def test_format_pct(value, text):
-    assert v.format_pct(value) == text
-
-
-# ------------------------------------------------------------------ properties
 
 counts = st.integers(min_value=0, max_value=10 ** 9)
+
+
 segments = st.integers(min_value=1, max_value=10 ** 10)
+
+
 pcts = st.one_of(st.integers(min_value=1, max_value=100),
                  st.floats(min_value=0.001, max_value=100.0, allow_nan=False, allow_infinity=False))
 
@@ -488,7 +409,7 @@ def test_property_junk_never_raises_never_passes_unless_sound(before, after):
         # only possible when both windows are proper: valid, long enough, enough segments
         for side in ('before', 'after'):
             assert got[side]['valid'] is True
-            assert got[side]['in_segs'] >= v.DEFAULT_MIN_SEGMENTS
+            assert got[side]['in_segs'] >= t.DEFAULT_MIN_SEGMENTS
             assert got[side]['seconds'] > 0 and math.isfinite(got[side]['seconds'])
 
 
@@ -540,92 +461,17 @@ def test_recreated_namespace_is_a_reset_even_when_counters_grew_past_the_baselin
     assert same['verdict'] != 'reset'
 
 
-# ------------------------------------------------------------------ the fast p-value decides as the old sum did
-
 def _legacy_binomial_cdf(k, n, p):
     """verdict._binomial_cdf as it was before the fast sum (commit b2a74c8): the same branches, one lgamma term
     per event in the exact one (2.2 ms at 5,000 events, 40 ms at 100,000). test_reference_sum_is_exact checks
     that sum against exact rational arithmetic; the bench compares whole verdicts with that commit's code."""
-    return v._binomial_cdf(k, n, p, exact=v._binomial_cdf_sum)
-
-
-def _exact_cdf(k, n, p):
-    """P(X <= k) in exact rational arithmetic (p taken exactly as the float it is)."""
-    p = Fraction(p)
-    return float(sum(Fraction(math.comb(n, i)) * p ** i * (1 - p) ** (n - i) for i in range(k + 1)))
-
-
-@pytest.mark.parametrize('k, n, p', [(0, 1, 0.5), (3, 10, 0.5), (2, 40, 0.3), (10, 60, 0.05), (59, 60, 0.999),
-                                     (25, 200, 0.125), (1, 7, 1e-5), (0, 150, 0.02)])
-def test_reference_sum_is_exact(k, n, p):
-    want = _exact_cdf(k, n, p)
-    assert v._binomial_cdf_sum(k, n, p) == pytest.approx(want, rel=1e-12)
-    assert v._binomial_cdf_fast(k, n, p) == pytest.approx(want, rel=1e-12)
+    return s._binomial_cdf(k, n, p, exact=s._binomial_cdf_sum)
 
 
 def _legacy_drop_p_value(before_events, before_segs, after_events, after_segs, pct):
     ratio = max(1.0 - float(pct) / 100.0, 0.01)
     share = ratio * after_segs / (ratio * after_segs + float(before_segs))
     return _legacy_binomial_cdf(after_events, before_events + after_events, share)
-
-
-def _same_decision(args):
-    new, old = v.drop_p_value(*args), _legacy_drop_p_value(*args)
-    assert (new <= v.ALPHA) == (old <= v.ALPHA), (args, new, old)
-    if old > 1e-300:
-        assert abs(new - old) <= old * v._sum_tolerance(args[0] + args[2]), (args, new, old)
-    return new, old
-
-
-def test_alpha_is_the_old_threshold():
-    assert v.ALPHA == 1 - v.CONFIDENCE == 0.050000000000000044
-
-
-@pytest.mark.parametrize('k, n, p', [
-    (0, 1, 0.5), (0, 10, 0.1), (3, 10, 0.5), (50, 100, 0.5), (5000, 200000, 0.04), (20000, 300000, 0.1),
-    (99999, 100000, 0.999), (1000, 10 ** 9, 1e-6), (0, 2, 1e-300), (7, 8, 1 - 1e-12), (40, 10 ** 7, 0.5),
-])
-def test_fast_sum_is_the_reference_sum(k, n, p):
-    want = _legacy_binomial_cdf(k, n, p)
-    assert v._binomial_cdf(k, n, p) == pytest.approx(want, rel=v._sum_tolerance(n), abs=1e-300)
-
-
-@settings(max_examples=1500, deadline=None)
-@given(before=st.integers(min_value=0, max_value=400000), after=st.integers(min_value=0, max_value=60000),
-       bs=st.integers(min_value=1, max_value=10 ** 10), as_=st.integers(min_value=1, max_value=10 ** 10),
-       pct=pcts)
-def test_property_p_value_decisions_unchanged(before, after, bs, as_, pct):
-    """Over random counts, exposures and thresholds: the same side of ALPHA as the old sum, and the same
-    value to within the old sum's own rounding."""
-    _same_decision((before, bs, after, as_, pct))
-
-
-def _share_at_alpha(k, n):
-    """The share p at which the reference P(X <= k; n, p) is ALPHA (it falls as p grows): bisection."""
-    low, high = 0.0, 1.0
-    for _step in range(200):
-        mid = (low + high) / 2.0
-        if _legacy_binomial_cdf(k, n, mid) > v.ALPHA:
-            low = mid
-        else:
-            high = mid
-    return high
-
-
-@pytest.mark.parametrize('k, n', [(0, 3), (1, 40), (5, 60), (30, 500), (400, 9000), (2000, 60000), (700, 10 ** 6),
-                                  (3000, 280000), (950, 10 ** 8)])
-def test_p_value_decisions_unchanged_at_the_threshold(k, n):
-    """The hardest inputs: exposures that put the old p-value within 1e-3 .. 1e-16 of ALPHA, both sides."""
-    share = _share_at_alpha(k, n)
-    seen = set()
-    for step in (0.0, 1e-3, 1e-6, 1e-9, 1e-12, 1e-14, 1e-15, 1e-16):
-        for sign in (1, -1):
-            p = share * (1 + sign * step)
-            # after_segs 1e6 at pct 90 (ratio 0.1): the before_segs that give this share
-            before_segs = 0.1 * 1e6 * (1 - p) / p
-            new, old = _same_decision((n - k, before_segs, k, 1e6, 90))
-            seen.add(old <= v.ALPHA)
-    assert seen == {True, False}
 
 
 def _judged(before, after, **kwargs):
@@ -656,7 +502,7 @@ def test_property_verdicts_unchanged(bp, bc, bs, as_, fp, fc, pct):
 def test_verdicts_unchanged_at_the_last_passing_count(before, bs, as_):
     """The verify count where the old sum stops proving the drop, and its neighbours, judged both ways."""
     def old_met(after):
-        return _legacy_drop_p_value(before, bs, after, as_, 90) <= v.ALPHA
+        return _legacy_drop_p_value(before, bs, after, as_, 90) <= s.ALPHA
     low, high = 0, int(before * as_ / bs * 0.1)
     assert old_met(low)
     while low < high:  # the largest count still proven (the p-value grows with the count)
@@ -669,13 +515,3 @@ def test_verdicts_unchanged_at_the_last_passing_count(before, bs, as_):
         assert _judged(*pair) == _judged_the_old_way(*pair)
     assert _judged(win(before, 0, in_segs=bs), win(low, 0, in_segs=as_))[0] == 'improved'
     assert _judged(win(before, 0, in_segs=bs), win(low + 1, 0, in_segs=as_))[0] == 'insufficient_traffic'
-
-
-def test_fast_sum_touches_few_terms():
-    # a typical improved host: 250,000 collapsed events before, 5,000 after; the old sum took one lgamma per
-    # verify event (5,001 here and 3 more), the fast one three for its first term and one for the tolerance
-    calls = []
-    real = math.lgamma
-    with mock.patch.object(v.math, 'lgamma', side_effect=lambda x: calls.append(x) or real(x)):
-        value = v.drop_p_value(250000, 10 ** 6, 5000, 10 ** 6, 90)
-    assert value < 1e-100 and len(calls) == 4
