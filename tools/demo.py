@@ -188,12 +188,12 @@ def print_report(state_dir):
         say("no report at %s (%s)" % (path, exc))
         return None
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as report_utils
+    from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_view
     print()
     print("Fleet report (%s, run %s): pruning and collapsing per million received segments, baseline -> verify"
           % (report.get("playbook"), report.get("run_id")))
     print()
-    print(report_utils.render_text(report))
+    print(report_view.render_text(report))
     for name, entry in report["hosts"].items():
         metrics = entry.get("metrics") or {}
         parts = []
