@@ -51,58 +51,60 @@ EXTRA_KEYS = ("net.ipv4.tcp_mem", "net.ipv4.tcp_moderate_rcvbuf", "net.ipv4.tcp_
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small scale, 1 repetition, short windows; page to --out")
-    p.add_argument("--only", default="efficacy,rollout,readcost,proof,controller", help="comma list of parts to run")
-    p.add_argument("--lab", default="nlb", help="netlab lab name (default nlb)")
-    p.add_argument("--out", help="run directory for logs and results (default .cache/bench/<time>)")
-    p.add_argument("--wait-idle", type=float, default=60.0, metavar="MIN",
-                   help="wait up to MIN minutes for no other netlab lab (default 60; 0 = do not wait)")
-    p.add_argument("--eff-hosts", type=int, default=4,
-                   help="hosts under load at once in the efficacy benchmark, each with its own condition "
-                        "(default 4: the four conditions side by side in one load run)")
-    p.add_argument("--eff-reps", type=int, default=3)
-    p.add_argument("--eff-seconds", type=float, default=20.0, help="load run per repetition (default 20)")
-    p.add_argument("--eff-warmup", type=float, default=5.0, help="seconds before the counter window (default 5)")
-    p.add_argument("--rate", type=float, default=50.0, help="requests/s per host (default 50 = 3000/min)")
-    p.add_argument("--bdp-link-mbit", type=float, default=10000.0)
-    p.add_argument("--bdp-rtt-ms", type=float, default=1.0)
-    p.add_argument("--sizes", default="10,25,50",
-                   help="rollout host counts for every contender, --other-reps times (default 10,25,50)")
-    p.add_argument("--target-sizes", default="20,50",
-                   help="rollout host counts of the targets: ping, the role and posix.sysctl run --reps times "
-                        "there (default 20,50)")
-    p.add_argument("--extra-sizes", default="",
-                   help="rollout host counts measured only when the time budget allows (default none)")
-    p.add_argument("--reps", type=int, default=3, help="rollout repetitions where a target is measured (default 3)")
-    p.add_argument("--other-reps", type=int, default=1,
-                   help="rollout repetitions everywhere else (default 1)")
-    p.add_argument("--profile", default="json_api_heavy", help="profile of the rollout benchmark")
-    p.add_argument("--forks", type=int, default=10, help="must match bench/ansible.cfg (default 10)")
-    p.add_argument("--no-mitogen", action="store_true")
-    p.add_argument("--mitogen-sizes", default="25",
-                   help="rollout sizes also measured with mitogen when the time budget allows (default 25)")
-    p.add_argument("--budget", type=float, default=840.0, metavar="SECONDS",
-                   help="optional rollout blocks run only if predicted to end within this (default 840)")
-    p.add_argument("--proof-sizes", default="10,20,40", help="proof cost: host counts (default 10,20,40)")
-    p.add_argument("--proof-forks", default="5,10", help="proof cost: forks (default 5,10)")
-    p.add_argument("--proof-window", type=int, default=10, help="proof cost: window seconds (default 10)")
-    p.add_argument("--controller-sizes", default="1000,10000",
-                   help="controller: simulated hosts, before and after (default 1000,10000)")
-    p.add_argument("--controller-reps", type=int, default=3,
-                   help="controller: repetitions of the after side (default 3)")
-    p.add_argument("--controller-ansible-hosts", type=int, default=10000,
-                   help="controller: the rollout's 3 reports through ansible-playbook at this size "
-                        "(default 10000; 0: not run)")
-    p.add_argument("--controller-ansible-before", action="store_true",
-                   help="controller: also run the before side's reports through ansible-playbook "
-                        "(minutes at 10,000 hosts)")
-    p.add_argument("--read-hosts", type=int, default=20)
-    p.add_argument("--read-reps", type=int, default=3)
-    p.add_argument("--lock-timeout", type=int, default=900, help="seconds to wait for another lab's load")
-    p.add_argument("--page-only", metavar="RESULTS_JSON", help="only render the page from saved results")
-    p.add_argument("--page-dir", help="write the page and plots under this directory instead of the repository")
-    args = p.parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small scale, 1 repetition, short windows; page to --out")
+    parser.add_argument("--only", default="efficacy,rollout,readcost,proof,controller",
+                        help="comma list of parts to run")
+    parser.add_argument("--lab", default="nlb", help="netlab lab name (default nlb)")
+    parser.add_argument("--out", help="run directory for logs and results (default .cache/bench/<time>)")
+    parser.add_argument("--wait-idle", type=float, default=60.0, metavar="MIN",
+                        help="wait up to MIN minutes for no other netlab lab (default 60; 0 = do not wait)")
+    parser.add_argument("--eff-hosts", type=int, default=4,
+                        help="hosts under load at once in the efficacy benchmark, each with its own condition "
+                             "(default 4: the four conditions side by side in one load run)")
+    parser.add_argument("--eff-reps", type=int, default=3)
+    parser.add_argument("--eff-seconds", type=float, default=20.0, help="load run per repetition (default 20)")
+    parser.add_argument("--eff-warmup", type=float, default=5.0, help="seconds before the counter window (default 5)")
+    parser.add_argument("--rate", type=float, default=50.0, help="requests/s per host (default 50 = 3000/min)")
+    parser.add_argument("--bdp-link-mbit", type=float, default=10000.0)
+    parser.add_argument("--bdp-rtt-ms", type=float, default=1.0)
+    parser.add_argument("--sizes", default="10,25,50",
+                        help="rollout host counts for every contender, --other-reps times (default 10,25,50)")
+    parser.add_argument("--target-sizes", default="20,50",
+                        help="rollout host counts of the targets: ping, the role and posix.sysctl run --reps times "
+                             "there (default 20,50)")
+    parser.add_argument("--extra-sizes", default="",
+                        help="rollout host counts measured only when the time budget allows (default none)")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="rollout repetitions where a target is measured (default 3)")
+    parser.add_argument("--other-reps", type=int, default=1,
+                        help="rollout repetitions everywhere else (default 1)")
+    parser.add_argument("--profile", default="json_api_heavy", help="profile of the rollout benchmark")
+    parser.add_argument("--forks", type=int, default=10, help="must match bench/ansible.cfg (default 10)")
+    parser.add_argument("--no-mitogen", action="store_true")
+    parser.add_argument("--mitogen-sizes", default="25",
+                        help="rollout sizes also measured with mitogen when the time budget allows (default 25)")
+    parser.add_argument("--budget", type=float, default=840.0, metavar="SECONDS",
+                        help="optional rollout blocks run only if predicted to end within this (default 840)")
+    parser.add_argument("--proof-sizes", default="10,20,40", help="proof cost: host counts (default 10,20,40)")
+    parser.add_argument("--proof-forks", default="5,10", help="proof cost: forks (default 5,10)")
+    parser.add_argument("--proof-window", type=int, default=10, help="proof cost: window seconds (default 10)")
+    parser.add_argument("--controller-sizes", default="1000,10000",
+                        help="controller: simulated hosts, before and after (default 1000,10000)")
+    parser.add_argument("--controller-reps", type=int, default=3,
+                        help="controller: repetitions of the after side (default 3)")
+    parser.add_argument("--controller-ansible-hosts", type=int, default=10000,
+                        help="controller: the rollout's 3 reports through ansible-playbook at this size "
+                             "(default 10000; 0: not run)")
+    parser.add_argument("--controller-ansible-before", action="store_true",
+                        help="controller: also run the before side's reports through ansible-playbook "
+                             "(minutes at 10,000 hosts)")
+    parser.add_argument("--read-hosts", type=int, default=20)
+    parser.add_argument("--read-reps", type=int, default=3)
+    parser.add_argument("--lock-timeout", type=int, default=900, help="seconds to wait for another lab's load")
+    parser.add_argument("--page-only", metavar="RESULTS_JSON", help="only render the page from saved results")
+    parser.add_argument("--page-dir", help="write the page and plots under this directory instead of the repository")
+    args = parser.parse_args(argv)
     if args.quick:
         args.eff_hosts, args.eff_reps, args.eff_seconds, args.eff_warmup = 4, 1, 8.0, 3.0
         args.sizes, args.target_sizes, args.extra_sizes, args.mitogen_sizes = "3,5", "5", "4", "5"
@@ -110,14 +112,14 @@ def parse_args(argv=None):
         args.read_hosts, args.read_reps = 3, 1
         args.proof_sizes, args.proof_forks, args.proof_window = "3,5", "5", 3
         args.controller_sizes, args.controller_reps, args.controller_ansible_hosts = "200,1000", 1, 1000
-    args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    args.extra_sizes = sorted({int(s) for s in args.extra_sizes.split(",") if s.strip()})
-    args.target_sizes = sorted({int(s) for s in args.target_sizes.split(",") if s.strip()})
-    args.mitogen_sizes = [int(s) for s in args.mitogen_sizes.split(",") if s.strip()]
-    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
-    args.proof_sizes = sorted({int(s) for s in str(args.proof_sizes).split(",") if s.strip()})
-    args.proof_forks = sorted({int(s) for s in str(args.proof_forks).split(",") if s.strip()})
-    args.controller_sizes = sorted({int(s) for s in str(args.controller_sizes).split(",") if s.strip()})
+    args.sizes = sorted({int(item) for item in args.sizes.split(",") if item.strip()})
+    args.extra_sizes = sorted({int(item) for item in args.extra_sizes.split(",") if item.strip()})
+    args.target_sizes = sorted({int(item) for item in args.target_sizes.split(",") if item.strip()})
+    args.mitogen_sizes = [int(item) for item in args.mitogen_sizes.split(",") if item.strip()]
+    args.only = [item.strip() for item in args.only.split(",") if item.strip()]
+    args.proof_sizes = sorted({int(item) for item in str(args.proof_sizes).split(",") if item.strip()})
+    args.proof_forks = sorted({int(item) for item in str(args.proof_forks).split(",") if item.strip()})
+    args.controller_sizes = sorted({int(item) for item in str(args.controller_sizes).split(",") if item.strip()})
     return args
 
 
@@ -220,14 +222,14 @@ def save_partial(results, out_dir):
 def run_part(results, out_dir, name, measure):
     """One benchmark part: its result (or its error, so the other parts still run and the page says
     what failed), its duration, and results.json saved after it."""
-    t = time.monotonic()
+    started = time.monotonic()
     try:
         results[name] = measure()
     except (BenchError, OSError, KeyError, ValueError) as exc:
         results["errors"][name] = str(exc)
         log("%s failed: %s" % (name, exc))
         traceback.print_exc()
-    results["part_seconds"][name] = round(time.monotonic() - t, 1)
+    results["part_seconds"][name] = round(time.monotonic() - started, 1)
     save_partial(results, out_dir)
 
 
@@ -256,7 +258,7 @@ def run_lab_free(args, out_dir, page_dir):
         "version": 1, "quick": args.quick, "out_dir": os.path.relpath(out_dir, REPO),
         "wait": {"waited_s": 0, "idle": not foreign_labs([args.lab]), "skipped": True},
         "machine": machine_info(dev, {}), "load_before": load_snapshot([args.lab]),
-        "args": {k: v for k, v in vars(args).items() if k not in ("page_only",)},
+        "args": {option: value for option, value in vars(args).items() if option not in ("page_only",)},
         "part_seconds": {}, "errors": {},
     }
     if "controller" in args.only:
@@ -334,7 +336,7 @@ def main(argv=None):
         "version": 1, "quick": args.quick, "wait": wait, "out_dir": os.path.relpath(out_dir, REPO),
         "machine": machine_info(ansible, cmp_info),
         "load_before": load_snapshot([args.lab]),
-        "args": {k: v for k, v in vars(args).items() if k not in ("page_only",)},
+        "args": {key: value for key, value in vars(args).items() if key not in ("page_only",)},
         "part_seconds": {},
         "errors": {},
     }
@@ -349,14 +351,16 @@ def main(argv=None):
         run_controller_part(args, results, out_dir)
     lab = Lab(args.lab, count)
     try:
-        t = time.monotonic()
+        started = time.monotonic()
         lab.up()
-        results["part_seconds"]["lab up"] = round(time.monotonic() - t, 1)
+        results["part_seconds"]["lab up"] = round(time.monotonic() - started, 1)
         keys = all_profile_keys(args)
         scoped = read_live(lab.hosts, keys, with_scope=True)
         # The fresh state every reset goes back to: the writable keys' values right after `netlab up`.
-        initial = {h: {k: v for k, (v, w) in vals.items() if w} for h, vals in scoped.items()}
-        results["initial_live"] = {k: {"value": v, "writable": w} for k, (v, w) in scoped[lab.hosts[0]["name"]].items()}
+        initial = {host: {key: value for key, (value, writable) in vals.items() if writable}
+                   for host, vals in scoped.items()}
+        results["initial_live"] = {key: {"value": value, "writable": writable}
+                                   for key, (value, writable) in scoped[lab.hosts[0]["name"]].items()}
         if "efficacy" in args.only:
             cfg = {"conditions": list(efficacy.CONDITIONS), "reps": args.eff_reps, "seconds": args.eff_seconds,
                    "warmup": args.eff_warmup, "rate": args.rate, "connections": 8, "write_size": 512,
@@ -385,10 +389,10 @@ def main(argv=None):
                 lab, Ansible(os.path.join(DEV_VENV, "bin"), ansible.log_dir, ansible.cp_dir), cfg,
                 os.path.join(out_dir, "proof")))
     finally:
-        t = time.monotonic()
+        started = time.monotonic()
         ansible.close_masters()
         lab.down()
-        results["part_seconds"]["lab down"] = round(time.monotonic() - t, 1)
+        results["part_seconds"]["lab down"] = round(time.monotonic() - started, 1)
     results["other_labs_during"] = watcher.result()
     results["load_after"] = load_snapshot([args.lab])
     return finish(args, results, out_dir, page_dir, t_start)

@@ -197,7 +197,7 @@ def print_report(state_dir):
     for name, entry in report["hosts"].items():
         metrics = entry.get("metrics") or {}
         parts = []
-        for metric in ("prune_called", "rcv_collapsed"):
+        for metric in report_view.gated_metrics(report):
             values = metrics.get(metric) or {}
             parts.append("%s %s -> %s in %s s windows" % (
                 metric, values.get("before_delta", "n/a"), values.get("after_delta", "n/a"),

@@ -8,6 +8,7 @@ shell strings. Every wait is bounded.
 """
 
 import concurrent.futures
+import importlib.util
 import json
 import os
 import re
@@ -24,6 +25,26 @@ COLLECTIONS_PATH = os.path.join(REPO, ".cache", "collections")
 ENV_C = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}  # Ansible refuses a non-UTF-8 locale
 
 _T0 = time.monotonic()
+
+
+def _load_metric_registry():
+    """plugins/module_utils/metric_registry.py of this checkout, loaded by its path (it imports nothing of the
+    collection): the benchmark names the metrics as the collection does, without importing the collection's
+    package into this process (the controller benchmark imports other versions of it, in its workers)."""
+    path = os.path.join(REPO, "plugins", "module_utils", "metric_registry.py")
+    spec = importlib.util.spec_from_file_location("netfleet_metric_registry", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+METRIC_REGISTRY = _load_metric_registry()
+
+
+def counter_name(metric):
+    """The kernel's counter of a metric (``prune_called`` -> ``PruneCalled``): what `netlab load` reports and the
+    results page labels."""
+    return METRIC_REGISTRY.BY_NAME[metric].source.field
 
 
 class BenchError(Exception):

@@ -21,11 +21,12 @@ import sys
 import threading
 import time
 
-from benchlib.common import NETLAB, BenchError, env_c, log, read_live, reset_hosts, run
+from benchlib.common import METRIC_REGISTRY, NETLAB, BenchError, counter_name, env_c, log, read_live, reset_hosts, run
 from benchlib.stats import median, per_million, spread
 
 CONDITIONS = ("untuned", "json_api", "json_api_heavy", "bdp")
-COUNTERS = ("PruneCalled", "TCPRcvCollapsed", "RcvPruned", "OfoPruned", "TCPBacklogDrop", "TCPRcvQDrop", "InSegs")
+# The metrics (metric_registry names) each row carries, from the counters of `netlab load`.
+METRICS = ("prune_called", "rcv_collapsed", "rcv_pruned", "ofo_pruned")
 LOCK = "/run/netlab/load.lock"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -163,11 +164,12 @@ def summarize_host(result, name):
     seconds = float(result["seconds"])
     total = result["total"]
     mem = (result.get("sock_mem") or {}).get(name) or {}
+    in_segs = counters.get(counter_name(METRIC_REGISTRY.DENOMINATOR), 0)
     row = {
         "host": name,
         "window_s": window,
-        "in_segs": counters.get("InSegs", 0),
-        "in_segs_per_s_per_host": counters.get("InSegs", 0) / window if window else None,
+        "in_segs": in_segs,
+        "in_segs_per_s_per_host": in_segs / window if window else None,
         "requests": host["requests"],
         "errors": host["errors"],
         "late": host.get("late", 0),
@@ -184,9 +186,8 @@ def summarize_host(result, name):
         "tcp_rmem": sorted({(host.get("sysctl") or {}).get("net.ipv4.tcp_rmem")} - {None}),
         "rcvbuf": sorted({host.get("rcvbuf")} - {None}),
     }
-    for counter, metric in (("PruneCalled", "prune_called"), ("TCPRcvCollapsed", "rcv_collapsed"),
-                            ("RcvPruned", "rcv_pruned"), ("OfoPruned", "ofo_pruned")):
-        value = counters.get(counter)
+    for metric in METRICS:
+        value = counters.get(counter_name(metric))
         row[metric] = value
         row[metric + "_per_mseg"] = per_million(value, row["in_segs"])
         row[metric + "_per_s_per_host"] = value / window if value is not None and window else None

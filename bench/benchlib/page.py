@@ -8,6 +8,7 @@ page comes from the results of one run; the targets are evaluated here from thos
 """
 
 from benchlib import controller, proof, svg
+from benchlib.common import METRIC_REGISTRY, counter_name
 from benchlib.stats import fmt, median, ratio, reduction_pct
 
 PAGE = "docs/benchmarks.md"
@@ -18,11 +19,9 @@ LABELS = {
     "posix": "ansible.posix.sysctl per key",
     "template": "template + sysctl -p",
 }
-METRIC_TEXT = {
-    "prune_called": "TcpExt PruneCalled",
-    "rcv_collapsed": "TcpExt TCPRcvCollapsed",
-    "rcv_pruned": "TcpExt RcvPruned",
-}
+# The efficacy metrics the table and the chart show (metric_registry names; labelled with their kernel
+# counter), with the digits of their rates.
+EFFICACY_METRICS = (("prune_called", 1), ("rcv_collapsed", 1), ("rcv_pruned", 2))
 
 
 def label(contender):
@@ -30,7 +29,7 @@ def label(contender):
     return LABELS.get(base, base) + (" (mitogen)" if mode else "")
 
 
-def _m(value, digits=1):
+def _num(value, digits=1):
     return fmt(value, digits)
 
 
@@ -47,17 +46,22 @@ def _pct(value):
     return "%.3f%%" % value if value >= 99.9 else "%.1f%%" % value
 
 
-def _x(value):
+def _times(value):
     return "-" if value is None else "%.2fx" % value
 
 
-def _range(s, digits=1, scale=1.0):
-    if not s or s.get("median") is None:
+def _range(spread, digits=1, scale=1.0):
+    if not spread or spread.get("median") is None:
         return "-"
-    if s["n"] > 1 and s["max"] != s["min"]:
-        return "%s (%s-%s)" % (fmt(s["median"] * scale, digits), fmt(s["min"] * scale, digits),
-                               fmt(s["max"] * scale, digits))
-    return fmt(s["median"] * scale, digits)
+    if spread["n"] > 1 and spread["max"] != spread["min"]:
+        return "%s (%s-%s)" % (fmt(spread["median"] * scale, digits), fmt(spread["min"] * scale, digits),
+                               fmt(spread["max"] * scale, digits))
+    return fmt(spread["median"] * scale, digits)
+
+
+def _median(entry, field):
+    """The median of one field of a summary entry (``entry[field]["median"]``)."""
+    return entry[field]["median"]
 
 
 def _key(size):
@@ -74,16 +78,16 @@ def _get(table, size):
 def profile_checks(eff):
     """Per tuned profile: reduction of PruneCalled + TCPRcvCollapsed per M InSegs against untuned (%),
     RcvPruned over all repetitions, p99 / untuned p99, and whether each of the three targets holds."""
-    summ = eff["summary"]
-    base = summ.get("untuned")
+    summary = eff["summary"]
+    base = summary.get("untuned")
     out = {}
-    for cond, e in summ.items():
-        if cond == "untuned" or not e["reps"] or not base:
+    for cond, entry in summary.items():
+        if cond == "untuned" or not entry["reps"] or not base:
             continue
-        red = reduction_pct(base["prune_collapsed_per_mseg"]["median"], e["prune_collapsed_per_mseg"]["median"])
-        p99 = ratio(e["p99_ms"]["median"], base["p99_ms"]["median"])
-        out[cond] = {"reduction_pct": red, "rcv_pruned_total": e["rcv_pruned_total"], "p99_ratio": p99,
-                     "cut_ok": red is not None and red >= 99.0, "pruned_ok": e["rcv_pruned_total"] == 0,
+        reduction = reduction_pct(_median(base, "prune_collapsed_per_mseg"), _median(entry, "prune_collapsed_per_mseg"))
+        p99 = ratio(_median(entry, "p99_ms"), _median(base, "p99_ms"))
+        out[cond] = {"reduction_pct": reduction, "rcv_pruned_total": entry["rcv_pruned_total"], "p99_ratio": p99,
+                     "cut_ok": reduction is not None and reduction >= 99.0, "pruned_ok": entry["rcv_pruned_total"] == 0,
                      "p99_ok": p99 is not None and p99 <= 1.0}
         out[cond]["all_ok"] = out[cond]["cut_ok"] and out[cond]["pruned_ok"] and out[cond]["p99_ok"]
     return out
@@ -92,16 +96,16 @@ def profile_checks(eff):
 def best_profile(eff):
     """The tuned profile the targets are judged on: among those that cut >= 99% with zero RcvPruned, the one
     with the lowest median p99; if none does, the one with the fewest PruneCalled + TCPRcvCollapsed per M InSegs."""
-    summ = eff["summary"]
+    summary = eff["summary"]
     checks = profile_checks(eff)
     if not checks:
         return None
-    good = [c for c, v in checks.items() if v["cut_ok"] and v["pruned_ok"]]
+    good = [cond for cond, check in checks.items() if check["cut_ok"] and check["pruned_ok"]]
     if good:
-        return min(good, key=lambda c: summ[c]["p99_ms"]["median"] if summ[c]["p99_ms"]["median"] is not None
-                   else float("inf"))
-    return min(checks, key=lambda c: summ[c]["prune_collapsed_per_mseg"]["median"]
-               if summ[c]["prune_collapsed_per_mseg"]["median"] is not None else float("inf"))
+        return min(good, key=lambda cond: _median(summary[cond], "p99_ms")
+                   if _median(summary[cond], "p99_ms") is not None else float("inf"))
+    return min(checks, key=lambda cond: _median(summary[cond], "prune_collapsed_per_mseg")
+               if _median(summary[cond], "prune_collapsed_per_mseg") is not None else float("inf"))
 
 
 ALL_PARTS = ("efficacy", "rollout", "readcost", "proof")
@@ -111,64 +115,68 @@ def evaluate_targets(results):
     targets = []
     eff = results.get("efficacy")
     if eff and "untuned" in eff["summary"]:
-        summ = eff["summary"]
+        summary = eff["summary"]
         best = best_profile(eff)
-        base = summ["untuned"]
+        base = summary["untuned"]
         if best:
-            b = summ[best]
-            red = reduction_pct(base["prune_collapsed_per_mseg"]["median"], b["prune_collapsed_per_mseg"]["median"])
-            met = red is not None and red >= 99.0
+            best_entry = summary[best]
+            reduction = reduction_pct(_median(base, "prune_collapsed_per_mseg"),
+                                      _median(best_entry, "prune_collapsed_per_mseg"))
+            met = reduction is not None and reduction >= 99.0
             targets.append({
                 "name": "Efficacy: best profile cuts PruneCalled + TCPRcvCollapsed per million InSegs by >= 99%",
                 "measured": "%s: %s -> %s per M InSegs (cut %s)" % (
-                    best, _m(base["prune_collapsed_per_mseg"]["median"]), _m(b["prune_collapsed_per_mseg"]["median"], 2),
-                    _pct(red)),
-                "met": met if red is not None else None,
+                    best, _num(_median(base, "prune_collapsed_per_mseg")),
+                    _num(_median(best_entry, "prune_collapsed_per_mseg"), 2), _pct(reduction)),
+                "met": met if reduction is not None else None,
                 "reason": None if met else (
                     "untuned hosts showed no pruning or collapsing in this run, so there was nothing to cut"
-                    if red is None else "the best profile still collapsed/pruned %s times per million InSegs"
-                    % _m(b["prune_collapsed_per_mseg"]["median"], 2)),
+                    if reduction is None else "the best profile still collapsed/pruned %s times per million InSegs"
+                    % _num(_median(best_entry, "prune_collapsed_per_mseg"), 2)),
             })
             targets.append({
                 "name": "Efficacy: zero RcvPruned with the best profile",
-                "measured": "%s: %d RcvPruned over %d repetitions" % (best, b["rcv_pruned_total"], b["reps"]),
-                "met": b["rcv_pruned_total"] == 0,
-                "reason": None if b["rcv_pruned_total"] == 0 else "data was still dropped from receive queues",
+                "measured": "%s: %d RcvPruned over %d repetitions" % (best, best_entry["rcv_pruned_total"],
+                                                                      best_entry["reps"]),
+                "met": best_entry["rcv_pruned_total"] == 0,
+                "reason": None if best_entry["rcv_pruned_total"] == 0 else "data was still dropped from receive queues",
             })
-            p99b, p99u = b["p99_ms"]["median"], base["p99_ms"]["median"]
+            p99b, p99u = best_entry["p99_ms"]["median"], base["p99_ms"]["median"]
             met = p99b is not None and p99u is not None and p99b <= p99u
             targets.append({
                 "name": "Efficacy: p99 request latency no worse than untuned",
-                "measured": "%s p99 %s ms vs untuned %s ms (medians)" % (best, _m(p99b), _m(p99u)),
+                "measured": "%s p99 %s ms vs untuned %s ms (medians)" % (best, _num(p99b), _num(p99u)),
                 "met": met if p99b is not None and p99u is not None else None,
-                "reason": None if met else _p99_reason(b["p99_ms"], base["p99_ms"]),
+                "reason": None if met else _p99_reason(best_entry["p99_ms"], base["p99_ms"]),
             })
     roll = results.get("rollout")
     if roll:
-        summ = roll["summary"]
-        sizes = [s for s in (20, 50) if _get(summ["ratios"], s)]
+        summary = roll["summary"]
+        sizes = [size for size in (20, 50) if _get(summary["ratios"], size)]
         for size in sizes:
-            r = _get(summ["ratios"], size)
-            v = r.get("role_over_ping")
+            ratios = _get(summary["ratios"], size)
+            ratio_value = ratios.get("role_over_ping")
             reason = None
-            if v is not None and v > 1.5:
-                reason = _rollout_reason(summ, size, "ping")
+            if ratio_value is not None and ratio_value > 1.5:
+                reason = _rollout_reason(summary, size, "ping")
             targets.append({
                 "name": "Rollout at %d hosts: role within 1.5x of the ping floor" % size,
-                "measured": _x(v), "met": None if v is None else v <= 1.5, "reason": reason})
-            v = r.get("posix_over_role")
+                "measured": _times(ratio_value), "met": None if ratio_value is None else ratio_value <= 1.5,
+                "reason": reason})
+            ratio_value = ratios.get("posix_over_role")
             reason = None
-            if v is None:
+            if ratio_value is None:
                 reason = roll.get("posix_reason") or "ansible.posix.sysctl was not measured"
-            elif v < 3.5:
-                reason = _rollout_reason(summ, size, "posix")
+            elif ratio_value < 3.5:
+                reason = _rollout_reason(summary, size, "posix")
             targets.append({
                 "name": "Rollout at %d hosts: role >= 3.5x faster than per-key ansible.posix.sysctl (%d keys)"
                 % (size, len(roll.get("keys") or {})),
-                "measured": _x(v), "met": None if v is None else v >= 3.5, "reason": reason})
+                "measured": _times(ratio_value), "met": None if ratio_value is None else ratio_value >= 3.5,
+                "reason": reason})
         for size in (20, 50):
             if size not in sizes:
-                why = [b["reason"] for b in roll.get("skipped") or [] if size in b["sizes"]]
+                why = [block["reason"] for block in roll.get("skipped") or [] if size in block["sizes"]]
                 targets.append({"name": "Rollout at %d hosts" % size, "measured": "-", "met": None,
                                 "reason": "not measured in this run: %s" % (
                                     "skipped to stay within the time budget (%s)" % why[0] if why
@@ -176,20 +184,21 @@ def evaluate_targets(results):
         targets.extend(_mitogen_targets(roll))
     read = results.get("readcost")
     if read:
-        v = read["ansible"]["ratio_netstat_over_setup"]
+        ratio_value = read["ansible"]["ratio_netstat_over_setup"]
         reason = None
-        if v is not None and v >= 0.5:
+        if ratio_value is not None and ratio_value >= 0.5:
             above = read["ansible"]["ratio_above_floor_netstat_over_setup"]
             reason = ("both runs pay the same fixed cost (ansible-playbook start, one round trip per host: the ping "
                       "floor is %s s); above that floor netstat_facts costs %s of setup"
-                      % (_m(read["ansible"]["wall"]["ping"]["median"], 2),
+                      % (_num(read["ansible"]["wall"]["ping"]["median"], 2),
                          "-" if above is None else "%.0f%%" % (100 * above)))
         targets.append({
             "name": "Reading counters: a netstat_facts run costs less than half of ansible.builtin.setup (default facts)",
             "measured": "%s (%s s vs %s s on %d hosts)" % (
-                "-" if v is None else "%.2f" % v, _m(read["ansible"]["wall"]["netstat_facts"]["median"], 2),
-                _m(read["ansible"]["wall"]["setup"]["median"], 2), read["ansible"]["hosts"]),
-            "met": None if v is None else v < 0.5, "reason": reason})
+                "-" if ratio_value is None else "%.2f" % ratio_value,
+                _num(_median(read["ansible"]["wall"], "netstat_facts"), 2),
+                _num(_median(read["ansible"]["wall"], "setup"), 2), read["ansible"]["hosts"]),
+            "met": None if ratio_value is None else ratio_value < 0.5, "reason": reason})
     dur = results.get("duration_s")
     only = set((results.get("args") or {}).get("only") or ALL_PARTS)
     if dur is not None and only >= set(ALL_PARTS):  # a run of some parts says nothing of the whole
@@ -208,24 +217,26 @@ def evaluate_targets(results):
 
 def _duration_reason(results):
     parts = results.get("part_seconds") or {}
-    text = ", ".join("%s %.0f s" % (k, v) for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+    text = ", ".join("%s %.0f s" % (part, seconds)
+                     for part, seconds in sorted(parts.items(), key=lambda item: -item[1]))
     roll = results.get("rollout")
     if roll:
         per = {}
         for run in roll.get("runs") or []:
             per[run["contender"]] = per.get(run["contender"], 0.0) + run["wall_s"]
         text += "; inside the rollout part, the timed runs of each contender took %s" % ", ".join(
-            "%s %.0f s" % (label(k), v) for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
+            "%s %.0f s" % (label(part), seconds) for part, seconds in sorted(per.items(), key=lambda item: -item[1]))
     return ("the parts took %s. Each ansible-playbook run costs a round trip per host and task, and this machine "
-            "has %s CPUs for the controller and every host" % (text, (results.get("machine") or {}).get("nproc", "its")))
+            "has %s CPUs for the controller and every host"
+            % (text, (results.get("machine") or {}).get("nproc", "its")))
 
 
 def lock_waits(results):
     """Seconds the efficacy loads waited for another lab's load (netlab's machine-wide load lock)."""
     eff = results.get("efficacy") or {}
     waits = {}
-    for r in eff.get("runs") or []:  # one entry per host and load run: count each run once
-        waits[(r.get("rep"), r.get("run", r.get("condition")))] = r.get("lock_wait_s") or 0
+    for run in eff.get("runs") or []:  # one entry per host and load run: count each run once
+        waits[(run.get("rep"), run.get("run", run.get("condition")))] = run.get("lock_wait_s") or 0
     return sum(waits.values())
 
 
@@ -235,8 +246,8 @@ def _p99_reason(tuned, untuned):
     diff = tuned["median"] - untuned["median"]
     overlap = tuned["min"] <= untuned["max"] and untuned["min"] <= tuned["max"]
     return ("the median p99 is %s ms (%.1f%%) higher than untuned; the repetitions' ranges (%s-%s ms tuned, %s-%s ms "
-            "untuned) %s" % (_m(diff), 100.0 * diff / untuned["median"], _m(tuned["min"]), _m(tuned["max"]),
-                             _m(untuned["min"]), _m(untuned["max"]),
+            "untuned) %s" % (_num(diff), 100.0 * diff / untuned["median"], _num(tuned["min"]), _num(tuned["max"]),
+                             _num(untuned["min"]), _num(untuned["max"]),
                              "overlap: the difference is within this machine's run-to-run noise" if overlap
                              else "do not overlap"))
 
@@ -249,12 +260,12 @@ def _fit_text(fit, per="/host"):
 
 def _mitogen_targets(roll):
     """The rollout targets under mitogen_linear, at every size its block measured."""
-    summ = roll["summary"]
-    walls = summ["wall"]
+    summary = roll["summary"]
+    walls = summary["wall"]
     out = []
-    for size in sorted(summ["ratios"], key=int):
-        r = _get(summ["ratios"], size) or {}
-        over_ping = r.get("role_mitogen_over_ping_mitogen")
+    for size in sorted(summary["ratios"], key=int):
+        ratios = _get(summary["ratios"], size) or {}
+        over_ping = ratios.get("role_mitogen_over_ping_mitogen")
         if over_ping is None:
             continue
         ping = (_get(walls.get("ping+mitogen", {}), size) or {}).get("median")
@@ -262,30 +273,31 @@ def _mitogen_targets(roll):
         posix = (_get(walls.get("posix+mitogen", {}), size) or {}).get("median")
         out.append({
             "name": "Rollout under mitogen_linear at %s hosts: role within 1.5x of the mitogen ping floor" % size,
-            "measured": _x(over_ping), "met": over_ping <= 1.5,
+            "measured": _times(over_ping), "met": over_ping <= 1.5,
             "reason": None if over_ping <= 1.5 else (
                 "medians: role %s s, ping %s s. The role runs three tasks per host (the argument spec check, the "
                 "validation on the controller, the module call) where ping runs one, and mitogen %s makes each task "
                 "of a collection's module scan every collection installed on the controller "
                 "(ansible_mitogen.planner._load_collections, in each task's worker; posix.sysctl's looped task pays "
-                "it once per host too): see docs/rollout.md, Running under mitogen" % (_m(role, 2), _m(ping, 2), roll["config"].get("mitogen_version") or ""))})
-        faster = r.get("posix_mitogen_over_role_mitogen")
+                "it once per host too): see docs/rollout.md, Running under mitogen"
+                % (_num(role, 2), _num(ping, 2), roll["config"].get("mitogen_version") or ""))})
+        faster = ratios.get("posix_mitogen_over_role_mitogen")
         reason = None
         if faster is not None and faster < 2.0:
             reason = ("whole runs include mitogen's bootstrap of every host: the mitogen ping floor (%s s) is %s of "
                       "posix.sysctl's run (%s s), so no contender can be 2x faster than posix.sysctl unless that "
                       "run exceeds 2x the floor; above the floor the role adds %s s, posix.sysctl %s s"
-                      % (_m(ping, 2), _share(ping, posix), _m(posix, 2), _m(_minus(role, ping), 2),
-                         _m(_minus(posix, ping), 2)))
+                      % (_num(ping, 2), _share(ping, posix), _num(posix, 2), _num(_minus(role, ping), 2),
+                         _num(_minus(posix, ping), 2)))
         out.append({
             "name": "Rollout under mitogen_linear at %s hosts: role >= 2x faster than per-key ansible.posix.sysctl"
                     % size,
-            "measured": _x(faster), "met": None if faster is None else faster >= 2.0, "reason": reason})
+            "measured": _times(faster), "met": None if faster is None else faster >= 2.0, "reason": reason})
     return out
 
 
-def _minus(a, b):
-    return None if a is None or b is None else a - b
+def _minus(value, other):
+    return None if value is None or other is None else value - other
 
 
 def _share(part, whole):
@@ -294,18 +306,19 @@ def _share(part, whole):
     return "%.0f%%" % (100.0 * part / whole)
 
 
-def _rollout_reason(summ, size, other):
-    fit = summ.get("fit") or {}
+def _rollout_reason(summary, size, other):
+    fit = summary.get("fit") or {}
     role, oth = fit.get("role"), fit.get(other)
-    walls = summ["wall"]
+    walls = summary["wall"]
     text = []
     if role and oth:
         text.append("fitted over the sizes, the role costs %s fixed, %s %s fixed"
                     % (_fit_text(role, "per host"), label(other), _fit_text(oth, "per host")))
-    r = _get(walls.get("role", {}), size)
-    o = _get(walls.get(other, {}), size)
-    if r and o:
-        text.append("medians at %d hosts: role %.2f s, %s %.2f s" % (size, r["median"], label(other), o["median"]))
+    role_wall = _get(walls.get("role", {}), size)
+    other_wall = _get(walls.get(other, {}), size)
+    if role_wall and other_wall:
+        text.append("medians at %d hosts: role %.2f s, %s %.2f s"
+                    % (size, role_wall["median"], label(other), other_wall["median"]))
     return "; ".join(text) or None
 
 
@@ -315,19 +328,18 @@ def plots(results):
     files = {}
     eff = results.get("efficacy")
     if eff:
-        conds = [c for c in eff["config"]["conditions"] if eff["summary"][c]["reps"]]
-        s = eff["summary"]
+        conds = [cond for cond in eff["config"]["conditions"] if eff["summary"][cond]["reps"]]
+        summary = eff["summary"]
 
         def series(field, name, scale=1.0):
-            return {"name": name,
-                    "values": [None if s[c][field]["median"] is None else s[c][field]["median"] * scale for c in conds],
-                    "low": [None if s[c][field]["min"] is None else s[c][field]["min"] * scale for c in conds],
-                    "high": [None if s[c][field]["max"] is None else s[c][field]["max"] * scale for c in conds]}
+            def scaled(stat):
+                return [None if summary[cond][field][stat] is None else summary[cond][field][stat] * scale
+                        for cond in conds]
+            return {"name": name, "values": scaled("median"), "low": scaled("min"), "high": scaled("max")}
         files["docs/img/bench-efficacy-drops.svg"] = svg.bar_chart(
             "Receive-queue pruning and collapsing per million InSegs",
-            conds, [series("prune_called_per_mseg", "PruneCalled"), series("rcv_collapsed_per_mseg", "TCPRcvCollapsed"),
-                    series("rcv_pruned_per_mseg", "RcvPruned")],
-            "events per million InSegs",
+            conds, [series(metric + "_per_mseg", counter_name(metric)) for metric, _digits in EFFICACY_METRICS],
+            "events per million %s" % counter_name(METRIC_REGISTRY.DENOMINATOR),
             note="median of %d repetitions, whiskers min-max; %d hosts side by side at %g req/s each"
                  % (eff["config"]["reps"], len(eff["hosts"]), eff["config"]["rate"]))
         files["docs/img/bench-efficacy-latency.svg"] = svg.bar_chart(
@@ -336,22 +348,23 @@ def plots(results):
             note="median of %d repetitions, whiskers min-max" % eff["config"]["reps"])
         files["docs/img/bench-efficacy-memory.svg"] = svg.bar_chart(
             "TCP socket memory per host during the window (ss -tm: r + t + f)", conds,
-            [series("sock_mem_bytes_median", "median", 1 / 1048576.0), series("sock_mem_bytes_max", "max", 1 / 1048576.0)],
+            [series("sock_mem_bytes_median", "median", 1 / 1048576.0),
+             series("sock_mem_bytes_max", "max", 1 / 1048576.0)],
             "MiB", note="each host in its own namespace, sampled every 0.5 s; median of %d repetitions, whiskers "
                         "min-max" % eff["config"]["reps"])
     roll = results.get("rollout")
     if roll:
         walls = roll["summary"]["wall"]
         lines = []
-        for i, name in enumerate(roll["contenders"]):
+        for name in roll["contenders"]:
             if name not in walls:
                 continue
             table = walls[name]
-            pts = [(int(k), v["median"]) for k, v in table.items()]
-            lines.append({"name": label(name), "points": pts, "dash": "6 4" if "+mitogen" in name else "",
+            points = [(int(size), wall["median"]) for size, wall in table.items()]
+            lines.append({"name": label(name), "points": points, "dash": "6 4" if "+mitogen" in name else "",
                           "color": svg.PALETTE[["ping", "role", "posix", "template"].index(name.split("+")[0]) % 8],
-                          "low": {int(k): v["min"] for k, v in table.items()},
-                          "high": {int(k): v["max"] for k, v in table.items()}})
+                          "low": {int(size): wall["min"] for size, wall in table.items()},
+                          "high": {int(size): wall["max"] for size, wall in table.items()}})
         files["docs/img/bench-rollout.svg"] = svg.line_chart(
             "Rollout wall time: tune and confirm %d keys" % len(roll.get("keys") or {}), lines, "hosts",
             "seconds (whole ansible-playbook run)",
@@ -359,13 +372,14 @@ def plots(results):
                  "dashed: mitogen" % (roll["config"]["reps"], roll["config"]["forks"]))
     read = results.get("readcost")
     if read:
-        a = read["ansible"]["wall"]
+        read_walls = read["ansible"]["wall"]
         names = ["ping", "netstat_facts", "setup_min", "setup"]
         files["docs/img/bench-readcost.svg"] = svg.bar_chart(
             "Reading counters on %d hosts: one run" % read["ansible"]["hosts"],
             ["ping (floor)", "netstat_facts", "setup (min)", "setup (default)"],
-            [{"name": "wall time", "values": [a[n]["median"] for n in names], "low": [a[n]["min"] for n in names],
-              "high": [a[n]["max"] for n in names]}],
+            [{"name": "wall time", "values": [read_walls[run_name]["median"] for run_name in names],
+              "low": [read_walls[run_name]["min"] for run_name in names],
+              "high": [read_walls[run_name]["max"] for run_name in names]}],
             "seconds (whole ansible-playbook run)",
             note="median of %d repetitions, whiskers min-max; forks %d" % (read["config"]["reps"],
                                                                           read["config"]["forks"]))
@@ -376,7 +390,7 @@ def plots(results):
 
 def _table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    out += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(out)
 
 
@@ -410,14 +424,14 @@ def _wait_text(wait):
 
 
 def render_page(results, images, separate=None):
-    m = results["machine"]
+    machine = results["machine"]
     before, after = results.get("load_before", {}), results.get("load_after", {})
     lines = [
         "# Benchmarks",
         "",
         "Generated by `%s` (the `make bench` target) on %s; this page and the plots in `docs/img/bench-*.svg` "
         "are rewritten by every run, from the raw results in `bench/results/latest.json`. "
-        "Do not edit the numbers by hand." % (COMMAND, m["date"]),
+        "Do not edit the numbers by hand." % (COMMAND, machine["date"]),
         "",
         "Every number below was measured in this one run. Ratios compare medians of the same run; "
         "ranges are min-max over the repetitions.",
@@ -427,21 +441,21 @@ def render_page(results, images, separate=None):
         lines += ["> **Quick run** (`--quick`): small scale, one repetition, short windows. For debugging the harness "
                   "only; the targets are not judged on it.", ""]
     lines += ["## Targets", "", _table(["target", "measured", "verdict", "why, where missed"],
-                                       [[t["name"], t["measured"], _verdict(t["met"]), t.get("reason") or ""]
-                                        for t in results["targets"]]), ""]
+                                       [[target["name"], target["measured"], _verdict(target["met"]),
+                                         target.get("reason") or ""] for target in results["targets"]]), ""]
     lines += _separate_targets(results, separate)
     lines += ["## Machine and conditions", "", _table(["", ""], [
-        ["date (UTC)", m["date"]],
-        ["CPUs", "%s x %s" % (m["nproc"], m.get("cpu_model") or "?")],
-        ["memory", "%s GiB" % m.get("mem_total_gib")],
-        ["kernel", m["kernel"]],
-        ["OS", m.get("os") or "-"],
-        ["Python: controller / hosts", "%s / %s" % (m["python"], m.get("python_hosts") or "-")],
-        ["ansible-core", m.get("ansible_core", "-")],
-        ["ansible (PyPI, for ansible.posix only)", m.get("ansible_package") or "-"],
-        ["ansible.posix", m.get("ansible_posix") or "-"],
-        ["mitogen", m.get("mitogen") or "-"],
-        ["OpenSSH / iproute2", "%s / %s" % (m.get("openssh"), m.get("iproute2"))],
+        ["date (UTC)", machine["date"]],
+        ["CPUs", "%s x %s" % (machine["nproc"], machine.get("cpu_model") or "?")],
+        ["memory", "%s GiB" % machine.get("mem_total_gib")],
+        ["kernel", machine["kernel"]],
+        ["OS", machine.get("os") or "-"],
+        ["Python: controller / hosts", "%s / %s" % (machine["python"], machine.get("python_hosts") or "-")],
+        ["ansible-core", machine.get("ansible_core", "-")],
+        ["ansible (PyPI, for ansible.posix only)", machine.get("ansible_package") or "-"],
+        ["ansible.posix", machine.get("ansible_posix") or "-"],
+        ["mitogen", machine.get("mitogen") or "-"],
+        ["OpenSSH / iproute2", "%s / %s" % (machine.get("openssh"), machine.get("iproute2"))],
         ["load before (uptime)", "`%s`" % before.get("uptime", "-")],
         ["load after (uptime)", "`%s`" % after.get("uptime", "-")],
         ["CPU busy just before (2 s sample)", "%s%%" % before.get("cpu_busy_pct_2s", "-")],
@@ -450,14 +464,14 @@ def render_page(results, images, separate=None):
         ["other netlab labs seen during the run", _during_text(results.get("other_labs_during"))],
         ["waited for an idle machine", _wait_text(results.get("wait") or {})],
         ["benchmark duration", "%.1f min (%s)%s" % (results["duration_s"] / 60.0, ", ".join(
-            "%s %.0f s" % (k, v) for k, v in results.get("part_seconds", {}).items()),
+            "%s %.0f s" % (part, seconds) for part, seconds in results.get("part_seconds", {}).items()),
             "; the efficacy loads waited %.0f s in all for other labs' loads" % lock_waits(results)
             if lock_waits(results) >= 1 else "")],
     ]), ""]
     if shared(results):
         lines += ["> The machine was shared with other developers' labs during this run: absolute times are noisier "
                   "than on an idle machine; the ratios compare contenders run interleaved in the same minutes.", ""]
-    lines += _efficacy_section(results.get("efficacy"), images, m.get("nproc"))
+    lines += _efficacy_section(results.get("efficacy"), images, machine.get("nproc"))
     lines += _rollout_section(results.get("rollout"), images)
     lines += _readcost_section(results.get("readcost"), images)
     lines += _part_or_pointer(proof.section, results.get("proof"), PROOF_COMMAND, "bench/results/proof")
@@ -484,8 +498,8 @@ def render_page(results, images, separate=None):
 def _efficacy_section(eff, images, nproc=None):
     if not eff:
         return ["## 1. Efficacy", "", "Not run.", ""]
-    cfg, s = eff["config"], eff["summary"]
-    conds = [c for c in cfg["conditions"] if s[c]["reps"]]
+    cfg, summary = eff["config"], eff["summary"]
+    conds = [cond for cond in cfg["conditions"] if summary[cond]["reps"]]
     out = [
         "## 1. Efficacy under the JSON workload",
         "",
@@ -501,59 +515,63 @@ def _efficacy_section(eff, images, nproc=None):
         "(min-max) over the repetitions, each a host's own numbers. bdp is sized for %g Mbit/s at %g ms RTT."
         % (len(eff["hosts"]), cfg["rate"], int(cfg["rate"] * 60), cfg["connections"], cfg.get("write_size", 512),
            cfg["seconds"], cfg["warmup"], cfg["seconds"] - cfg["warmup"], cfg["reps"],
-           len({(r.get("rep"), r.get("run")) for r in eff["runs"]}), cfg["bdp_link_mbit"], cfg["bdp_rtt_ms"]),
+           len({(run.get("rep"), run.get("run")) for run in eff["runs"]}), cfg["bdp_link_mbit"], cfg["bdp_rtt_ms"]),
         "",
     ]
     rows = []
-    for c in conds:
-        e = s[c]
-        rows.append([
-            "**%s**" % c, " / ".join(e["tcp_rmem"]) or "-",
-            _range(e["prune_called_per_mseg"]), _range(e["rcv_collapsed_per_mseg"]), _range(e["rcv_pruned_per_mseg"], 2),
-            _range(e["prune_called_per_s_per_host"]), _range(e["rcv_collapsed_per_s_per_host"]),
-            _range(e["rcv_pruned_per_s_per_host"], 2),
-            _range(e["p50_ms"]), _range(e["p99_ms"]), _range(e["rps_per_host"]), _range(e["mb_per_s_per_host"]),
-            _range(e.get("sock_mem_bytes_max"), 2, 1 / 1048576.0), _range(e.get("in_segs_per_s_per_host"), 0),
-            _range(e["errors"], 0), _range(e.get("late"), 0),
-        ])
-    out += [_table(["condition", "live tcp_rmem", "PruneCalled /M InSegs", "TCPRcvCollapsed /M InSegs",
-                    "RcvPruned /M InSegs", "PruneCalled /s/host", "TCPRcvCollapsed /s/host", "RcvPruned /s/host",
-                    "p50 ms", "p99 ms", "req/s/host", "MB/s/host", "socket memory max MiB", "InSegs /s/host", "errors",
-                    "late"], rows), ""]
-    base = s.get("untuned")
-    if base and base["prune_collapsed_per_mseg"]["median"]:
-        red = ["%s %s" % (c, _pct(reduction_pct(base["prune_collapsed_per_mseg"]["median"],
-                                               s[c]["prune_collapsed_per_mseg"]["median"])))
-               for c in conds if c != "untuned" and s[c]["prune_collapsed_per_mseg"]["median"] is not None]
-        red_s = ["%s %s" % (c, _pct(reduction_pct(base["prune_collapsed_per_s_per_host"]["median"],
-                                                 s[c]["prune_collapsed_per_s_per_host"]["median"])))
-                 for c in conds if c != "untuned" and s[c].get("prune_collapsed_per_s_per_host", {}).get("median")
+    for cond in conds:
+        entry = summary[cond]
+        rows.append(
+            ["**%s**" % cond, " / ".join(entry["tcp_rmem"]) or "-"]
+            + [_range(entry[metric + "_per_mseg"], digits) for metric, digits in EFFICACY_METRICS]
+            + [_range(entry[metric + "_per_s_per_host"], digits) for metric, digits in EFFICACY_METRICS]
+            + [_range(entry["p50_ms"]), _range(entry["p99_ms"]), _range(entry["rps_per_host"]),
+               _range(entry["mb_per_s_per_host"]), _range(entry.get("sock_mem_bytes_max"), 2, 1 / 1048576.0),
+               _range(entry.get("in_segs_per_s_per_host"), 0), _range(entry["errors"], 0),
+               _range(entry.get("late"), 0)])
+    segs = counter_name(METRIC_REGISTRY.DENOMINATOR)
+    out += [_table(["condition", "live tcp_rmem"]
+                   + ["%s /M %s" % (counter_name(metric), segs) for metric, _digits in EFFICACY_METRICS]
+                   + ["%s /s/host" % counter_name(metric) for metric, _digits in EFFICACY_METRICS]
+                   + ["p50 ms", "p99 ms", "req/s/host", "MB/s/host", "socket memory max MiB", "%s /s/host" % segs,
+                      "errors", "late"], rows), ""]
+    base = summary.get("untuned")
+    if base and _median(base, "prune_collapsed_per_mseg"):
+        per_mseg = ["%s %s" % (cond, _pct(reduction_pct(_median(base, "prune_collapsed_per_mseg"),
+                                                        _median(summary[cond], "prune_collapsed_per_mseg"))))
+                    for cond in conds
+                    if cond != "untuned" and _median(summary[cond], "prune_collapsed_per_mseg") is not None]
+        per_s = ["%s %s" % (cond, _pct(reduction_pct(_median(base, "prune_collapsed_per_s_per_host"),
+                                                     _median(summary[cond], "prune_collapsed_per_s_per_host"))))
+                 for cond in conds
+                 if cond != "untuned" and summary[cond].get("prune_collapsed_per_s_per_host", {}).get("median")
                  is not None and base.get("prune_collapsed_per_s_per_host", {}).get("median")]
         out += ["Reduction of PruneCalled + TCPRcvCollapsed against untuned (medians), per million InSegs: %s; "
-                "per second: %s. p99 against untuned: %s." % (", ".join(red), ", ".join(red_s) or "-", ", ".join(
-                    "%s %s" % (c, _x(ratio(s[c]["p99_ms"]["median"], base["p99_ms"]["median"])))
-                    for c in conds if c != "untuned")), ""]
+                "per second: %s. p99 against untuned: %s." % (", ".join(per_mseg), ", ".join(per_s) or "-", ", ".join(
+                    "%s %s" % (cond, _times(ratio(_median(summary[cond], "p99_ms"), _median(base, "p99_ms"))))
+                    for cond in conds if cond != "untuned")), ""]
     checks = profile_checks(eff)
     if checks:
         out += ["Each profile against the targets (best profile: the one that cuts >= 99%% with zero RcvPruned and the "
                 "lowest p99; here **%s**):" % best_profile(eff), "",
                 _table(["profile", "cut of PruneCalled + TCPRcvCollapsed /M InSegs", "RcvPruned (all repetitions)",
                         "p99 / untuned p99", "all three targets"],
-                       [[c, _pct(v["reduction_pct"]),
-                         v["rcv_pruned_total"], _x(v["p99_ratio"]), "yes" if v["all_ok"] else "no"]
-                        for c, v in ((c, checks[c]) for c in conds if c in checks)]), ""]
+                       [[cond, _pct(check["reduction_pct"]),
+                         check["rcv_pruned_total"], _times(check["p99_ratio"]), "yes" if check["all_ok"] else "no"]
+                        for cond, check in ((cond, checks[cond]) for cond in conds if cond in checks)]), ""]
     for name in ("docs/img/bench-efficacy-drops.svg", "docs/img/bench-efficacy-latency.svg",
                  "docs/img/bench-efficacy-memory.svg"):
         if name in images:
             out += ["![%s](%s)" % (name.split("/")[-1][:-4], name[len("docs/"):]), ""]
     keys = {}
-    for c in conds:
-        for key, statuses in s[c]["role_keys"].items():
-            keys.setdefault(key, {})[c] = ", ".join(statuses)
+    for cond in conds:
+        for key, statuses in summary[cond]["role_keys"].items():
+            keys.setdefault(key, {})[cond] = ", ".join(statuses)
     if keys:
         out += ["What the role did per key on these hosts (from `sysctl_profile_result`):", "",
-                _table(["key"] + [c for c in conds if c != "untuned"],
-                       [[k] + [keys[k].get(c, "-") for c in conds if c != "untuned"] for k in sorted(keys)]), ""]
+                _table(["key"] + [cond for cond in conds if cond != "untuned"],
+                       [[key] + [keys[key].get(cond, "-") for cond in conds if cond != "untuned"]
+                        for key in sorted(keys)]), ""]
     out += [
         "Notes:",
         "",
@@ -568,8 +586,8 @@ def _efficacy_section(eff, images, nproc=None):
         "(f), the parts the machine-wide sockstat `TCP mem` (the kernel's `tcp_memory_allocated`) adds up; sshd's "
         "socket is left out. The table shows each host's maximum; the machine-wide sockstat peak, for all %d hosts "
         "together, was %s MiB (median over the runs)."
-        % (len(eff["hosts"]), _m(median([r["row"].get("tcp_mem_bytes_max") / 1048576.0 for r in eff["runs"]
-                                           if r.get("row") and r["row"].get("tcp_mem_bytes_max") is not None]))),
+        % (len(eff["hosts"]), _num(median([run["row"].get("tcp_mem_bytes_max") / 1048576.0 for run in eff["runs"]
+                                           if run.get("row") and run["row"].get("tcp_mem_bytes_max") is not None]))),
         "- InSegs is the denominator of the per-million rates, and it is not the same for every condition: with a "
         "small receive window the API server's 512-byte writes queue up and leave as few large segments; with a "
         "large window each write leaves at once as its own small segment (TCP_NODELAY), so a tuned host receives "
@@ -579,8 +597,8 @@ def _efficacy_section(eff, images, nproc=None):
         "kernel and Ansible; when it is saturated, requests start late (the `late` column) and the tail latency "
         "grows whatever the buffers. For the whole load run (all conditions together, median over the runs): API "
         "server %s%% of one CPU, machine CPU busy %s%%."
-        % (nproc or "the", _m(s[conds[0]].get("api_cpu_pct", {}).get("median")),
-           _m(s[conds[0]]["cpu_busy_pct"]["median"])),
+        % (nproc or "the", _num(summary[conds[0]].get("api_cpu_pct", {}).get("median")),
+           _num(summary[conds[0]]["cpu_busy_pct"]["median"])),
         "",
     ]
     return out
@@ -602,7 +620,7 @@ SEPARATE_RUNS = [
 def separate_parts_missing(results):
     """The SEPARATE_RUNS entries this run did not measure (their own results are shown instead)."""
     roll = results.get("rollout") or {}
-    mitogen_run = roll.get("mitogen_ok") and any(b["block"] == "mitogen" for b in roll.get("blocks") or [])
+    mitogen_run = roll.get("mitogen_ok") and any(block["block"] == "mitogen" for block in roll.get("blocks") or [])
     return [entry for entry in SEPARATE_RUNS
             if not (results.get(entry[0]) or (entry[0] == "mitogen" and mitogen_run))]
 
@@ -614,11 +632,11 @@ def _separate_targets(results, separate):
         other = (separate or {}).get(results_dir)
         if not other:
             continue
-        for t in evaluate_targets(other):
-            if wanted(t["name"]):
-                rows.append(["%s ([%s](../%s/docs/benchmarks.md), %s)" % (t["name"], results_dir, results_dir,
+        for target in evaluate_targets(other):
+            if wanted(target["name"]):
+                rows.append(["%s ([%s](../%s/docs/benchmarks.md), %s)" % (target["name"], results_dir, results_dir,
                                                                          other["machine"]["date"][:10]),
-                             t["measured"], _verdict(t["met"]), t.get("reason") or ""])
+                             target["measured"], _verdict(target["met"]), target.get("reason") or ""])
     if not rows:
         return []
     return ["Targets measured in runs of their own (each row names its run's page and date):", "",
@@ -647,20 +665,20 @@ def _reps_text(cfg):
     return ("repetitions: %d where a target is measured (ping, the role and ansible.posix.sysctl at %s hosts), %d "
             "everywhere else (every contender at %s hosts; template + sysctl -p is in no target and runs only "
             "there). The slow contenders' runs decide whether the whole benchmark fits in 15 minutes; each cell "
-            "says how many runs it has" % (reps, ", ".join(str(s) for s in cfg.get("target_sizes") or []), other,
-                                            ", ".join(str(s) for s in cfg["sizes"])))
+            "says how many runs it has" % (reps, ", ".join(str(size) for size in cfg.get("target_sizes") or []), other,
+                                            ", ".join(str(size) for size in cfg["sizes"])))
 
 
-def _runs_text(w):
-    if w["n"] == 1:
+def _runs_text(wall):
+    if wall["n"] == 1:
         return "(1 run)"
-    return "(%s-%s, %d runs)" % (_m(w["min"], 2), _m(w["max"], 2), w["n"])
+    return "(%s-%s, %d runs)" % (_num(wall["min"], 2), _num(wall["max"], 2), wall["n"])
 
 
 def _rollout_section(roll, images):
     if not roll:
         return ["## 2. Rollout speed", "", "Not run.", ""]
-    cfg, summ = roll["config"], roll["summary"]
+    cfg, summary = roll["config"], roll["summary"]
     keys = roll.get("keys") or {}
     out = [
         "## 2. Rollout speed",
@@ -674,7 +692,7 @@ def _rollout_section(roll, images):
         "interleaved, their order rotating; %s; times are whole `ansible-playbook` runs (start-up "
         "included). One untimed warm-up ping opens the ssh master connections first (ControlPersist), so no "
         "contender pays the ssh handshake."
-        % (len(keys), "`, `".join(sorted(keys)), cfg["profile"], cfg["forks"], summ.get("invalid", 0),
+        % (len(keys), "`, `".join(sorted(keys)), cfg["profile"], cfg["forks"], summary.get("invalid", 0),
            _reps_text(cfg)),
         "",
         "- **ping (floor)**: one `ansible.builtin.ping` per host.",
@@ -688,20 +706,20 @@ def _rollout_section(roll, images):
         "(whose exit status is all it confirms: it exits 0 when a key is read-only).",
         "",
     ]
-    contenders = [c for c in roll["contenders"] if c in summ["wall"]]
+    contenders = [contender for contender in roll["contenders"] if contender in summary["wall"]]
     sizes = roll.get("sizes") or cfg["sizes"]
     rows = []
-    for c in contenders:
-        row = [label(c)]
+    for contender in contenders:
+        row = [label(contender)]
         for size in sizes:
-            w = _get(summ["wall"][c], size)
-            row.append("-" if not w else "%s s %s, %s s/host" % (_m(w["median"], 2), _runs_text(w),
-                                                                 _m(w["per_host_s"], 3)))
-        fit = summ["fit"].get(c)
+            wall = _get(summary["wall"][contender], size)
+            row.append("-" if not wall else "%s s %s, %s s/host" % (_num(wall["median"], 2), _runs_text(wall),
+                                                                    _num(wall["per_host_s"], 3)))
+        fit = summary["fit"].get(contender)
         row.append("-" if not fit else _fit_text(fit))
         rows.append(row)
     out += ["Wall time, median (min-max, runs), and time per host:", "",
-            _table(["contender"] + ["%d hosts" % s for s in sizes] + ["linear fit"], rows), ""]
+            _table(["contender"] + ["%d hosts" % size for size in sizes] + ["linear fit"], rows), ""]
     ratio_rows = []
     names = [("role_over_ping", "role / ping (target <= 1.5)"),
              ("posix_over_role", "posix.sysctl / role (target >= 3.5)"),
@@ -712,19 +730,20 @@ def _rollout_section(roll, images):
              ("posix_mitogen_over_role_mitogen_above_floor",
               "posix.sysctl / role above the mitogen ping floor (what each adds to the bootstrap)")]
     for keyname, text in names:
-        vals = [(_get(summ["ratios"], s) or {}).get(keyname) for s in sizes]
-        if any(v is not None for v in vals):
-            ratio_rows.append([text] + [_x(v) for v in vals])
-    out += ["Ratios of the medians:", "", _table(["ratio"] + ["%d hosts" % s for s in sizes], ratio_rows), ""]
+        vals = [(_get(summary["ratios"], size) or {}).get(keyname) for size in sizes]
+        if any(value is not None for value in vals):
+            ratio_rows.append([text] + [_times(value) for value in vals])
+    out += ["Ratios of the medians:", "", _table(["ratio"] + ["%d hosts" % size for size in sizes], ratio_rows), ""]
     if "docs/img/bench-rollout.svg" in images:
         out += ["![rollout](img/bench-rollout.svg)", ""]
-    mitogen_done = [b for b in roll.get("blocks") or [] if b["block"] == "mitogen"]
+    mitogen_done = [block for block in roll.get("blocks") or [] if block["block"] == "mitogen"]
     if roll.get("mitogen_ok") and mitogen_done:
         out += ["mitogen (%s, strategy `mitogen_linear`) was measured at %s hosts with the same contenders, in a block "
                 "of its own after the ssh runs. It replaces the per-task ssh exec and Python start by one interpreter "
                 "per host that it bootstraps at the start of each ansible-playbook run, so it pays off when a play "
                 "runs several tasks per host and costs extra when it runs one."
-                % (cfg.get("mitogen_version") or "installed", ", ".join(str(s) for s in mitogen_done[0]["sizes"])), ""]
+                % (cfg.get("mitogen_version") or "installed",
+                   ", ".join(str(size) for size in mitogen_done[0]["sizes"])), ""]
     elif not roll.get("mitogen_ok"):
         out += ["mitogen: not measured (%s)." % roll.get("mitogen_reason"), ""]
     else:
@@ -734,11 +753,12 @@ def _rollout_section(roll, images):
                 % (cfg.get("mitogen_version") or "", MITOGEN_COMMAND), ""]
     for block in roll.get("skipped") or []:
         out += ["Not measured in this run: the %s block (%s hosts), %s." % (
-            block["block"], ", ".join(str(s) for s in block["sizes"]), block["reason"]), ""]
+            block["block"], ", ".join(str(size) for size in block["sizes"]), block["reason"]), ""]
     if roll.get("blocks"):
         out += ["Blocks run: %s (the optional blocks run only when the time left in the budget allows them)." % ", ".join(
-            "%s (%s hosts, %.0f s)" % (b["block"], ", ".join(str(s) for s in b["sizes"]), b["seconds"])
-            for b in roll["blocks"]), ""]
+            "%s (%s hosts, %.0f s)" % (block["block"], ", ".join(str(size) for size in block["sizes"]),
+                                       block["seconds"])
+            for block in roll["blocks"]), ""]
     out += ["The linear fit (wall = fixed + per host x hosts, over the sizes) separates the controller's fixed cost "
             "(ansible-playbook start-up, inventory, the role's controller-side validation) from the cost per host "
             "(round trips: one for ping and the role, one per key for posix.sysctl, stat + copy + command for "
@@ -749,8 +769,8 @@ def _rollout_section(roll, images):
 def _readcost_section(read, images):
     if not read:
         return ["## 3. Cost of reading counters", "", "Not run.", ""]
-    a, p = read["ansible"], read["parse"]
-    w = a["wall"]
+    runs, parse = read["ansible"], read["parse"]
+    wall = runs["wall"]
     out = [
         "## 3. Cost of reading counters",
         "",
@@ -758,17 +778,19 @@ def _readcost_section(read, images):
         "`netfleet.tuning.netstat_facts` with its defaults (netstat, snmp, snmp6, sockstat, softnet_stat, boot_id "
         "and the role's sysctl keys with their scope) against `ansible.builtin.setup` with the default facts and "
         "with `gather_subset: min`, and the ping floor."
-        % (a["hosts"], read["config"]["forks"], read["config"]["reps"]),
+        % (runs["hosts"], read["config"]["forks"], read["config"]["reps"]),
         "",
         _table(["run", "wall s, median (min-max)", "per host s", "above the ping floor s"], [
-            [n, _range(w[k], 2), _m(w[k]["median"] / a["hosts"] if w[k]["median"] else None, 3),
-             _m(a["above_floor_s"].get(k), 2)]
-            for k, n in (("ping", "ping (floor)"), ("netstat_facts", "netstat_facts"),
-                         ("setup_min", "setup, gather_subset: min"), ("setup", "setup, default facts"))]),
+            [run_name, _range(wall[run_key], 2),
+             _num(_median(wall, run_key) / runs["hosts"] if _median(wall, run_key) else None, 3),
+             _num(runs["above_floor_s"].get(run_key), 2)]
+            for run_key, run_name in (("ping", "ping (floor)"), ("netstat_facts", "netstat_facts"),
+                                      ("setup_min", "setup, gather_subset: min"), ("setup", "setup, default facts"))]),
         "",
         "netstat_facts / setup (default): %s; netstat_facts / setup (min): %s; above the floor, netstat_facts / "
-        "setup (default): %s." % (_x(a["ratio_netstat_over_setup"]), _x(a["ratio_netstat_over_setup_min"]),
-                                  _x(a["ratio_above_floor_netstat_over_setup"])),
+        "setup (default): %s." % (_times(runs["ratio_netstat_over_setup"]),
+                                  _times(runs["ratio_netstat_over_setup_min"]),
+                                  _times(runs["ratio_above_floor_netstat_over_setup"])),
         "",
     ]
     if "docs/img/bench-readcost.svg" in images:
@@ -778,23 +800,25 @@ def _readcost_section(read, images):
         "on this machine:",
         "",
         _table(["what", "median ms (min-max)", "counters"], [
-            ["the module's parsers, in-process (read + parse the 3 files; %d iterations)" % p["iterations"],
-             _range(p["module_parse_ms"], 3), p["counters_module"]],
+            ["the module's parsers, in-process (read + parse the 3 files; %d iterations)" % parse["iterations"],
+             _range(parse["module_parse_ms"], 3), parse["counters_module"]],
             ["the module's whole snapshot, in-process (also sockstat, softnet_stat, boot_id, metrics)",
-             _range(p["module_read_snapshot_ms"], 3), "-"],
-            ["a fresh `python3` that imports the parsers and parses the 3 files (%d runs)" % p["process_iterations"],
-             _range(p["python_process_parse_ms"], 2), p["counters_module_child"]],
-            ["an empty `python3 -c pass` (interpreter start only)", _range(p["python_process_empty_ms"], 2), "-"],
-            ["`nstat -asz` (iproute2, same files via PROC_NET_NETSTAT/SNMP/SNMP6; %d runs)" % p["process_iterations"],
-             _range(p["nstat_process_ms"], 2), p["counters_nstat"]],
+             _range(parse["module_read_snapshot_ms"], 3), "-"],
+            ["a fresh `python3` that imports the parsers and parses the 3 files (%d runs)"
+             % parse["process_iterations"],
+             _range(parse["python_process_parse_ms"], 2), parse["counters_module_child"]],
+            ["an empty `python3 -c pass` (interpreter start only)", _range(parse["python_process_empty_ms"], 2), "-"],
+            ["`nstat -asz` (iproute2, same files via PROC_NET_NETSTAT/SNMP/SNMP6; %d runs)"
+             % parse["process_iterations"],
+             _range(parse["nstat_process_ms"], 2), parse["counters_nstat"]],
         ]),
         "",
         "In-process parsing / one nstat process: %s; a fresh python3 parsing / one nstat process: %s. For scale: the "
         "parse takes %s ms, starting an empty python3 %s ms, and a netstat_facts run through Ansible %s s per host "
         "(the table above)." % (
-            _x(p["ratio_module_parse_over_nstat"]), _x(p["ratio_python_process_over_nstat"]),
-            _m(p["module_parse_ms"]["median"], 2), _m(p["python_process_empty_ms"]["median"], 1),
-            _m(w["netstat_facts"]["median"] / a["hosts"] if w["netstat_facts"]["median"] else None, 3)),
+            _times(parse["ratio_module_parse_over_nstat"]), _times(parse["ratio_python_process_over_nstat"]),
+            _num(parse["module_parse_ms"]["median"], 2), _num(parse["python_process_empty_ms"]["median"], 1),
+            _num(wall["netstat_facts"]["median"] / runs["hosts"] if wall["netstat_facts"]["median"] else None, 3)),
         "",
     ]
     return out

@@ -14,7 +14,7 @@ import pytest
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, BENCH)
 
-from benchlib import efficacy, page, rollout, stats, svg  # noqa: E402
+from benchlib import common, efficacy, page, rollout, stats, svg  # noqa: E402
 
 
 def test_median_and_spread():
@@ -88,10 +88,18 @@ def test_summarize_host_rates():
     assert other["rps_per_host"] == pytest.approx(45.0) and other["sock_mem_bytes_max"] is None
 
 
+def test_metrics_are_named_by_the_collection_registry():
+    names = common.METRIC_REGISTRY.NAMES
+    assert set(efficacy.METRICS) <= set(names)
+    assert set(metric for metric, _digits in page.EFFICACY_METRICS) <= set(names)
+    assert common.counter_name("prune_called") == "PruneCalled"
+    assert common.counter_name(common.METRIC_REGISTRY.DENOMINATOR) == "InSegs"
+
+
 def test_summarize_host_missing_counter_is_not_zero():
     data = _load_json(1, 1, 0, 1000, 1.0)
     for host in data["hosts"].values():
-        host["counters"] = {k: v for k, v in host["counters"].items() if k != "RcvPruned"}
+        host["counters"] = {name: value for name, value in host["counters"].items() if name != "RcvPruned"}
     row = efficacy.summarize_host(data, "h01")
     assert row["rcv_pruned"] is None and row["rcv_pruned_per_mseg"] is None
 
@@ -101,10 +109,10 @@ def test_schedule_puts_conditions_side_by_side_and_moves_them():
     runs = efficacy.schedule(conds, ["a", "b", "c", "d"], 3)
     assert [rep for rep, _ in runs] == [1, 2, 3]
     for _, assigned in runs:
-        assert sorted(c for _, c in assigned) == sorted(conds)
-    assert [dict((c, h) for h, c in a)["untuned"] for _, a in runs] == ["a", "d", "c"]
+        assert sorted(cond for _, cond in assigned) == sorted(conds)
+    assert [dict((cond, host) for host, cond in pairs)["untuned"] for _, pairs in runs] == ["a", "d", "c"]
     two = efficacy.schedule(conds, ["a", "b"], 2)
-    assert [(rep, [c for _, c in a]) for rep, a in two] == [
+    assert [(rep, [cond for _, cond in pairs]) for rep, pairs in two] == [
         (1, ["untuned", "json_api"]), (1, ["json_api_heavy", "bdp"]),
         (2, ["json_api", "json_api_heavy"]), (2, ["bdp", "untuned"])]
 
@@ -174,20 +182,20 @@ def _results(role_factor=1.2, posix_factor=5.0, netstat=2.0, setup=5.0, tuned_co
 
 
 def _verdicts(results):
-    return {t["name"]: t["met"] for t in results["targets"]}
+    return {target["name"]: target["met"] for target in results["targets"]}
 
 
 def test_targets_met():
     verdicts = _verdicts(_results())
-    assert verdicts and all(v is True for v in verdicts.values()), verdicts
+    assert verdicts and all(met is True for met in verdicts.values()), verdicts
 
 
 def test_targets_missed_say_why():
     results = _results(role_factor=2.0, posix_factor=2.0, netstat=4.0, setup=5.0, tuned_collapsed=2000)
-    missed = [t for t in results["targets"] if t["met"] is False]
-    names = " ".join(t["name"] for t in missed)
+    missed = [target for target in results["targets"] if target["met"] is False]
+    names = " ".join(target["name"] for target in missed)
     assert "within 1.5x" in names and "3.5x" in names and "half" in names and "99%" in names
-    assert all(t["reason"] for t in missed)
+    assert all(target["reason"] for target in missed)
 
 
 def test_page_renders_every_section_and_plot():
@@ -214,10 +222,10 @@ def test_posix_playbook_is_yaml_clean():
 
 def test_reps_schedule_full_where_a_target_is_measured():
     cfg = {"reps": 3, "other_reps": 1, "sizes": [10, 25, 50], "target_sizes": [20, 50], "mitogen_sizes": [25]}
-    assert [rollout.reps_for(cfg, "ping", s) for s in (10, 20, 25, 50)] == [1, 3, 1, 3]
-    assert [rollout.reps_for(cfg, "role+mitogen", s) for s in (10, 50)] == [1, 3]
-    assert [rollout.reps_for(cfg, "posix", s) for s in (10, 20, 25, 50)] == [1, 3, 1, 3]
-    assert [rollout.reps_for(cfg, "template", s) for s in (10, 20, 25, 50)] == [1, 0, 1, 1]
+    assert [rollout.reps_for(cfg, "ping", size) for size in (10, 20, 25, 50)] == [1, 3, 1, 3]
+    assert [rollout.reps_for(cfg, "role+mitogen", size) for size in (10, 50)] == [1, 3]
+    assert [rollout.reps_for(cfg, "posix", size) for size in (10, 20, 25, 50)] == [1, 3, 1, 3]
+    assert [rollout.reps_for(cfg, "template", size) for size in (10, 20, 25, 50)] == [1, 0, 1, 1]
     assert rollout.reps_for(cfg, "ping", 40) == 0
 
 
@@ -244,7 +252,7 @@ def test_fit_text_signs():
 
 
 def test_duration_target_only_for_a_run_of_every_part():
-    names = lambda res: [t["name"] for t in page.evaluate_targets(res)]  # noqa: E731
+    names = lambda res: [target["name"] for target in page.evaluate_targets(res)]  # noqa: E731
     full = _results()
     assert "The whole benchmark runs in under 15 minutes" in names(full)
     part = _results()

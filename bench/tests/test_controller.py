@@ -101,10 +101,10 @@ def _results():
     tasks = [{"task": "Build and render the fleet report", "seconds": 6.0}, {"task": "Publish", "seconds": 1.0}]
     return json.loads(json.dumps({
         "config": {"sizes": [10000], "reps": 3, "ansible_hosts": 10000}, "before_ref": controller.BEFORE_REF,
-        "mix": [list(m) for m in controller.MIX], "serial": list(controller.SERIAL), "target_s": 10.0,
+        "mix": [list(mix) for mix in controller.MIX], "serial": list(controller.SERIAL), "target_s": 10.0,
         "python": controller.compare(before, after),
-        "ansible": {"after": {"hosts": 10000, "reports": [{"batch": b, "tasks": tasks, "report_s": 7.0}
-                                                          for b in (1, 2, 3)],
+        "ansible": {"after": {"hosts": 10000, "reports": [{"batch": batch, "tasks": tasks, "report_s": 7.0}
+                                                          for batch in (1, 2, 3)],
                               "per_report_max_s": 7.0, "rollout_reporting_s": 21.0,
                               "sizes": {"report.json": 34 * 2 ** 20}}}}))
 
@@ -114,7 +114,7 @@ def test_targets_and_section():
     assert part["python"]["10000"]["same_decisions"] is True
     assert round(part["python"]["10000"]["speedup"]["judge"]) == 33
     targets = controller.targets(part)
-    assert [t["met"] for t in targets] == [True, True]
+    assert [target["met"] for target in targets] == [True, True]
     assert targets[0]["measured"].startswith("7.9 s: every verdict 0.90 s")
     part["ansible"]["after"]["per_report_max_s"] = 9.5
     missed = controller.targets(part)[0]
@@ -132,7 +132,7 @@ def test_targets_and_section():
 
 def test_page_shows_the_part():
     results = {"controller": _results()}
-    names = [t["name"] for t in page.evaluate_targets(results)]
+    names = [target["name"] for target in page.evaluate_targets(results)]
     assert "Controller: the same verdicts as before the speed-up (every simulated host)" in names
 
 
@@ -143,9 +143,9 @@ def test_run_controller_small(tmp_path):
     assert row["same_decisions"] is True
     assert row["before"]["reports"][-1]["filter_calls"] == "fleet_report, report_render x4, report_stats"
     assert row["after"]["reports"][-1]["filter_calls"] == "report_outputs"
-    assert [r["batch"] for r in row["after"]["reports"]] == [1, 2, 3]
+    assert [report["batch"] for report in row["after"]["reports"]] == [1, 2, 3]
     run = part["ansible"]["after"]
-    assert [r["rc"] for r in run["reports"]] == [0, 0, 0]
+    assert [report["rc"] for report in run["reports"]] == [0, 0, 0]
     assert len(run["reports"][0]["tasks"]) == 4
     assert sorted(run["sizes"]) == ["report.html", "report.json", "report.md"]
     report = json.loads((tmp_path / "after" / "state" / "report.json").read_text())

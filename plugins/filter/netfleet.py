@@ -152,22 +152,34 @@ def thresholds(value):
         raise AnsibleFilterError(str(exc))
 
 
-def verdict(before, after, gated_metrics=None, min_reduction_pct=None, min_segments=None, socket_buffers=None):
-    """``baseline | netfleet.tuning.verdict(verify, ...)``: the host's verdict (see verdict.judge)."""
+def _threshold_kwargs(name, thresholds, gated_metrics, min_reduction_pct, min_segments):
+    """The judge's threshold arguments: the checked ``thresholds`` (the thresholds filter's result, passed on as
+    it is), or the three values (checked by the judge); never both."""
+    if thresholds is None:
+        return {'gated_metrics': _plain(gated_metrics), 'min_reduction_pct': _plain(min_reduction_pct),
+                'min_segments': _plain(min_segments)}
+    if (gated_metrics, min_reduction_pct, min_segments) != (None, None, None):
+        raise AnsibleFilterError('netfleet.tuning.%s: give thresholds (the result of netfleet.tuning.thresholds) or '
+                                 'gated_metrics, min_reduction_pct and min_segments, not both' % name)
+    return {'thresholds': _plain(thresholds)}
+
+
+def verdict(before, after, gated_metrics=None, min_reduction_pct=None, min_segments=None, socket_buffers=None,
+            thresholds=None):
+    """``baseline | netfleet.tuning.verdict(verify, thresholds=..., ...)``: the host's verdict (see verdict.judge)."""
+    kwargs = _threshold_kwargs('verdict', thresholds, gated_metrics, min_reduction_pct, min_segments)
     try:
-        return verdict_utils.judge(_plain(before), _plain(after), gated_metrics=_plain(gated_metrics),
-                                   min_reduction_pct=_plain(min_reduction_pct),
-                                   min_segments=_plain(min_segments), socket_buffers=_plain(socket_buffers))
+        return verdict_utils.judge(_plain(before), _plain(after), socket_buffers=_plain(socket_buffers), **kwargs)
     except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 
 
-def baseline_check(window, gated_metrics=None, min_reduction_pct=None, min_segments=None):
-    """``baseline.window | netfleet.tuning.baseline_check(...)``: why this baseline can never show an improvement."""
+def baseline_check(window, gated_metrics=None, min_reduction_pct=None, min_segments=None, thresholds=None):
+    """``baseline.window | netfleet.tuning.baseline_check(thresholds=...)``: why this baseline can never show an
+    improvement."""
+    kwargs = _threshold_kwargs('baseline_check', thresholds, gated_metrics, min_reduction_pct, min_segments)
     try:
-        return verdict_utils.check_baseline(_plain(window), gated_metrics=_plain(gated_metrics),
-                                            min_reduction_pct=_plain(min_reduction_pct),
-                                            min_segments=_plain(min_segments))
+        return verdict_utils.check_baseline(_plain(window), **kwargs)
     except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -18,9 +18,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import (
-    METRIC_NAMES, METRIC_SOURCES,
-)
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
 __all__ = [
     'ProcParseError', 'parse_pairs', 'parse_snmp6', 'parse_sockstat',
@@ -256,21 +254,19 @@ def parse_softnet(text, source):
 
 
 def metrics(counters, softnet):
-    """The named metrics (rates.METRIC_NAMES) from parsed counters and softnet.
+    """The named metrics (metric_registry.METRICS) from parsed counters and softnet.
 
     ``counters`` is ``{group: {name: int}}`` (parse_pairs output, merged),
     ``softnet`` is parse_softnet output or None.  A metric whose source is
     absent is absent from the result.
     """
     counters = counters or {}
+    others = {'net/softnet_stat': softnet or {}}
     result = {}
-    for name in METRIC_NAMES:
-        group, counter = METRIC_SOURCES[name]
-        if group == 'softnet':
-            if softnet and counter in (softnet.get('total') or {}):
-                result[name] = softnet['total'][counter]
-            continue
-        value = (counters.get(group) or {}).get(counter)
+    for metric in metric_registry.METRICS:
+        source = metric.source
+        parsed = counters if source.is_counter else others.get(source.file, {})
+        value = (parsed.get(source.section) or {}).get(source.field)
         if value is not None:
-            result[name] = value
+            result[metric.name] = value
     return result

@@ -14,9 +14,10 @@ netstat collector already exports a few of the same counters as
 so the receive-queue counters node_exporter drops by default
 (TcpExt PruneCalled, TCPRcvCollapsed, RcvPruned, OfoPruned...) are exported.
 Counters are ``untyped`` like node_exporter's, values that are gauges
-(rates.GAUGES) are ``gauge``.  softnet_stat totals over all CPUs are
-``netfleet_softnet_{processed,dropped,times_squeezed}_total`` counters (per
-CPU series are node_exporter's softnet collector's job).
+(metric_registry.is_gauge) are ``gauge``; a metric's source has the metric's
+help text (metric_registry), any other counter a generic one.  softnet_stat
+totals over all CPUs are ``netfleet_softnet_{processed,dropped,times_squeezed}_total``
+counters (per CPU series are node_exporter's softnet collector's job).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -24,26 +25,17 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import is_gauge
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
-__all__ = ['render', 'metric_name', 'HELP', 'PREFIX']
+__all__ = ['render', 'metric_name', 'PREFIX']
 
 PREFIX = 'netfleet'
 
-# netstat -s wording for the counters this collection is about.
-HELP = {
-    ('TcpExt', 'PruneCalled'): 'packets pruned from receive queue because of socket buffer overrun',
-    ('TcpExt', 'TCPRcvCollapsed'): 'packets collapsed in receive queue due to low socket buffer',
-    ('TcpExt', 'RcvPruned'): 'packets pruned from receive queue (data lost)',
-    ('TcpExt', 'OfoPruned'): 'packets dropped from out-of-order queue because of socket buffer overrun',
-    ('TcpExt', 'TCPBacklogDrop'): 'packets dropped because the socket backlog was full',
-    ('TcpExt', 'TCPRcvQDrop'): 'packets dropped because the receive queue was full',
-    ('Tcp', 'InSegs'): 'TCP segments received',
-}
-
+# The softnet_stat totals exported: (field of parse_softnet()['total'], name suffix, help text when the
+# field is no metric's source).
 _SOFTNET = (
     ('processed', 'processed_total', 'packets processed by the network softirq, all CPUs'),
-    ('dropped', 'dropped_total', 'packets dropped because the input queue was full (netdev_max_backlog), all CPUs'),
+    ('dropped', 'dropped_total', None),
     ('time_squeeze', 'times_squeezed_total', 'times the softirq ran out of budget with work left, all CPUs'),
 )
 
@@ -56,6 +48,12 @@ def metric_name(*parts):
     if not name or name[0].isdigit():
         name = '_' + name
     return name
+
+
+def _help_text(section, field, other):
+    """The HELP text of ``section`` / ``field``: the metric's help where it is a metric's source, else ``other``."""
+    metric = metric_registry.metric_of(section, field)
+    return metric.help if metric is not None else other
 
 
 def _help(text):
@@ -90,13 +88,14 @@ def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX):
             value = counters[group][name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
-            text = HELP.get((group, name), '/proc/net %s %s' % (group, name))
             emit(metric_name(prefix, 'netstat', group, name),
-                 'gauge' if is_gauge(group, name) else 'untyped', text, value)
+                 'gauge' if metric_registry.is_gauge(group, name) else 'untyped',
+                 _help_text(group, name, '/proc/net %s %s' % (group, name)), value)
     if softnet_total:
         for key, suffix, text in _SOFTNET:
             if key in softnet_total:
-                emit(metric_name(prefix, 'softnet', suffix), 'counter', text, softnet_total[key])
+                emit(metric_name(prefix, 'softnet', suffix), 'counter', _help_text('total', key, text),
+                     softnet_total[key])
     if timestamp is not None:
         emit(metric_name(prefix, 'netstat', 'collected_timestamp_seconds'), 'gauge',
              'Unix time netfleet.tuning.netstat_facts read these counters', timestamp)

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Counter windows: deltas, rates per second and per million Tcp InSegs.
+"""Counter windows: deltas, rates per second and per million Tcp InSegs (the one place rates are computed).
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Pure standard library, Python 3.8+, no Ansible imports: the facts module, the
-verify playbook's filter plugin and the unit tests all call ``window()``.
+Pure standard library, Python 3.8+, no Ansible imports: the facts module and
+netfleet_window (through records.build_record) call ``window()`` on the host;
+the verdicts and the report read the rates it computed.  Which metrics there
+are, where they come from and which counters are gauges is metric_registry.
 
 A snapshot is a dict::
 
@@ -20,52 +22,9 @@ A snapshot is a dict::
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-__all__ = ['METRIC_NAMES', 'METRIC_SOURCES', 'GAUGES', 'is_gauge', 'window', 'snapshot']
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
-# The named metrics (DESIGN.md "The metrics"), in report order.
-METRIC_NAMES = (
-    'prune_called',      # TcpExt PruneCalled
-    'rcv_collapsed',     # TcpExt TCPRcvCollapsed
-    'rcv_pruned',        # TcpExt RcvPruned
-    'ofo_pruned',        # TcpExt OfoPruned
-    'backlog_drop',      # TcpExt TCPBacklogDrop
-    'rcvq_drop',         # TcpExt TCPRcvQDrop
-    'softnet_dropped',   # /proc/net/softnet_stat column 2, all CPUs
-    'in_segs',           # Tcp InSegs
-)
-
-# Where each metric comes from: (counter group, counter name), or
-# ('softnet', 'dropped') for the softnet_stat total.
-METRIC_SOURCES = {
-    'prune_called': ('TcpExt', 'PruneCalled'),
-    'rcv_collapsed': ('TcpExt', 'TCPRcvCollapsed'),
-    'rcv_pruned': ('TcpExt', 'RcvPruned'),
-    'ofo_pruned': ('TcpExt', 'OfoPruned'),
-    'backlog_drop': ('TcpExt', 'TCPBacklogDrop'),
-    'rcvq_drop': ('TcpExt', 'TCPRcvQDrop'),
-    'softnet_dropped': ('softnet', 'dropped'),
-    'in_segs': ('Tcp', 'InSegs'),
-}
-
-# Values in /proc/net/snmp, netstat and snmp6 that are gauges or constants,
-# not monotonic counters: they may go down between two reads without any
-# reset, so they are never checked for "went backwards" and never get rates.
-# "Group.Name" strings.
-GAUGES = frozenset((
-    'Ip.Forwarding',          # 1 = forwarding, 2 = not: a setting
-    'Ip.DefaultTTL',          # a setting
-    'Tcp.RtoAlgorithm',       # constant (1 = other)
-    'Tcp.RtoMin',             # constant, ms
-    'Tcp.RtoMax',             # constant, ms
-    'Tcp.MaxConn',            # constant (-1 = dynamic)
-    'Tcp.CurrEstab',          # sockets now in ESTABLISHED / CLOSE_WAIT
-    'MPTcpExt.MPCurrEstab',   # MPTCP connections now established
-))
-
-
-def is_gauge(group, name):
-    """True if ``group.name`` is a gauge (see GAUGES), not a counter."""
-    return '%s.%s' % (group, name) in GAUGES
+__all__ = ['window', 'snapshot']
 
 
 def snapshot(counters, metrics, boot_id, monotonic):
@@ -76,6 +35,13 @@ def snapshot(counters, metrics, boot_id, monotonic):
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _delta_of(values_a, values_b, key):
+    """``values_b[key] - values_a[key]`` when both are integers, else None."""
+    if _is_int(values_a.get(key)) and _is_int(values_b.get(key)):
+        return values_b[key] - values_a[key]
+    return None
 
 
 def _rate(delta, seconds, in_segs_delta):
@@ -97,13 +63,15 @@ def window(before, after):
                             'per_million_segs': float or None}},
          'counters': {group: {name: {same three keys}}}}
 
-    - ``in_segs`` is the Tcp InSegs delta (the ``in_segs`` metric, else
-      ``counters['Tcp']['InSegs']``), None when either snapshot lacks it.
+    - ``in_segs`` is the Tcp InSegs delta (the metric_registry.DENOMINATOR
+      metric, else its source ``counters['Tcp']['InSegs']``), None when either
+      snapshot lacks it.
     - ``per_million_segs`` is ``delta * 1e6 / in_segs`` and None when the InSegs
       delta is 0 or unknown (never a division by zero, never an invented 0).
     - ``per_second`` is None only when ``seconds <= 0``.
     - A counter or metric is in the result only when both snapshots have it
-      as an integer; gauges (GAUGES) are left out.
+      as an integer; gauges (metric_registry.is_gauge, and metrics of kind
+      gauge) are left out.
     - Invalid (``valid`` False, ``invalid_reason`` says why, all reasons joined
       with "; ") when boot_id differs or is missing, ``seconds <= 0``, or any
       counter or metric went backwards (each named, with both values).  The
@@ -134,14 +102,10 @@ def window(before, after):
     counters_a = before.get('counters') or {}
     counters_b = after.get('counters') or {}
 
-    in_segs = None
-    if _is_int(metrics_a.get('in_segs')) and _is_int(metrics_b.get('in_segs')):
-        in_segs = metrics_b['in_segs'] - metrics_a['in_segs']
-    else:
-        tcp_a = counters_a.get('Tcp') or {}
-        tcp_b = counters_b.get('Tcp') or {}
-        if _is_int(tcp_a.get('InSegs')) and _is_int(tcp_b.get('InSegs')):
-            in_segs = tcp_b['InSegs'] - tcp_a['InSegs']
+    in_segs = _delta_of(metrics_a, metrics_b, metric_registry.DENOMINATOR)
+    if in_segs is None:
+        source = metric_registry.BY_NAME[metric_registry.DENOMINATOR].source
+        in_segs = _delta_of(counters_a.get(source.section) or {}, counters_b.get(source.section) or {}, source.field)
     in_segs_norm = in_segs if (in_segs is not None and in_segs > 0) else None
 
     backwards = []
@@ -151,7 +115,7 @@ def window(before, after):
         names_a = counters_a.get(group) or {}
         out_group = {}
         for name in sorted(names_b):
-            if is_gauge(group, name):
+            if metric_registry.is_gauge(group, name):
                 continue
             value_a, value_b = names_a.get(name), names_b.get(name)
             if not (_is_int(value_a) and _is_int(value_b)):
@@ -165,11 +129,13 @@ def window(before, after):
 
     # a metric whose source counter was already named is not named twice
     reported_sources = set(
-        name for name, (group, counter) in METRIC_SOURCES.items()
-        if any(b.startswith('%s.%s ' % (group, counter)) for b in backwards))
+        metric.name for metric in metric_registry.METRICS
+        if any(text.startswith('%s.%s ' % (metric.source.section, metric.source.field)) for text in backwards))
     out_metrics = {}
-    ordered = list(METRIC_NAMES) + sorted(n for n in metrics_b if n not in METRIC_NAMES)
-    for name in ordered:
+    for name in metric_registry.ordered(metrics_b):
+        metric = metric_registry.BY_NAME.get(name)
+        if metric is not None and metric.kind == 'gauge':
+            continue
         value_a, value_b = metrics_a.get(name), metrics_b.get(name)
         if not (_is_int(value_a) and _is_int(value_b)):
             continue

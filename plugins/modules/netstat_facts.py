@@ -91,7 +91,8 @@ options:
       - Metric names are C(netfleet_netstat_<Group>_<Name>), so the receive-queue counters node_exporter drops
         by default (C(TcpExt PruneCalled), C(TCPRcvCollapsed), C(RcvPruned), C(OfoPruned)) are exported
         without clashing with node_exporter's own C(node_netstat_*) series.
-      - Written atomically (a temporary file in the same directory, then renamed). The directory must exist.
+      - Written atomically (a temporary file in the same directory, mode C(0644), then renamed). The directory must
+        exist. A symbolic link at this path is refused, never followed.
       - Not written in check mode. Writing it does not make the task C(changed).
     type: path
 notes:
@@ -258,12 +259,13 @@ textfile:
 import fnmatch
 import os
 import re
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
@@ -306,7 +308,7 @@ def filter_counters(counters, patterns):
 def textfile_counters(all_counters, kept):
     """The counters to export: those kept by the filter plus the sources of the named metrics."""
     result = dict((group, dict(names)) for group, names in kept.items())
-    for group, name in rates.METRIC_SOURCES.values():
+    for group, name in metric_registry.COUNTER_SOURCES:
         value = (all_counters.get(group) or {}).get(name)
         if value is not None:
             result.setdefault(group, {})[name] = value
@@ -319,24 +321,15 @@ def _filter_rate_counters(window, patterns):
     return window
 
 
-def write_textfile(module, path, content):
+def write_textfile(path, content):
+    """Replace the textfile atomically (hostfs.write_atomic: mode 0644, never through a link)."""
     directory = os.path.dirname(os.path.abspath(path)) or '.'
     if not os.path.isdir(directory):
         raise FactsError('textfile: directory %s does not exist' % directory)
     try:
-        fd, tmp = tempfile.mkstemp(prefix='.netstat_facts.', suffix='.tmp', dir=directory)
-    except (IOError, OSError) as exc:
-        raise FactsError('textfile: cannot create a temporary file in %s: %s' % (directory, to_native(exc)))
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        module.atomic_move(tmp, os.path.realpath(path))
-    except Exception as exc:  # atomic_move raises a bare Exception for an unwritable directory
-        raise FactsError('textfile: cannot write %s: %s' % (path, to_native(exc)))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        hostfs.write_atomic(path, content, 0o644, 'textfile')
+    except (hostfs.UnsafePathError, hostfs.FileOpError) as exc:
+        raise FactsError(to_native(exc))
 
 
 def gather(module):
@@ -406,7 +399,7 @@ def gather(module):
         if not params['textfile'].endswith('.prom'):
             warnings.append('textfile: node_exporter reads only files ending in .prom')
         if not module.check_mode:
-            write_textfile(module, params['textfile'], content)
+            write_textfile(params['textfile'], content)
             info['written'] = True
         result['textfile'] = info
     for warning in warnings:

@@ -55,7 +55,7 @@ __metaclass__ = type
 import datetime
 import json
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.verdict import PASSING, VERDICTS
 
 __all__ = ['SCHEMA_VERSION', 'STATUSES', 'build', 'record_for_report', 'render_json']
@@ -136,10 +136,8 @@ def _window_rates(window):
     metrics = window.get('metrics') if isinstance(window, dict) else None
     if not isinstance(metrics, dict):
         return {}
-    names = [name for name in METRIC_NAMES if name in metrics]
-    names += sorted(name for name in metrics if name not in METRIC_NAMES)
     rates = {}
-    for name in names:
+    for name in metric_registry.ordered(metrics):
         entry = metrics[name] if isinstance(metrics[name], dict) else {}
         rates[name] = {
             'delta': entry.get('delta'),

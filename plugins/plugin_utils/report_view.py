@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import heapq
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.report import STATUSES
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.verdict import VERDICTS
@@ -57,7 +58,7 @@ def gated_metrics(report):
                 names.append(name)
         if names:
             break
-    return names or ['prune_called', 'rcv_collapsed']
+    return names or list(metric_registry.DEFAULT_GATED)
 
 
 def before_after(metric, kind='per_million'):

@@ -24,56 +24,59 @@ CONFIDENCE = 0.95
 # The p-value at or below which a drop counts as proven (1 - CONFIDENCE, as a float: 0.05000000000000004).
 ALPHA = 1 - CONFIDENCE
 
-# The exact sum's terms are summed from k down until what is left is below this share of the sum.
+# The exact sum's terms are summed from at_most down until what is left is below this share of the sum.
 _TAIL_EPSILON = 2.0 ** -60
-# Past this sum the running terms are scaled down (a sum over a mode far below k could overflow).
+# Past this sum the running terms are scaled down (a sum over a mode far below at_most could overflow).
 _RESCALE_AT = 1e280
 
 
-def _normal_branch(k, n, p):
-    """Whether P(X <= k) is taken from the normal approximation (a huge count), as it always was."""
-    variance = n * p * (1.0 - p)
-    return k > 100000 or (variance > 1e6 and k > 1000)
+def _normal_branch(at_most, trials, probability):
+    """Whether P(X <= at_most) is taken from the normal approximation (a huge count), as it always was."""
+    variance = trials * probability * (1.0 - probability)
+    return at_most > 100000 or (variance > 1e6 and at_most > 1000)
 
 
-def _binomial_cdf_normal(k, n, p):
-    """Continuity-corrected normal approximation of P(X <= k)."""
-    mean = n * p
-    z = (k + 0.5 - mean) / math.sqrt(mean * (1.0 - p))
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+def _binomial_cdf_normal(at_most, trials, probability):
+    """Continuity-corrected normal approximation of P(X <= at_most)."""
+    mean = trials * probability
+    z_score = (at_most + 0.5 - mean) / math.sqrt(mean * (1.0 - probability))
+    return 0.5 * math.erfc(-z_score / math.sqrt(2.0))
 
 
-def _binomial_cdf_sum(k, n, p):
-    """P(X <= k), every term summed in log space: O(k). The reference the fast sum is checked against, and
+def _binomial_cdf_sum(at_most, trials, probability):
+    """P(X <= at_most), every term summed in log space: O(at_most). The reference the fast sum is checked against, and
     what decides when the fast sum lands too close to ALPHA to be trusted (see drop_p_value)."""
-    log_p, log_q = math.log(p), math.log1p(-p)
-    log_n = math.lgamma(n + 1)
-    logs = [log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-            for i in range(int(k) + 1)]
+    log_probability, log_complement = math.log(probability), math.log1p(-probability)
+    log_trials_factorial = math.lgamma(trials + 1)
+    logs = [log_trials_factorial - math.lgamma(i + 1) - math.lgamma(trials - i + 1)
+            + i * log_probability + (trials - i) * log_complement
+            for i in range(int(at_most) + 1)]
     top = max(logs)
     return min(1.0, math.exp(top) * sum(math.exp(value - top) for value in logs))
 
 
-def _binomial_cdf_fast(k, n, p):
-    """P(X <= k) from the term at k and the ratio of neighbouring terms, summed from k down while it
-    matters.
+def _binomial_cdf_fast(at_most, trials, probability):
+    """P(X <= at_most) from the term at at_most and the ratio of neighbouring terms, summed from at_most
+    down while it matters.
 
-    pmf(i - 1) = pmf(i) * r(i) with r(i) = i / (n - i + 1) * q / p, and r falls as i falls: once
+    With p the probability, q = 1 - p and n the trials: pmf(i - 1) = pmf(i) * r(i) with
+    r(i) = i / (n - i + 1) * q / p, and r falls as i falls: once
     r(i) < 1, the terms below are at most term * (r + r^2 + ...) = term * r / (1 - r), so the sum
     stops when that bound is below _TAIL_EPSILON of the sum. The verdicts ask for a left tail (after
     events at most their expected share), where r is small and a few dozen terms do; near the mode about
-    ten standard deviations' worth (and every term between k and the mode, when k lies above it), instead
-    of one lgamma per event.
+    ten standard deviations' worth (and every term between at_most and the mode, when at_most lies above
+    it), instead of one lgamma per event.
     """
-    k = int(k)
-    log_p, log_q = math.log(p), math.log1p(-p)
-    # the same expression as the reference's term at k
-    log_top = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p + (n - k) * log_q
-    odds = math.exp(log_q - log_p)
+    at_most = int(at_most)
+    log_probability, log_complement = math.log(probability), math.log1p(-probability)
+    # the same expression as the reference's term at at_most
+    log_top = (math.lgamma(trials + 1) - math.lgamma(at_most + 1) - math.lgamma(trials - at_most + 1)
+               + at_most * log_probability + (trials - at_most) * log_complement)
+    odds = math.exp(log_complement - log_probability)
     total = term = 1.0
-    i = k
+    i = at_most
     while i > 0:
-        ratio = i / (n - i + 1.0) * odds
+        ratio = i / (trials - i + 1.0) * odds
         term *= ratio
         total += term
         i -= 1
@@ -86,25 +89,26 @@ def _binomial_cdf_fast(k, n, p):
     return min(1.0, math.exp(log_top + math.log(total)))
 
 
-def _binomial_cdf(k, n, p, exact=None):
-    """P(X <= k) for X ~ Binomial(n, p): exact for small k (``exact``, default _binomial_cdf_fast; with
-    _binomial_cdf_sum this is the function as it was before the fast sum), normal approximation beyond."""
-    if k < 0:
+def _binomial_cdf(at_most, trials, probability, exact=None):
+    """P(X <= at_most) for X ~ Binomial(trials, probability): exact for small at_most (``exact``, default
+    _binomial_cdf_fast; with _binomial_cdf_sum this is the function as it was before the fast sum), normal
+    approximation beyond."""
+    if at_most < 0:
         return 0.0
-    if k >= n or p <= 0.0:
+    if at_most >= trials or probability <= 0.0:
         return 1.0
-    if p >= 1.0:
+    if probability >= 1.0:
         return 0.0
-    if _normal_branch(k, n, p):
+    if _normal_branch(at_most, trials, probability):
         # a huge count: the exact sum is needlessly slow
-        return _binomial_cdf_normal(k, n, p)
-    return (exact or _binomial_cdf_fast)(k, n, p)
+        return _binomial_cdf_normal(at_most, trials, probability)
+    return (exact or _binomial_cdf_fast)(at_most, trials, probability)
 
 
-def _sum_tolerance(n):
-    """How far (relative) the fast sum and the reference may differ for n events: the reference sums
-    terms whose logs each carry the rounding of lgamma(n + 1), the fast sum carries it once."""
-    return 1e-10 + 256 * 2.0 ** -52 * (1.0 + math.lgamma(n + 1))
+def _sum_tolerance(trials):
+    """How far (relative) the fast sum and the reference may differ for ``trials`` events: the reference sums
+    terms whose logs each carry the rounding of lgamma(trials + 1), the fast sum carries it once."""
+    return 1e-10 + 256 * 2.0 ** -52 * (1.0 + math.lgamma(trials + 1))
 
 
 def drop_p_value(before_events, before_segs, after_events, after_segs, pct):

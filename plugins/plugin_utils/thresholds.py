@@ -8,7 +8,10 @@ PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
 Pure standard library, no Ansible imports. ``parse_thresholds`` checks them once and returns a
 ``Thresholds`` that the judge (verdict.judge, verdict.check_baseline) takes as it is;
-``validate_thresholds`` gives the same as the plain dict that reports and filters carry.
+``validate_thresholds`` gives the same as the plain dict that reports and filters carry, and
+``Thresholds.from_dict`` turns that dict back into a Thresholds without checking it again (the
+playbooks check the thresholds once per host, with the ``netfleet.tuning.thresholds`` filter, and pass
+the result on to the ``verdict`` and ``baseline_check`` filters).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -18,14 +21,11 @@ import math
 import re
 from fractions import Fraction
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
-__all__ = ['GATEABLE_METRICS', 'DEFAULT_GATED_METRICS', 'DEFAULT_MIN_REDUCTION_PCT', 'DEFAULT_MIN_SEGMENTS',
-           'VARIABLES', 'ThresholdError', 'Thresholds', 'parse_thresholds', 'validate_thresholds']
+__all__ = ['DEFAULT_MIN_REDUCTION_PCT', 'DEFAULT_MIN_SEGMENTS', 'VARIABLES', 'ThresholdError', 'Thresholds',
+           'parse_thresholds', 'validate_thresholds']
 
-# in_segs normalises the others: it cannot be gated on.
-GATEABLE_METRICS = tuple(name for name in METRIC_NAMES if name != 'in_segs')
-DEFAULT_GATED_METRICS = ('prune_called', 'rcv_collapsed')
 DEFAULT_MIN_REDUCTION_PCT = 90
 DEFAULT_MIN_SEGMENTS = 10000
 
@@ -67,6 +67,24 @@ class Thresholds(object):
         return {'gated_metrics': list(self.gated_metrics), 'min_reduction_pct': self.min_reduction_pct,
                 'min_segments': self.min_segments}
 
+    @classmethod
+    def from_dict(cls, value):
+        """The Thresholds of the dict they were checked into (``as_dict()``: validate_thresholds, the
+        ``netfleet.tuning.thresholds`` filter), as the playbooks pass it on: taken as it is, the rules are
+        not applied again. ThresholdError only when ``value`` is not such a dict (other keys, or values
+        of other types). The percent's exact value is that of the number in the dict."""
+        keys = ('gated_metrics', 'min_reduction_pct', 'min_segments')
+        if not isinstance(value, dict) or sorted(value) != sorted(keys):
+            raise ThresholdError('thresholds must be the dict netfleet.tuning.thresholds returns (keys %s), got %r'
+                                 % (', '.join(keys), value))
+        gated, pct, segments = (value[key] for key in keys)
+        if (not isinstance(gated, (list, tuple)) or not all(isinstance(name, str) for name in gated)
+                or isinstance(pct, bool) or not isinstance(pct, (int, float)) or not math.isfinite(pct)
+                or not is_int(segments)):
+            raise ThresholdError('thresholds must be the dict netfleet.tuning.thresholds returns (a list of metric '
+                                 'names, a number, an integer), got %r' % (value,))
+        return cls(list(gated), pct, segments, Fraction(pct))
+
 
 def _pct_value(raw):
     """min_reduction_pct -> (Fraction, plain number), or raise ThresholdError."""
@@ -105,7 +123,7 @@ def _segments_value(raw):
 
 def _gated_value(raw):
     name = VARIABLES['gated_metrics']
-    rule = '%s must be a non-empty list of metric names from: %s' % (name, ', '.join(GATEABLE_METRICS))
+    rule = '%s must be a non-empty list of metric names from: %s' % (name, ', '.join(metric_registry.GATEABLE))
     if isinstance(raw, str):
         items = [part.strip() for part in raw.split(',') if part.strip()]
     elif isinstance(raw, (list, tuple)):
@@ -116,7 +134,7 @@ def _gated_value(raw):
         raise ThresholdError('%s, got an empty list' % rule)
     result = []
     for item in items:
-        if not isinstance(item, str) or item not in GATEABLE_METRICS:
+        if not isinstance(item, str) or item not in metric_registry.GATEABLE:
             raise ThresholdError('%s; %r is not one' % (rule, item))
         if item not in result:
             result.append(item)
@@ -130,11 +148,12 @@ def parse_thresholds(gated_metrics=None, min_reduction_pct=None, min_segments=No
     key=value`` gives them (``"90"``, ``"5000"``, ``"prune_called,rcv_collapsed"``).
     Raises ThresholdError naming the playbook variable and its rule:
 
-    - ``netfleet_gated_metrics``: non-empty, every name in GATEABLE_METRICS;
+    - ``netfleet_gated_metrics``: non-empty, every name in metric_registry.GATEABLE (default
+      metric_registry.DEFAULT_GATED);
     - ``netfleet_min_reduction_pct``: a finite number with 0 < pct <= 100;
     - ``netfleet_min_segments``: an integer >= 1.
     """
-    gated = _gated_value(DEFAULT_GATED_METRICS if gated_metrics is None else gated_metrics)
+    gated = _gated_value(metric_registry.DEFAULT_GATED if gated_metrics is None else gated_metrics)
     exact, pct = _pct_value(DEFAULT_MIN_REDUCTION_PCT if min_reduction_pct is None else min_reduction_pct)
     segments = _segments_value(DEFAULT_MIN_SEGMENTS if min_segments is None else min_segments)
     return Thresholds(gated, pct, segments, exact)

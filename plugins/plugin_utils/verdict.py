@@ -16,11 +16,12 @@ after ``netstat_facts`` with ``sample_seconds``)::
      'in_segs': int or None,
      'metrics': {name: {'delta': int, 'per_second': float, 'per_million_segs': float}}}
 
-``judge()`` compares the baseline window with the verify window.  Rates are
-recomputed here from the deltas, the InSegs deltas and the seconds (the
-``per_*`` values in the windows are not trusted), and the pass/fail decision is
-made in exact rational arithmetic, so no float rounding can turn a 89.99 %
-reduction into a pass at 90 %.
+``judge()`` compares the baseline window with the verify window.  The rates it
+shows are the windows' own (per second and per million InSegs: rates.window
+computes them, the one place that does); the pass/fail decision is made from
+the deltas and the InSegs deltas in exact rational arithmetic, so no float
+rounding can turn a 89.99 % reduction into a pass at 90 %, and a rate in a
+window never decides anything.
 
 The verdict is the first that applies (DESIGN.md):
 
@@ -49,9 +50,10 @@ The verdict is the first that applies (DESIGN.md):
 
 Only ``improved`` and ``clean`` pass.
 
-Thresholds come checked (thresholds.parse_thresholds) or are checked here once; the p-value of a drop is
+Thresholds come checked (a thresholds.Thresholds, or the dict the ``netfleet.tuning.thresholds`` filter
+returned: Thresholds.from_dict) or are checked here once; the p-value of a drop is
 significance.drop_p_value; a stored record is read through module_utils/records.py (the one module
-that writes and reads that format).
+that writes and reads that format); the metrics, their order and their sources are module_utils/metric_registry.py.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -61,7 +63,7 @@ import math
 from fractions import Fraction
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import records
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES, METRIC_SOURCES
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import ALPHA, CONFIDENCE, drop_p_value
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.thresholds import Thresholds, is_int, parse_thresholds
@@ -71,7 +73,6 @@ __all__ = ['VERDICTS', 'PASSING', 'split_source', 'judge', 'check_baseline']
 VERDICTS = ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
 PASSING = ('improved', 'clean')
 
-_MILLION = 1000000
 _is_int = is_int
 
 
@@ -138,7 +139,7 @@ def _between_problem(before, after, before_window, after_window):
     if not before_end or not after_end:
         return None
     went_back = []
-    for name in METRIC_NAMES:
+    for name in metric_registry.NAMES:
         delta = _delta(after_window, name)
         if name not in before_end or name not in after_end or delta is None:
             continue
@@ -178,24 +179,26 @@ def _window_problem(window, label):
     return None
 
 
-def _delta(window, name):
-    """The metric's delta in a window: a non-negative int, or None when absent."""
+def _entry(window, name):
+    """The metric's entry in a window (``{'delta', 'per_second', 'per_million_segs'}``), or None."""
     metrics = window.get('metrics') if isinstance(window, dict) else None
     entry = metrics.get(name) if isinstance(metrics, dict) else None
-    delta = entry.get('delta') if isinstance(entry, dict) else None
+    return entry if isinstance(entry, dict) else None
+
+
+def _delta(window, name):
+    """The metric's delta in a window: a non-negative int, or None when absent."""
+    delta = (_entry(window, name) or {}).get('delta')
     return delta if _is_int(delta) and delta >= 0 else None
 
 
-def _per_million(delta, in_segs):
-    if delta is None or not _is_int(in_segs) or in_segs <= 0:
+def _rate(window, name, key):
+    """The window's rate ``key`` (``per_second`` or ``per_million_segs``, as rates.window computed it) of a
+    metric with a usable delta; None when it has none."""
+    if _delta(window, name) is None:
         return None
-    return delta * float(_MILLION) / in_segs
-
-
-def _per_second(delta, seconds):
-    if delta is None or not _is_number(seconds) or seconds <= 0:
-        return None
-    return delta / float(seconds)
+    value = _entry(window, name).get(key)
+    return value if _is_number(value) else None
 
 
 def _window_summary(window, boot_id):
@@ -210,7 +213,7 @@ def _window_summary(window, boot_id):
         'invalid_reason': window.get('invalid_reason'),
         'seconds': seconds if _is_number(seconds) else None,
         'in_segs': in_segs if _is_int(in_segs) else None,
-        'in_segs_per_second': _per_second(in_segs if _is_int(in_segs) and in_segs >= 0 else None, seconds),
+        'in_segs_per_second': _rate(window, metric_registry.DENOMINATOR, 'per_second'),
         'boot_id': boot_id,
     }
 
@@ -222,9 +225,8 @@ def _metric_names(before, after, gated):
         if isinstance(metrics, dict):
             present.update(name for name in metrics if isinstance(name, str))
     present.update(gated)
-    present.discard('in_segs')
-    ordered = [name for name in METRIC_NAMES if name in present]
-    return ordered + sorted(name for name in present if name not in METRIC_NAMES)
+    present.discard(metric_registry.DENOMINATOR)
+    return metric_registry.ordered(present)
 
 
 def _reduction(before_delta, before_window, after_delta, after_window):
@@ -256,15 +258,6 @@ def _describe(name, entry):
     return text
 
 
-def _source_name(name):
-    group, counter = METRIC_SOURCES.get(name, (None, None))
-    if group is None:
-        return name
-    if group == 'softnet':
-        return 'softnet_stat dropped'
-    return '%s %s' % (group, counter)
-
-
 def _pinned_hint(socket_buffers):
     """A sentence when sockets pin a receive buffer below the tcp_rmem default, else None."""
     if not isinstance(socket_buffers, dict):
@@ -284,9 +277,12 @@ def _pinned_hint(socket_buffers):
 
 
 def _checked(thresholds, gated_metrics, min_reduction_pct, min_segments):
-    """The Thresholds a caller passed on, or the three values checked now (ThresholdError)."""
+    """The Thresholds a caller passed on (checked once before: a Thresholds, or its plain dict), or the three
+    values checked now (ThresholdError)."""
     if isinstance(thresholds, Thresholds):
         return thresholds
+    if thresholds is not None:
+        return Thresholds.from_dict(thresholds)
     return parse_thresholds(gated_metrics, min_reduction_pct, min_segments)
 
 
@@ -297,7 +293,9 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     ``before`` and ``after``: the baseline and the verify window, each given as
     a window, ``ansible_facts.netstat`` or a stored baseline record (see
     split_source); None when missing.  ``thresholds``: a Thresholds already checked
-    (thresholds.parse_thresholds), else the three values are checked here, as in
+    (thresholds.parse_thresholds) or the dict the thresholds were checked into
+    (thresholds.validate_thresholds, the ``netfleet.tuning.thresholds`` filter), taken as
+    it is (Thresholds.from_dict); else the three values are checked here, as in
     thresholds.validate_thresholds (ThresholdError on a bad one).  ``socket_buffers``: the verify facts'
     ``socket_buffers`` (optional), used for a hint when the rates did not drop.
 
@@ -344,12 +342,9 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     for name in _metric_names(before_window, after_window, gated):
         entry = {'gated': name in gated}
         for label, window in (('before', before_window), ('after', after_window)):
-            delta = _delta(window, name)
-            in_segs = window.get('in_segs') if isinstance(window, dict) else None
-            seconds = window.get('seconds') if isinstance(window, dict) else None
-            entry['%s_delta' % label] = delta
-            entry['%s_per_million' % label] = _per_million(delta, in_segs)
-            entry['%s_per_second' % label] = _per_second(delta, seconds)
+            entry['%s_delta' % label] = _delta(window, name)
+            entry['%s_per_million' % label] = _rate(window, name, 'per_million_segs')
+            entry['%s_per_second' % label] = _rate(window, name, 'per_second')
         entry['reduction_pct'] = _reduction(entry['before_delta'], before_window, entry['after_delta'], after_window)
         entry['met'] = None
         entry['p_value'] = None
@@ -372,8 +367,8 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
 
     # 1. reset: a window that cannot be trusted, or counters that went backwards between the
     # windows without a reboot (the network namespace was recreated, or counters cleared)
-    problems = [p for p in (_window_problem(before_window, 'baseline'),
-                            _window_problem(after_window, 'verify')) if p]
+    problems = [problem for problem in (_window_problem(before_window, 'baseline'),
+                                        _window_problem(after_window, 'verify')) if problem]
     between = None
     if not problems and not reboot:
         between = _between_problem(before, after, before_window, after_window)
@@ -401,13 +396,12 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     missing = []
     for name in gated:
         entry = metrics[name]
-        where = [label for label in ('before', 'after') if entry['%s_delta' % label] is None]
+        where = [window for label, window in (('before', 'baseline'), ('after', 'verify'))
+                 if entry['%s_delta' % label] is None]
         if where:
             missing.append(name)
             reasons.append('gated metric %s (%s) is not reported in the %s window: this kernel cannot show '
-                           'whether it dropped' % (name, _source_name(name),
-                                                   ' and '.join('baseline' if w == 'before' else 'verify'
-                                                                for w in where)))
+                           'whether it dropped' % (name, metric_registry.source_label(name), ' and '.join(where)))
     result['missing_metrics'] = missing
 
     if not missing:
@@ -495,7 +489,7 @@ def check_baseline(window, gated_metrics=None, min_reduction_pct=None, min_segme
     for name in thresholds['gated_metrics']:
         delta = _delta(window, name)
         if delta is None:
-            problems.append('gated metric %s (%s) is not reported by this kernel' % (name, _source_name(name)))
+            problems.append('gated metric %s (%s) is not reported by this kernel' % (name, metric_registry.source_label(name)))
         elif delta > 0 and drop_p_value(delta, in_segs, 0, in_segs, pct_exact) > ALPHA:
             problems.append('only %d %s events in the baseline: even none at verify could not show a %s%% drop with '
                             '%d%% confidence; sample a longer window' % (

@@ -6,18 +6,22 @@
 Pure functions of plain data, used by load.py and unit-tested.
 """
 
+import importlib.util
 import math
+import os
 
-# (section, counter) pairs reported per host; they come from the receiver's namespace.
-COUNTERS = (
-    ("TcpExt", "PruneCalled"),
-    ("TcpExt", "TCPRcvCollapsed"),
-    ("TcpExt", "RcvPruned"),
-    ("TcpExt", "OfoPruned"),
-    ("TcpExt", "TCPBacklogDrop"),
-    ("TcpExt", "TCPRcvQDrop"),
-    ("Tcp", "InSegs"),
-)
+# The collection's metric registry (pure standard library, loaded by its path: the lab needs no collection on
+# its Python path).
+_REGISTRY_PATH = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "plugins", "module_utils",
+                              "metric_registry.py")
+_SPEC = importlib.util.spec_from_file_location("netfleet_metric_registry", _REGISTRY_PATH)
+METRIC_REGISTRY = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(METRIC_REGISTRY)
+
+# (section, counter) pairs reported per host, the sources of the collection's metrics in the files `load` reads
+# (/proc/net/netstat and snmp); they come from the receiver's namespace.
+COUNTERS = tuple((metric.source.section, metric.source.field) for metric in METRIC_REGISTRY.METRICS
+                 if metric.source.file in ("net/netstat", "net/snmp"))
 
 
 def percentile(values, pct):

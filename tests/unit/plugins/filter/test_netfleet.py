@@ -320,6 +320,22 @@ def test_baseline_check():
         check(base['window'], min_segments=0)
 
 
+def test_thresholds_checked_once_are_passed_on():
+    # the playbooks check the thresholds once (the thresholds filter) and pass the result on as it is
+    checked = FILTERS['thresholds']({'min_reduction_pct': '50', 'min_segments': '500', 'gated_metrics': 'prune_called'})
+    base = FILTERS['sample_record'](facts(4000, 200000, 900000))
+    after = facts(1000, 5, 1000000, start=LATER)
+    assert FILTERS['verdict'](base, after, thresholds=checked) == FILTERS['verdict'](
+        base, after, gated_metrics=['prune_called'], min_reduction_pct=50, min_segments=500)
+    assert FILTERS['baseline_check'](base['window'], thresholds=checked) == FILTERS['baseline_check'](
+        base['window'], gated_metrics=['prune_called'], min_reduction_pct=50, min_segments=500)
+    with pytest.raises(AnsibleFilterError, match='give thresholds .* or gated_metrics, min_reduction_pct and '
+                                                 'min_segments, not both'):
+        FILTERS['verdict'](base, after, thresholds=checked, min_segments=500)
+    with pytest.raises(AnsibleFilterError, match='thresholds must be the dict netfleet.tuning.thresholds returns'):
+        FILTERS['baseline_check'](base['window'], thresholds={'min_segments': 500})
+
+
 def test_baseline_pick_prefers_the_host_copy_and_never_hides_its_error():
     host = dict(FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01'), socket_buffers=None)
     other = dict(host, host='from-controller')

@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
 from ansible_collections.netfleet.tuning.plugins.module_utils.procnet import ProcParseError
-from ansible_collections.netfleet.tuning.plugins.module_utils.rates import METRIC_NAMES
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'proc')
 
@@ -342,7 +342,7 @@ def test_metrics_old_kernel_absent_sources():
     assert got == {'prune_called': 0, 'rcv_collapsed': 0, 'rcv_pruned': 0, 'ofo_pruned': 0,
                    'backlog_drop': 0, 'softnet_dropped': 41, 'in_segs': 57252008}
     assert 'rcvq_drop' not in got
-    assert list(got) == [n for n in METRIC_NAMES if n in got]
+    assert list(got) == [name for name in metric_registry.NAMES if name in got]
 
 
 def test_metrics_values_and_missing():

@@ -23,13 +23,6 @@ def snap(boot='b1', mono=100.0, prune=10, collapsed=1000, in_segs=10 ** 6, curr=
     return result
 
 
-def test_metric_names_order():
-    assert rates.METRIC_NAMES == ('prune_called', 'rcv_collapsed', 'rcv_pruned', 'ofo_pruned',
-                                  'backlog_drop', 'rcvq_drop', 'softnet_dropped', 'in_segs')
-    assert set(rates.METRIC_SOURCES) == set(rates.METRIC_NAMES)
-    assert rates.METRIC_SOURCES['prune_called'] == ('TcpExt', 'PruneCalled')
-
-
 def test_valid_window():
     got = rates.window(snap(), snap(mono=110.0, prune=30, collapsed=3000, in_segs=2 * 10 ** 6, curr=1, softnet=3))
     assert got['valid'] is True
@@ -121,14 +114,6 @@ def test_counter_only_in_one_snapshot_skipped():
     assert 'New' not in got['counters']['TcpExt']
     assert 'Gone' not in got['counters']
     assert got['valid'] is True
-
-
-def test_gauges_documented():
-    for name in ('Tcp.CurrEstab', 'Tcp.MaxConn', 'Tcp.RtoMin', 'Tcp.RtoMax', 'Tcp.RtoAlgorithm',
-                 'Ip.Forwarding', 'Ip.DefaultTTL'):
-        assert name in rates.GAUGES
-    assert rates.is_gauge('Tcp', 'CurrEstab')
-    assert not rates.is_gauge('Tcp', 'InSegs')
 
 
 def test_inputs_not_modified():

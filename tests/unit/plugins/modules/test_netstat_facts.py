@@ -406,6 +406,18 @@ def test_textfile_missing_directory(tmp_path, module_calls):
     assert 'does not exist' in result['msg']
 
 
+def test_textfile_refuses_a_link(tmp_path, module_calls):
+    target = tmp_path / 'elsewhere.prom'
+    target.write_text('kept\n')
+    link = tmp_path / 'netfleet.prom'
+    link.symlink_to(target)
+    ok, result = run({'proc_path': build_proc(tmp_path), 'textfile': str(link)})
+    assert not ok
+    assert result['msg'].startswith('textfile %s is a symbolic link' % link)
+    assert target.read_text() == 'kept\n' and link.is_symlink()
+    assert sorted(os.listdir(str(tmp_path))) == sorted(['elsewhere.prom', 'netfleet.prom', 'proc'])
+
+
 def test_textfile_name_warning(tmp_path, module_calls):
     ok, result = run({'proc_path': build_proc(tmp_path), 'textfile': str(tmp_path / 'x.txt')})
     assert ok

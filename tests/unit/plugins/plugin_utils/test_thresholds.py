@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as t
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as v
 
@@ -21,7 +22,7 @@ def test_defaults():
     assert t.DEFAULT_MIN_SEGMENTS > 0
     assert v.VERDICTS == ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
     assert v.PASSING == ('improved', 'clean')
-    assert 'in_segs' not in t.GATEABLE_METRICS
+    assert 'in_segs' not in metric_registry.GATEABLE
 
 
 @pytest.mark.parametrize('raw, want', [
@@ -64,3 +65,19 @@ def test_gated_rejected(raw):
     with pytest.raises(t.ThresholdError) as err:
         t.validate_thresholds(gated_metrics=raw)
     assert 'netfleet_gated_metrics' in str(err.value)
+
+
+def test_from_dict_takes_the_checked_dict_as_it_is():
+    checked = t.validate_thresholds(['rcv_collapsed', 'prune_called'], '70.5', '500')
+    again = t.Thresholds.from_dict(checked)
+    assert again.as_dict() == checked
+    assert again.pct_exact == t.parse_thresholds(min_reduction_pct=70.5).pct_exact
+    # the rules are not applied again: only the dict's shape is checked
+    assert t.Thresholds.from_dict({'gated_metrics': [], 'min_reduction_pct': 0, 'min_segments': 0}).min_segments == 0
+    for bad in (None, [], {'gated_metrics': ['prune_called'], 'min_segments': 1},
+                {'gated_metrics': 'prune_called', 'min_reduction_pct': 90, 'min_segments': 1},
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': True, 'min_segments': 1},
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': float('inf'), 'min_segments': 1},
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': '1'}):
+        with pytest.raises(t.ThresholdError, match='thresholds must be the dict netfleet.tuning.thresholds returns'):
+            t.Thresholds.from_dict(bad)

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
-from ansible_collections.netfleet.tuning.plugins.plugin_utils import significance as s
-from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as t
-from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as v
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import significance
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict
 
 
 GATED = ('prune_called', 'rcv_collapsed')
@@ -47,15 +47,15 @@ def snap(boot='boot-1', mono=0.0, prune=0, collapsed=0, in_segs=0):
 
 
 def test_judge_validates_thresholds():
-    with pytest.raises(t.ThresholdError, match='netfleet_min_segments'):
-        v.judge(win(), win(), min_segments=0)
+    with pytest.raises(thresholds.ThresholdError, match='netfleet_min_segments'):
+        verdict.judge(win(), win(), min_segments=0)
 
 
 def test_improved_real_numbers():
     # DESIGN.md: untuned ~2,000-6,600 PruneCalled and ~100,000-290,000 TCPRcvCollapsed in 20 s; tuned ~0
     before = win(prune=4000, collapsed=200000, in_segs=900000)
     after = win(prune=0, collapsed=12, in_segs=1000000)
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'improved'
     assert got['passed'] is True
     prune = got['metrics']['prune_called']
@@ -72,7 +72,7 @@ def test_improved_real_numbers():
 def test_not_improved_names_metric_and_numbers():
     before = win(prune=4000, collapsed=200000, in_segs=1000000)
     after = win(prune=3900, collapsed=10000, in_segs=1000000)
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'not_improved'
     assert got['passed'] is False
     assert got['metrics']['prune_called']['met'] is False
@@ -85,27 +85,27 @@ def test_not_improved_names_metric_and_numbers():
 
 
 def test_clean():
-    got = v.judge(win(0, 0), win(0, 0))
+    got = verdict.judge(win(0, 0), win(0, 0))
     assert got['verdict'] == 'clean'
     assert got['passed'] is True
     assert all(got['metrics'][name]['met'] for name in GATED)
 
 
 def test_one_metric_zero_both_other_improved():
-    got = v.judge(win(prune=0, collapsed=5000), win(prune=0, collapsed=100))
+    got = verdict.judge(win(prune=0, collapsed=5000), win(prune=0, collapsed=100))
     assert got['verdict'] == 'improved'
     assert 'prune_called stayed at 0' in got['reasons']
 
 
 def test_rose_from_zero():
-    got = v.judge(win(prune=0, collapsed=0), win(prune=1, collapsed=0))
+    got = verdict.judge(win(prune=0, collapsed=0), win(prune=1, collapsed=0))
     assert got['verdict'] == 'not_improved'
     assert got['metrics']['prune_called']['reduction_pct'] is None
     assert got['reasons'][0].startswith('prune_called rose from 0')
 
 
 def test_rate_rose():
-    got = v.judge(win(prune=100, collapsed=100), win(prune=300, collapsed=0))
+    got = verdict.judge(win(prune=100, collapsed=100), win(prune=300, collapsed=0))
     assert got['verdict'] == 'not_improved'
     assert got['metrics']['prune_called']['reduction_pct'] == -200.0
     assert '(+200.0%)' in got['message']
@@ -113,7 +113,7 @@ def test_rate_rose():
 
 def test_insufficient_traffic_each_window():
     for before, after in ((win(1, 1, in_segs=9999), win(0, 0)), (win(100, 100), win(0, 0, in_segs=50))):
-        got = v.judge(before, after)
+        got = verdict.judge(before, after)
         assert got['verdict'] == 'insufficient_traffic'
         assert got['passed'] is False
         assert 'netfleet_min_segments 10000' in got['message']
@@ -121,21 +121,21 @@ def test_insufficient_traffic_each_window():
 
 def test_idle_host_never_clean():
     # a host with no traffic has zero pruning: it must not look "clean"
-    got = v.judge(win(0, 0, in_segs=0), win(0, 0, in_segs=0))
+    got = verdict.judge(win(0, 0, in_segs=0), win(0, 0, in_segs=0))
     assert got['verdict'] == 'insufficient_traffic'
 
 
 def test_in_segs_unknown_is_insufficient():
     before = win(100, 100)
     before['in_segs'] = None
-    got = v.judge(before, win(0, 0))
+    got = verdict.judge(before, win(0, 0))
     assert got['verdict'] == 'insufficient_traffic'
     assert 'InSegs is not reported' in got['message']
 
 
 def test_min_segments_threshold_is_inclusive():
-    assert v.judge(win(100, 100, in_segs=500), win(0, 0, in_segs=500), min_segments=500)['verdict'] == 'improved'
-    assert v.judge(win(100, 100, in_segs=499), win(0, 0, in_segs=500), min_segments=500)['verdict'] == \
+    assert verdict.judge(win(100, 100, in_segs=500), win(0, 0, in_segs=500), min_segments=500)['verdict'] == 'improved'
+    assert verdict.judge(win(100, 100, in_segs=499), win(0, 0, in_segs=500), min_segments=500)['verdict'] == \
         'insufficient_traffic'
 
 
@@ -150,14 +150,14 @@ def test_min_segments_threshold_is_inclusive():
     ({'window': 'x'}, win(), 'no baseline window'),
 ])
 def test_reset(before, after, words):
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'reset'
     assert got['passed'] is False
     assert words in got['message']
 
 
 def test_reset_wins_over_insufficient_traffic():
-    got = v.judge(win(in_segs=1), win(valid=False, reason='boot_id changed', in_segs=1))
+    got = verdict.judge(win(in_segs=1), win(valid=False, reason='boot_id changed', in_segs=1))
     assert got['verdict'] == 'reset'
 
 
@@ -168,7 +168,7 @@ def test_reset_from_real_counter_reset():
     after = rates.window(snap(mono=100, prune=9000, collapsed=900000, in_segs=9 * 10 ** 6),
                          snap(mono=120, prune=3, collapsed=40, in_segs=20000))
     assert after['valid'] is False
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'reset'
     assert 'went backwards' in got['message']
 
@@ -176,21 +176,21 @@ def test_reset_from_real_counter_reset():
 def test_reboot_between_windows_is_noted_not_fatal():
     before = {'boot_id': 'boot-1', 'window': win(4000, 200000)}
     after = {'boot_id': 'boot-2', 'rates': win(0, 0)}
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'improved'
     assert got['reboot'] is True
     assert 'rebooted' in got['hints'][0]
     assert got['before']['boot_id'] == 'boot-1' and got['after']['boot_id'] == 'boot-2'
-    same = v.judge({'boot_id': 'boot-1', 'window': win(4000, 0)}, {'boot_id': 'boot-1', 'rates': win(0, 0)})
+    same = verdict.judge({'boot_id': 'boot-1', 'window': win(4000, 0)}, {'boot_id': 'boot-1', 'rates': win(0, 0)})
     assert same['reboot'] is False and same['hints'] == []
-    assert v.judge(win(4000, 0), win(0, 0))['reboot'] is None
+    assert verdict.judge(win(4000, 0), win(0, 0))['reboot'] is None
 
 
 def test_gated_metric_missing_never_passes():
     # a kernel without TCPRcvCollapsed must not pass on prune_called alone, nor look clean
     for before, after in ((win(4000, None), win(0, None)), (win(0, None), win(0, None)),
                           (win(4000, 100), win(0, None)), (win(None, None), win(None, None))):
-        got = v.judge(before, after)
+        got = verdict.judge(before, after)
         assert got['verdict'] == 'not_improved', got
         assert got['passed'] is False
         assert 'rcv_collapsed' in got['missing_metrics']
@@ -199,9 +199,9 @@ def test_gated_metric_missing_never_passes():
 
 def test_gated_metric_choice():
     before, after = win(4000, 200000, rcv_pruned=50), win(0, 150000, rcv_pruned=0)
-    assert v.judge(before, after)['verdict'] == 'not_improved'
-    assert v.judge(before, after, gated_metrics=['prune_called'])['verdict'] == 'improved'
-    got = v.judge(before, after, gated_metrics=['rcv_pruned', 'prune_called'])
+    assert verdict.judge(before, after)['verdict'] == 'not_improved'
+    assert verdict.judge(before, after, gated_metrics=['prune_called'])['verdict'] == 'improved'
+    got = verdict.judge(before, after, gated_metrics=['rcv_pruned', 'prune_called'])
     assert got['verdict'] == 'improved'
     assert got['metrics']['rcv_collapsed']['gated'] is False
     assert got['metrics']['rcv_collapsed']['met'] is None
@@ -209,79 +209,80 @@ def test_gated_metric_choice():
 
 def test_exact_threshold_boundary():
     # the point rule in exact arithmetic: 90.000 % down meets 90, 89.999 % does not
-    assert v._meets(10000, 10 ** 6, 1000, 10 ** 6, 90) is True
-    assert v._meets(100000, 10 ** 6, 10001, 10 ** 6, 90) is False
-    assert v.judge(win(100000, 0, in_segs=10 ** 6), win(10001, 0, in_segs=10 ** 6))['verdict'] == 'not_improved'
+    assert verdict._meets(10000, 10 ** 6, 1000, 10 ** 6, 90) is True
+    assert verdict._meets(100000, 10 ** 6, 10001, 10 ** 6, 90) is False
+    assert verdict.judge(win(100000, 0, in_segs=10 ** 6), win(10001, 0, in_segs=10 ** 6))['verdict'] == 'not_improved'
     # 0.1 + 0.2 style float trouble: 70 % of 10 is 3 exactly
-    assert v._meets(10, 10 ** 6, 3, 10 ** 6, Fraction(70)) is True
-    assert v._meets(10, 10 ** 6, 3, 10 ** 6, Fraction('70.1')) is False
+    assert verdict._meets(10, 10 ** 6, 3, 10 ** 6, Fraction(70)) is True
+    assert verdict._meets(10, 10 ** 6, 3, 10 ** 6, Fraction('70.1')) is False
     # per million InSegs: twice the traffic, twice the pruning: a 0 % drop
-    got = v.judge(win(1000, 0, in_segs=10 ** 6), win(2000, 0, in_segs=2 * 10 ** 6))
+    got = verdict.judge(win(1000, 0, in_segs=10 ** 6), win(2000, 0, in_segs=2 * 10 ** 6))
     assert got['verdict'] == 'not_improved'
     assert got['metrics']['prune_called']['reduction_pct'] == 0.0
     # exactly on the threshold, the drop is no better than the threshold itself: not proven
-    got = v.judge(win(10000, 0, in_segs=10 ** 6), win(1000, 0, in_segs=10 ** 6))
+    got = verdict.judge(win(10000, 0, in_segs=10 ** 6), win(1000, 0, in_segs=10 ** 6))
     assert got['verdict'] == 'insufficient_traffic'
     assert got['metrics']['prune_called']['p_value'] > 0.4
 
 
 def test_few_events_never_prove_a_drop():
     # 3 PruneCalled in the baseline, 0 at verify: a 100 % drop by luck as often as not
-    got = v.judge(win(3, 0), win(0, 0))
+    got = verdict.judge(win(3, 0), win(0, 0))
     assert got['verdict'] == 'insufficient_traffic' and got['passed'] is False
     assert 'prune_called fell 3 -> 0 events' in got['message']
     assert 'cannot show a 90% drop with 95% confidence' in got['message']
     assert got['metrics']['prune_called']['met'] is False
     # measured on the lab: a pinned-SO_RCVBUF client, ~47 events against ~2 (a noise swing, reversed)
-    got = v.judge(win(47, 0, in_segs=40000), win(2, 0, in_segs=38000))
+    got = verdict.judge(win(47, 0, in_segs=40000), win(2, 0, in_segs=38000))
     assert got['verdict'] == 'insufficient_traffic'
     # the real improvement measured on the lab (20 s windows): overwhelming evidence
-    got = v.judge(win(1595, 57350, in_segs=116693), win(69, 0, in_segs=344358))
+    got = verdict.judge(win(1595, 57350, in_segs=116693), win(69, 0, in_segs=344358))
     assert got['verdict'] == 'improved'
     assert got['metrics']['prune_called']['p_value'] < 1e-50
     # a failed point rule is not_improved whatever the counts
-    assert v.judge(win(3, 0), win(3, 0))['verdict'] == 'not_improved'
+    assert verdict.judge(win(3, 0), win(3, 0))['verdict'] == 'not_improved'
 
 
 def test_quieter_hour_is_not_a_fix():
     # half the traffic, half the pruning: per second it fell 50 %, per segment it did not fall at all
-    got = v.judge(win(4000, 200000, in_segs=10 ** 6), win(2000, 100000, in_segs=5 * 10 ** 5),
-                  min_reduction_pct=40)
+    got = verdict.judge(win(4000, 200000, in_segs=10 ** 6), win(2000, 100000, in_segs=5 * 10 ** 5),
+                        min_reduction_pct=40)
     assert got['verdict'] == 'not_improved'
     assert got['metrics']['prune_called']['after_per_second'] == 100.0
 
 
 def test_pct_100_needs_zero():
-    assert v.judge(win(1000, 1000), win(1, 0), min_reduction_pct=100)['verdict'] == 'not_improved'
-    assert v.judge(win(1000, 1000), win(0, 0), min_reduction_pct=100)['verdict'] == 'improved'
+    assert verdict.judge(win(1000, 1000), win(1, 0), min_reduction_pct=100)['verdict'] == 'not_improved'
+    assert verdict.judge(win(1000, 1000), win(0, 0), min_reduction_pct=100)['verdict'] == 'improved'
 
 
 def test_pinned_socket_hint():
     sockets = {'pinned_below_default': 8, 'tcp_rmem_default': 131072,
                'offenders': [{'local': '198.18.0.11:*', 'peer': '198.18.0.2:8080', 'sockets': 8, 'rb_max': 8192}]}
-    got = v.judge(win(4000, 200000), win(3900, 190000), socket_buffers=sockets)
+    got = verdict.judge(win(4000, 200000), win(3900, 190000), socket_buffers=sockets)
     assert got['verdict'] == 'not_improved'
     assert 'SO_RCVBUF' in got['hints'][0] and '198.18.0.2:8080' in got['hints'][0]
-    assert v.judge(win(4000, 200000), win(0, 0), socket_buffers=sockets)['hints'] == []
-    assert v.judge(win(4000, 200000), win(3900, 190000), socket_buffers={'pinned_below_default': 0})['hints'] == []
+    assert verdict.judge(win(4000, 200000), win(0, 0), socket_buffers=sockets)['hints'] == []
+    got = verdict.judge(win(4000, 200000), win(3900, 190000), socket_buffers={'pinned_below_default': 0})
+    assert got['hints'] == []
 
 
 def test_sources_of_windows():
     window = win(4000, 200000)
-    assert v.split_source(window) == (window, None)
-    assert v.split_source({'rates': window, 'boot_id': 'b'}) == (window, 'b')
-    assert v.split_source({'window': window, 'boot_id': 'b'}) == (window, 'b')
-    assert v.split_source({'boot_id': 'b'}) == (None, 'b')
-    assert v.split_source(None) == (None, None)
-    assert v.split_source([window]) == (None, None)
+    assert verdict.split_source(window) == (window, None)
+    assert verdict.split_source({'rates': window, 'boot_id': 'b'}) == (window, 'b')
+    assert verdict.split_source({'window': window, 'boot_id': 'b'}) == (window, 'b')
+    assert verdict.split_source({'boot_id': 'b'}) == (None, 'b')
+    assert verdict.split_source(None) == (None, None)
+    assert verdict.split_source([window]) == (None, None)
     # facts without rates (sample_seconds 0): a reset, not an error
-    assert v.judge({'window': window}, {'boot_id': 'b', 'metrics': {}})['verdict'] == 'reset'
+    assert verdict.judge({'window': window}, {'boot_id': 'b', 'metrics': {}})['verdict'] == 'reset'
 
 
 def test_result_shape_and_purity():
     before, after = win(4000, 200000, softnet_dropped=3), win(0, 0, softnet_dropped=0)
     saved = copy.deepcopy((before, after))
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert (before, after) == saved
     assert set(got) == {'verdict', 'passed', 'reasons', 'hints', 'message', 'reboot', 'metrics',
                         'missing_metrics', 'counter_reset_between', 'before', 'after', 'thresholds'}
@@ -290,7 +291,7 @@ def test_result_shape_and_purity():
     assert set(got['metrics']['prune_called']) == {
         'gated', 'before_delta', 'after_delta', 'before_per_million', 'after_per_million',
         'before_per_second', 'after_per_second', 'reduction_pct', 'met', 'p_value'}
-    assert got['thresholds'] == t.validate_thresholds()
+    assert got['thresholds'] == thresholds.validate_thresholds()
 
 
 counts = st.integers(min_value=0, max_value=10 ** 9)
@@ -316,7 +317,7 @@ def _fell_enough(before, before_segs, after, after_segs, pct):
 @given(bp=counts, bc=counts, ap=counts, ac=counts, bs=segments, as_=segments, pct=pcts)
 def test_property_no_pass_without_the_drop(bp, bc, ap, ac, bs, as_, pct):
     """A verify window whose gated per-segment rate did not fall by the threshold never passes."""
-    got = v.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=pct, min_segments=1)
+    got = verdict.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=pct, min_segments=1)
     fell = _fell_enough(bp, bs, ap, as_, pct) and _fell_enough(bc, bs, ac, as_, pct)
     if not fell:
         assert got['verdict'] == 'not_improved'
@@ -324,17 +325,17 @@ def test_property_no_pass_without_the_drop(bp, bc, ap, ac, bs, as_, pct):
     else:
         # the drop is there: it passes, or its evidence is too thin (never not_improved)
         assert got['verdict'] in ('improved', 'clean', 'insufficient_traffic')
-    assert got['passed'] == (got['verdict'] in v.PASSING)
+    assert got['passed'] == (got['verdict'] in verdict.PASSING)
 
 
 @settings(max_examples=200, deadline=None)
 @given(bp=counts, bc=counts, ap=counts, ac=counts, bs=segments, as_=segments, pct=pcts,
-       k=st.integers(min_value=2, max_value=1000))
-def test_property_scale_invariant(bp, bc, ap, ac, bs, as_, pct, k):
+       factor=st.integers(min_value=2, max_value=1000))
+def test_property_scale_invariant(bp, bc, ap, ac, bs, as_, pct, factor):
     """Rates are per segment: k times the traffic and k times the pruning does not change whether it fell."""
-    one = v.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=pct, min_segments=1)
-    scaled = v.judge(win(bp * k, bc * k, in_segs=bs * k), win(ap, ac, in_segs=as_), min_reduction_pct=pct,
-                     min_segments=1)
+    one = verdict.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=pct, min_segments=1)
+    scaled = verdict.judge(win(bp * factor, bc * factor, in_segs=bs * factor), win(ap, ac, in_segs=as_),
+                           min_reduction_pct=pct, min_segments=1)
     assert (one['verdict'] == 'not_improved') == (scaled['verdict'] == 'not_improved')
     assert (one['verdict'] == 'clean') == (scaled['verdict'] == 'clean')
 
@@ -344,7 +345,7 @@ def test_property_scale_invariant(bp, bc, ap, ac, bs, as_, pct, k):
        segs=st.integers(min_value=10000, max_value=10 ** 9))
 def test_property_a_handful_of_events_never_passes(bp, ap, segs):
     """With the same traffic in both windows, 30 or fewer baseline events can never prove a 90 % drop."""
-    got = v.judge(win(bp, 0, in_segs=segs), win(ap, 0, in_segs=segs))
+    got = verdict.judge(win(bp, 0, in_segs=segs), win(ap, 0, in_segs=segs))
     assert got['passed'] is False
 
 
@@ -353,8 +354,8 @@ def test_property_a_handful_of_events_never_passes(bp, ap, segs):
        low=st.integers(min_value=1, max_value=100), high=st.integers(min_value=1, max_value=100))
 def test_property_monotone_in_threshold(bp, bc, ap, ac, bs, as_, low, high):
     assume(low <= high)
-    strict = v.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=high, min_segments=1)
-    loose = v.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=low, min_segments=1)
+    strict = verdict.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=high, min_segments=1)
+    loose = verdict.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_reduction_pct=low, min_segments=1)
     if strict['passed']:
         assert loose['passed']
 
@@ -367,7 +368,7 @@ def test_property_invalid_window_is_reset(bp, bc, ap, ac, bs, as_, which, reason
     target = before if which == 'before' else after
     target['valid'] = False
     target['invalid_reason'] = reason
-    got = v.judge(before, after, min_segments=1)
+    got = verdict.judge(before, after, min_segments=1)
     assert got['verdict'] == 'reset'
     assert got['passed'] is False
 
@@ -376,7 +377,7 @@ def test_property_invalid_window_is_reset(bp, bc, ap, ac, bs, as_, which, reason
 @given(bp=counts, bc=counts, ap=counts, ac=counts, bs=segments, as_=segments,
        need=st.integers(min_value=1, max_value=10 ** 10))
 def test_property_quiet_window_never_passes(bp, bc, ap, ac, bs, as_, need):
-    got = v.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_segments=need)
+    got = verdict.judge(win(bp, bc, in_segs=bs), win(ap, ac, in_segs=as_), min_segments=need)
     if min(bs, as_) < need:
         assert got['verdict'] == 'insufficient_traffic'
         assert not got['passed']
@@ -387,7 +388,7 @@ def test_property_quiet_window_never_passes(bp, bc, ap, ac, bs, as_, need):
 def test_property_missing_gated_metric_never_passes(bp, ap, bs, as_, drop):
     before = win(bp, 0 if drop == 'after' else None, in_segs=bs)
     after = win(ap, 0 if drop == 'before' else None, in_segs=as_)
-    got = v.judge(before, after, min_segments=1)
+    got = verdict.judge(before, after, min_segments=1)
     assert got['verdict'] == 'not_improved'
     assert got['missing_metrics'] == ['rcv_collapsed']
 
@@ -403,21 +404,22 @@ junk = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(before=junk, after=junk)
 def test_property_junk_never_raises_never_passes_unless_sound(before, after):
-    got = v.judge(before, after)
-    assert got['verdict'] in v.VERDICTS
+    got = verdict.judge(before, after)
+    assert got['verdict'] in verdict.VERDICTS
     if got['passed']:
         # only possible when both windows are proper: valid, long enough, enough segments
         for side in ('before', 'after'):
             assert got[side]['valid'] is True
-            assert got[side]['in_segs'] >= t.DEFAULT_MIN_SEGMENTS
+            assert got[side]['in_segs'] >= thresholds.DEFAULT_MIN_SEGMENTS
             assert got[side]['seconds'] > 0 and math.isfinite(got[side]['seconds'])
 
 
 def test_decimal_string_threshold_is_exact():
     # 100000 -> 29900 per million is a 70.1 % drop exactly: the string '70.1' must not become 70.0999999...
-    assert v.judge(win(100000, 0), win(29900, 0), min_reduction_pct='70.1')['metrics']['prune_called']['p_value'] > 0.4
-    assert v.judge(win(100000, 0), win(29901, 0), min_reduction_pct='70.1')['verdict'] == 'not_improved'
-    assert v.judge(win(100000, 0), win(25000, 0), min_reduction_pct='70.1')['verdict'] == 'improved'
+    got = verdict.judge(win(100000, 0), win(29900, 0), min_reduction_pct='70.1')
+    assert got['metrics']['prune_called']['p_value'] > 0.4
+    assert verdict.judge(win(100000, 0), win(29901, 0), min_reduction_pct='70.1')['verdict'] == 'not_improved'
+    assert verdict.judge(win(100000, 0), win(25000, 0), min_reduction_pct='70.1')['verdict'] == 'improved'
 
 
 def test_counter_reset_between_windows():
@@ -426,20 +428,20 @@ def test_counter_reset_between_windows():
             'metrics_end': {'prune_called': 9000, 'rcv_collapsed': 500000, 'in_segs': 5 * 10 ** 6}}
     fine = {'boot_id': 'b', 'rates': win(0, 0),
             'metrics': {'prune_called': 9000, 'rcv_collapsed': 500000, 'in_segs': 7 * 10 ** 6}}
-    got = v.judge(base, fine)
+    got = verdict.judge(base, fine)
     assert got['verdict'] == 'improved' and got['counter_reset_between'] is False
     restarted = {'boot_id': 'b', 'rates': win(0, 0),
                  'metrics': {'prune_called': 0, 'rcv_collapsed': 0, 'in_segs': 10 ** 6}}
-    got = v.judge(base, restarted)
+    got = verdict.judge(base, restarted)
     assert got['verdict'] == 'reset' and got['passed'] is False
     assert got['counter_reset_between'] is True
     assert 'reset between the baseline and the verify window without a reboot' in got['message']
     assert 'rcv_collapsed 500000 at the end of the baseline, 0 at the start of verify; and 1 more' in got['message']
     # a reboot in between explains it: noted, compared per window
-    got = v.judge(base, dict(restarted, boot_id='c'))
+    got = verdict.judge(base, dict(restarted, boot_id='c'))
     assert got['verdict'] == 'improved' and got['reboot'] is True and got['counter_reset_between'] is None
     # an invalid window wins, and nothing is said about the gap
-    got = v.judge(base, dict(restarted, rates=win(valid=False, reason='x')))
+    got = verdict.judge(base, dict(restarted, rates=win(valid=False, reason='x')))
     assert got['verdict'] == 'reset' and got['counter_reset_between'] is None
 
 
@@ -454,18 +456,18 @@ def test_recreated_namespace_is_a_reset_even_when_counters_grew_past_the_baselin
                 'metrics_end': {'prune_called': end, 'rcv_collapsed': 0, 'in_segs': end * 100}}
     before = record('net:[1]', 1000, 500)
     after = record('net:[2]', 5000, 0)
-    got = v.judge(before, after)
+    got = verdict.judge(before, after)
     assert got['verdict'] == 'reset' and not got['passed']
     assert 'net:[1]' in got['message'] and 'take a new baseline' in got['message']
-    same = v.judge(before, record('net:[1]', 5000, 0))
+    same = verdict.judge(before, record('net:[1]', 5000, 0))
     assert same['verdict'] != 'reset'
 
 
-def _legacy_binomial_cdf(k, n, p):
+def _legacy_binomial_cdf(at_most, trials, probability):
     """verdict._binomial_cdf as it was before the fast sum (commit b2a74c8): the same branches, one lgamma term
     per event in the exact one (2.2 ms at 5,000 events, 40 ms at 100,000). test_reference_sum_is_exact checks
     that sum against exact rational arithmetic; the bench compares whole verdicts with that commit's code."""
-    return s._binomial_cdf(k, n, p, exact=s._binomial_cdf_sum)
+    return significance._binomial_cdf(at_most, trials, probability, exact=significance._binomial_cdf_sum)
 
 
 def _legacy_drop_p_value(before_events, before_segs, after_events, after_segs, pct):
@@ -475,12 +477,12 @@ def _legacy_drop_p_value(before_events, before_segs, after_events, after_segs, p
 
 
 def _judged(before, after, **kwargs):
-    got = v.judge(before, after, **kwargs)
+    got = verdict.judge(before, after, **kwargs)
     return got['verdict'], got['passed'], [(name, entry['met']) for name, entry in sorted(got['metrics'].items())]
 
 
 def _judged_the_old_way(before, after, **kwargs):
-    with mock.patch.object(v, 'drop_p_value', _legacy_drop_p_value):
+    with mock.patch.object(verdict, 'drop_p_value', _legacy_drop_p_value):
         return _judged(before, after, **kwargs)
 
 
@@ -502,7 +504,7 @@ def test_property_verdicts_unchanged(bp, bc, bs, as_, fp, fc, pct):
 def test_verdicts_unchanged_at_the_last_passing_count(before, bs, as_):
     """The verify count where the old sum stops proving the drop, and its neighbours, judged both ways."""
     def old_met(after):
-        return _legacy_drop_p_value(before, bs, after, as_, 90) <= s.ALPHA
+        return _legacy_drop_p_value(before, bs, after, as_, 90) <= significance.ALPHA
     low, high = 0, int(before * as_ / bs * 0.1)
     assert old_met(low)
     while low < high:  # the largest count still proven (the p-value grows with the count)
@@ -515,3 +517,24 @@ def test_verdicts_unchanged_at_the_last_passing_count(before, bs, as_):
         assert _judged(*pair) == _judged_the_old_way(*pair)
     assert _judged(win(before, 0, in_segs=bs), win(low, 0, in_segs=as_))[0] == 'improved'
     assert _judged(win(before, 0, in_segs=bs), win(low + 1, 0, in_segs=as_))[0] == 'insufficient_traffic'
+
+
+def test_rates_shown_are_the_windows_own():
+    # rates.window computes the rates (the one place); the verdict shows them and decides on the deltas
+    before, after = win(prune=4000, collapsed=200000, in_segs=900000), win(prune=0, collapsed=12, in_segs=10 ** 6)
+    before['metrics']['prune_called']['per_million_segs'] = 1234.5
+    before['metrics']['in_segs']['per_second'] = 77.0
+    got = verdict.judge(before, after)
+    assert got['metrics']['prune_called']['before_per_million'] == 1234.5
+    assert got['before']['in_segs_per_second'] == 77.0
+    assert got['verdict'] == verdict.judge(win(prune=4000, collapsed=200000, in_segs=900000), after)['verdict']
+    # a metric without a usable delta has no rates, whatever the window says
+    before['metrics']['rcv_collapsed']['delta'] = -1
+    assert verdict.judge(before, after)['metrics']['rcv_collapsed']['before_per_million'] is None
+
+
+def test_thresholds_dict_is_taken_as_it_is():
+    checked = thresholds.validate_thresholds(min_segments=500)
+    before, after = win(100, 100, in_segs=500), win(0, 0, in_segs=500)
+    assert verdict.judge(before, after, thresholds=checked) == verdict.judge(before, after, min_segments=500)
+    assert verdict.check_baseline(before, thresholds=checked) == verdict.check_baseline(before, min_segments=500)

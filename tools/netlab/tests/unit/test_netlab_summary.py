@@ -65,6 +65,14 @@ def test_counter_deltas_leave_out_absent_counters():
     assert summary.counter_deltas(before, after) == {"PruneCalled": 15, "TCPRcvCollapsed": 0, "InSegs": 1000}
 
 
+def test_counters_are_the_collection_metric_sources():
+    # the lab reports the counters the collection's metrics are read from (plugins/module_utils/metric_registry.py)
+    assert summary.COUNTERS == tuple((metric.source.section, metric.source.field)
+                                     for metric in summary.METRIC_REGISTRY.METRICS
+                                     if metric.source.file in ("net/netstat", "net/snmp"))
+    assert ("TcpExt", "PruneCalled") in summary.COUNTERS and ("Tcp", "InSegs") in summary.COUNTERS
+
+
 def test_cpu_times():
     before = summary.parse_cpu_times("cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 2 3 4\n")
     after = summary.parse_cpu_times("cpu  200 0 200 1400 0 0 0 0 0 0\n")
