@@ -21,22 +21,16 @@ description:
   - Missing directories are created with O(dir_mode).
 author:
   - netfleet.tuning contributors (@netfleet)
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
+  - netfleet.tuning.attributes.controller_action
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports what would be written and writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details: Everything runs on the controller.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 options:
   path:
     description:
