@@ -465,6 +465,15 @@ def _display(value):
     return 'n/a' if value is None else str(value)
 
 
+def baseline_warnings(hosts, problems):
+    """``hosts | netfleet.tuning.baseline_warnings(problems)``: one line per host whose baseline cannot show an
+    improvement (``problems``: each host's baseline_check result, in the same order), for the terminal
+    (``web1: only 3 prune_called events ...; ... Verify cannot pass this host against this baseline.``); hosts
+    without a problem are left out."""
+    return ['%s: %s. Verify cannot pass this host against this baseline.' % (name, '; '.join(host_problems))
+            for name, host_problems in zip(_plain(hosts), _plain(problems)) if host_problems]
+
+
 def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
     """``hosts | netfleet.tuning.baseline_stats(records, active=..., check_mode=..., run_id=...)``: the
     baseline playbook's ``netfleet_report`` artifact."""
@@ -500,6 +509,7 @@ class FilterModule(object):
             'verify_judgement': verify_judgement,
             'report_stats': report_stats,
             'baseline_lines': baseline_lines,
+            'baseline_warnings': baseline_warnings,
             'baseline_stats': baseline_stats,
             'rollback_stats': rollback_stats,
         }

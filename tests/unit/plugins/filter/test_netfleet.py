@@ -57,7 +57,8 @@ def task_file(name):
 
 
 def test_filter_names():
-    assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status',
+                               'baseline_warnings', 'fleet_report',
                                'host_file_name', 'report_outputs', 'report_render', 'report_stats', 'rollback_check',
                                'rollback_stats', 'sample_record', 'thresholds', 'verdict', 'verify_judgement']
 
@@ -383,6 +384,31 @@ def test_baseline_lines_one_line_per_sampled_host():
     assert lines[0].startswith('lab-h01: %s InSegs in ' % good['window']['in_segs'])
     assert 'prune_called %s' % good['window']['metrics']['prune_called']['delta'] in lines[0]
     assert lines[1] == 'lab-h03: n/a InSegs in n/a s; prune_called n/a; window not valid (no reason given)'
+
+
+def _warnings_the_old_way(hosts, problems):
+    """What tasks/baseline.yml's Jinja built before baseline_warnings: the hosts with problems, zipped with their
+    problems joined by '; ', joined by ': ', regex_replace('$', ...)."""
+    warned = [(name, host_problems) for name, host_problems in zip(hosts, problems) if host_problems]
+    return [re.sub('$', '. Verify cannot pass this host against this baseline.', ': '.join([name, '; '.join(host_problems)]))
+            for name, host_problems in warned]
+
+
+def test_baseline_warnings_one_line_per_host_with_problems():
+    few = FILTERS['baseline_check'](FILTERS['sample_record'](facts(3, 200000, 900000))['window'])
+    quiet = FILTERS['baseline_check'](FILTERS['sample_record'](facts(5, 5, 50))['window'])
+    hosts, problems = ['lab-h01', 'lab-h02', 'lab-h03', 'lab-h04'], [[], few, quiet, few + quiet]
+    lines = FILTERS['baseline_warnings'](hosts, problems)
+    assert lines == _warnings_the_old_way(hosts, problems)
+    assert lines[0] == 'lab-h02: %s. Verify cannot pass this host against this baseline.' % few[0]
+    assert lines[2] == 'lab-h04: %s; %s. Verify cannot pass this host against this baseline.' % (few[0], quiet[0])
+    assert FILTERS['baseline_warnings'](['lab-h01'], [[]]) == []
+
+
+def test_baseline_yml_warns_through_the_filter():
+    text = task_file('baseline.yml')
+    assert text.count('netfleet.tuning.baseline_warnings(') == 1
+    assert 'regex_replace' not in text and "map('join'" not in text
 
 
 def _judged_the_old_way(picked, verify, limits):
