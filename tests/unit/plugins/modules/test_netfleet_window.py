@@ -15,10 +15,10 @@ import pytest
 from ansible.module_utils import basic
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread, records
 from ansible_collections.netfleet.tuning.plugins.modules import netfleet_window
-# the fake /proc trees, the ss fixture and the module harness of the netstat_facts tests
+# the fake /proc trees, the ss fixture and the module harness of the netstat_facts tests (module_runner)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules import test_netstat_facts as facts_tests
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import (
-    BOOT_ID, ExitJson, FailJson, FakeTime, build_proc, bump, patch_module_args, ss_output, write,
+    BOOT_ID, ExitJson, FailJson, FakeTime, build_proc, bump, run_main, ss_output, write,
 )
 
 # exit_json/fail_json raise, warnings recorded
@@ -56,9 +56,8 @@ class Host(object):
     def run(self, expect_fail=False, **args):
         params = dict(proc_path=self.proc, state_dir=self.state_dir)
         params.update(args)
-        with patch_module_args(params):
-            with pytest.raises(FailJson if expect_fail else ExitJson) as info:
-                netfleet_window.main()
+        with pytest.raises(FailJson if expect_fail else ExitJson) as info:
+            run_main(netfleet_window.main, params, keep=[self.clock])
         return info.value.args[0]
 
     def start(self, **args):
@@ -130,9 +129,8 @@ def test_start_warns_on_missing_file(host, module_calls):
 
 @pytest.mark.skipif(not os.path.exists('/proc/net/netstat'), reason='needs Linux /proc')
 def test_start_of_the_live_proc_is_small(module_calls):
-    with patch_module_args({'phase': 'start', 'state_dir': '/nonexistent/netfleet-tuning'}):
-        with pytest.raises(ExitJson) as info:
-            netfleet_window.main()
+    with pytest.raises(ExitJson) as info:
+        run_main(netfleet_window.main, {'phase': 'start', 'state_dir': '/nonexistent/netfleet-tuning'})
     start = info.value.args[0]['start']
     assert start['boot_id'] and start['metrics']['in_segs'] >= 0
     assert len(json.dumps(start)) < 1024
