@@ -94,17 +94,17 @@ def _write_atomic(path, data, mode):
     """
     directory = os.path.dirname(path)
     base = to_text(to_bytes(os.path.basename(path), errors='surrogate_then_replace')[:_TMP_NAME_BYTES], errors='ignore')
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
+    fd, temp_path = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as handle:
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(temp_path, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(temp_path)
         except OSError:
             pass
         raise

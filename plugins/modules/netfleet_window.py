@@ -352,7 +352,7 @@ def main():
     try:
         result = run(module)
     except WindowError as exc:
-        extra = dict((k, v) for k, v in (('rule', exc.rule), ('entry', exc.entry)) if v is not None)
+        extra = dict((name, value) for name, value in (('rule', exc.rule), ('entry', exc.entry)) if value is not None)
         module.fail_json(msg=to_native(exc), **extra)
     except hostfs.UnsafePathError as exc:
         module.fail_json(msg=to_native(exc), rule=exc.rule)

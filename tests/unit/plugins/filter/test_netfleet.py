@@ -28,9 +28,12 @@ def facts(prune, collapsed, in_segs, boot='boot-1', at='2026-01-15T10:00:20.500Z
 
     ``start``: absolute PruneCalled, TCPRcvCollapsed and InSegs at the first read.
     """
-    def snap(mono, p, c, s):
-        return rates.snapshot({'TcpExt': {'PruneCalled': p, 'TCPRcvCollapsed': c}, 'Tcp': {'InSegs': s}},
-                              {'prune_called': p, 'rcv_collapsed': c, 'in_segs': s}, boot, mono)
+    def snap(monotonic, prune_called, rcv_collapsed, segments):
+        """One read: the absolute counters at this monotonic time."""
+        return rates.snapshot({'TcpExt': {'PruneCalled': prune_called, 'TCPRcvCollapsed': rcv_collapsed},
+                               'Tcp': {'InSegs': segments}},
+                              {'prune_called': prune_called, 'rcv_collapsed': rcv_collapsed, 'in_segs': segments},
+                              boot, monotonic)
     first = snap(100.0, start[0], start[1], start[2])
     last = snap(120.0, start[0] + prune, start[1] + collapsed, start[2] + in_segs)
     return {
@@ -390,8 +393,8 @@ def _warnings_the_old_way(hosts, problems):
     """What tasks/baseline.yml's Jinja built before baseline_warnings: the hosts with problems, zipped with their
     problems joined by '; ', joined by ': ', regex_replace('$', ...)."""
     warned = [(name, host_problems) for name, host_problems in zip(hosts, problems) if host_problems]
-    return [re.sub('$', '. Verify cannot pass this host against this baseline.', ': '.join([name, '; '.join(host_problems)]))
-            for name, host_problems in warned]
+    return [re.sub('$', '. Verify cannot pass this host against this baseline.',
+                   ': '.join([name, '; '.join(host_problems)])) for name, host_problems in warned]
 
 
 def test_baseline_warnings_one_line_per_host_with_problems():
