@@ -6,6 +6,8 @@
 No module runs and nothing reaches the managed host: the files are written by the worker process
 of ansible-playbook (each host's task in parallel), atomically (a temporary file in the same
 directory, fsync, rename), with a fixed mode, in a directory created with a fixed mode.
+The arguments are checked with validate_argument_spec() against the documentation stub's ARGUMENT_SPEC
+(plugins/modules/netfleet_state.py), then by the rules below (modes, file names).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -20,9 +22,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.netfleet.tuning.plugins.modules.netfleet_state import ARGUMENT_SPEC
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.host_file import NAME_MAX
 
-_ARGS = frozenset(('path', 'files', 'mode', 'dir_mode'))
 # the temporary file's name repeats at most this many bytes of the target's, so that a target name of
 # NAME_MAX bytes still leaves room for the temporary name's dot, random part and suffix
 _TMP_NAME_BYTES = 64
@@ -83,19 +85,26 @@ def _same_content(path, data, mode):
 
 
 def _write_atomic(path, data, mode):
+    """Replace ``path`` with ``data`` (a temporary file in its directory, fchmod, fsync, rename).
+
+    Not module_utils/hostfs.write_atomic, the hosts' writer, which differs where the controller's files need
+    this: its temporary name repeats the whole target name (a host file name of NAME_MAX bytes fails with
+    ENAMETOOLONG), as root it gives the file to root:root (a group that reads the 0640 files in a setgid
+    state directory would lose them), and it refuses a link at the target (replaced here, never followed).
+    """
     directory = os.path.dirname(path)
     base = to_text(to_bytes(os.path.basename(path), errors='surrogate_then_replace')[:_TMP_NAME_BYTES], errors='ignore')
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
+    fd, temp_path = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as handle:
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(temp_path, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            os.unlink(temp_path)
         except OSError:
             pass
         raise
@@ -117,19 +126,15 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        args = self._task.args
-        unknown = sorted(set(args) - _ARGS)
-        if unknown:
-            raise AnsibleActionFail('unsupported parameters: %s (supported: %s)' % (', '.join(unknown), ', '.join(sorted(_ARGS))))
-        path = args.get('path')
-        if not isinstance(path, str) or not path:
+        # an unknown or missing option, or files not a dict: AnsibleActionFail naming the option
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        path = args['path']
+        if not path:
             raise AnsibleActionFail('path is required: the directory on the controller')
         path = os.path.abspath(os.path.expanduser(path))
-        files = args.get('files') or {}
-        if not isinstance(files, dict):
-            raise AnsibleActionFail('files must be a dict of file name to content, got %s' % type(files).__name__)
-        mode = _mode(args.get('mode', '0640'), 'mode')
-        dir_mode = _mode(args.get('dir_mode', '0750'), 'dir_mode')
+        files = args['files'] or {}
+        mode = _mode(args['mode'], 'mode')
+        dir_mode = _mode(args['dir_mode'], 'dir_mode')
         for name in files:
             _check_name(name)
 

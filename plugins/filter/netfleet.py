@@ -379,6 +379,40 @@ def baseline_pick(window_start, controller_text=None, controller_path=None, read
     return picked
 
 
+def verify_judgement(verify_record, thresholds=None, baseline=None, window_start=None, controller_path=None):
+    """``__netfleet_window_end.record | netfleet.tuning.verify_judgement(thresholds, baseline=..., window_start=...,
+    controller_path=...)``: the verify window judged against the host's baseline, as the fields the verify stage
+    adds to the host's record -> ``{'stage': 'verified', 'baseline', 'baseline_source', 'verify', 'verdict'}``,
+    plus ``'error'`` when the baseline could not be used.
+
+    ``baseline``: the one already picked (baseline_pick's result: rollout picks it while preparing); without
+    it, the baseline is picked here from ``window_start`` (the copy the host returned with the window's first
+    read), else from the controller's copy at ``controller_path`` (read only then). One call per host picks
+    and judges. ``thresholds``: netfleet.tuning.thresholds' result.
+    """
+    if baseline is None:
+        picked = _pick_baseline(window_start, None, controller_path, True)
+    else:
+        picked = _plain(baseline)
+        if not isinstance(picked, dict):
+            raise AnsibleFilterError('netfleet.tuning.verify_judgement: baseline must be baseline_pick\'s result, '
+                                     'got %s' % type(picked).__name__)
+    limits = _plain(thresholds) or {}
+    after = _plain(verify_record)
+    try:
+        judged = verdict_utils.judge(picked.get('record'), after, gated_metrics=limits.get('gated_metrics'),
+                                     min_reduction_pct=limits.get('min_reduction_pct'),
+                                     min_segments=limits.get('min_segments'),
+                                     socket_buffers=after.get('socket_buffers') if isinstance(after, dict) else None)
+    except thresholds_utils.ThresholdError as exc:
+        raise AnsibleFilterError(str(exc))
+    fields = {'stage': 'verified', 'baseline': picked.get('record'), 'baseline_source': picked.get('source'),
+              'verify': after, 'verdict': judged}
+    if picked.get('error'):
+        fields['error'] = picked['error']
+    return fields
+
+
 def _pick_baseline(window_start, controller_text, controller_path, read_controller):
     """This host's baseline -> ``{'record', 'source': 'host' | 'controller' | None, 'error': str}``.
 
@@ -443,6 +477,15 @@ def _display(value):
     return 'n/a' if value is None else str(value)
 
 
+def baseline_warnings(hosts, problems):
+    """``hosts | netfleet.tuning.baseline_warnings(problems)``: one line per host whose baseline cannot show an
+    improvement (``problems``: each host's baseline_check result, in the same order), for the terminal
+    (``web1: only 3 prune_called events ...; ... Verify cannot pass this host against this baseline.``); hosts
+    without a problem are left out."""
+    return ['%s: %s. Verify cannot pass this host against this baseline.' % (name, '; '.join(host_problems))
+            for name, host_problems in zip(_plain(hosts), _plain(problems)) if host_problems]
+
+
 def baseline_stats(hosts, records, active=None, check_mode=False, run_id=None):
     """``hosts | netfleet.tuning.baseline_stats(records, active=..., check_mode=..., run_id=...)``: the
     baseline playbook's ``netfleet_report`` artifact."""
@@ -475,8 +518,10 @@ class FilterModule(object):
             'rollback_check': rollback_check,
             'host_file_name': host_file_name,
             'baseline_pick': baseline_pick,
+            'verify_judgement': verify_judgement,
             'report_stats': report_stats,
             'baseline_lines': baseline_lines,
+            'baseline_warnings': baseline_warnings,
             'baseline_stats': baseline_stats,
             'rollback_stats': rollback_stats,
         }

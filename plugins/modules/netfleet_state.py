@@ -21,28 +21,22 @@ description:
   - Missing directories are created with O(dir_mode).
 author:
   - netfleet.tuning contributors (@netfleet)
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
+  - netfleet.tuning.attributes.controller_action
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports what would be written and writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details: Everything runs on the controller.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 options:
   path:
     description:
       - The directory on the controller. A relative path is relative to the directory C(ansible-playbook)
-        runs from; C(~) is expanded.
-    type: path
+        runs from; C(~) is expanded (environment variables are not).
+    type: str
     required: true
   files:
     description:
@@ -52,13 +46,14 @@ options:
     default: {}
   mode:
     description:
-      - Permissions of the files, as an octal string. World-writable modes are refused.
-    type: str
+      - Permissions of the files, as an octal string (V('0640')) or an integer (the mode itself, as YAML reads
+        an unquoted V(0640)). World-writable modes are refused.
+    type: raw
     default: '0640'
   dir_mode:
     description:
-      - Permissions of the directories this task creates. Existing directories are left as they are.
-    type: str
+      - Permissions of the directories this task creates, as O(mode). Existing directories are left as they are.
+    type: raw
     default: '0750'
 notes:
   - Only the file names given are touched; other files in the directory stay.
@@ -110,17 +105,19 @@ created_dirs:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# The action plugin validates its arguments with this spec. path is a str, not a path: ~ is expanded by the
+# action, environment variables are not. The modes are raw: the action reads an integer as the mode itself and
+# a string as octal (a str type would turn an unquoted 0640, the integer 416, into the octal text '416').
+ARGUMENT_SPEC = dict(
+    path=dict(type='str', required=True),
+    files=dict(type='dict', default={}),
+    mode=dict(type='raw', default='0640'),
+    dir_mode=dict(type='raw', default='0750'),
+)
+
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            files=dict(type='dict', default={}),
-            mode=dict(type='str', default='0640'),
-            dir_mode=dict(type='str', default='0750'),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.fail_json(msg='netfleet.tuning.netfleet_state runs on the controller through its action plugin; '
                          'it was started as a module on %s instead' % module.params['path'])
 

@@ -30,19 +30,16 @@ description:
     before it is returned.
 author:
   - netfleet.tuning contributors (@netfleet)
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Both phases only read. With O(store_baseline) nothing is written in check mode; C(changed)
       then says that the record would be written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 options:
   phase:
     description:
@@ -355,7 +352,7 @@ def main():
     try:
         result = run(module)
     except WindowError as exc:
-        extra = dict((k, v) for k, v in (('rule', exc.rule), ('entry', exc.entry)) if v is not None)
+        extra = dict((name, value) for name, value in (('rule', exc.rule), ('entry', exc.entry)) if value is not None)
         module.fail_json(msg=to_native(exc), **extra)
     except hostfs.UnsafePathError as exc:
         module.fail_json(msg=to_native(exc), rule=exc.rule)

@@ -25,22 +25,17 @@ description:
     so that, for example, a string C("a=1 b=2") is refused as O(overrides) instead of being read as a dict.
 author:
   - netfleet.tuning contributors (@netfleet)
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
+  - netfleet.tuning.attributes.controller_action
+  - netfleet.tuning.variable_names
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Validates and returns the plan as in a normal run; it never changes anything.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details: Everything runs on the controller.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 options:
   profile:
     description: The profile, V(json_api), V(json_api_heavy), V(bdp) (sized from O(link_mbit) and O(rtt_ms)) or V(custom) (O(custom) as a whole).
@@ -86,42 +81,18 @@ options:
     type: str
     default: ''
   variable_names:
-    description:
-      - The name each option has for the caller, used in the failure message. The role maps every option to
-        its variable (O(overrides) to C(sysctl_profile_overrides), ...). An option not listed is named as itself.
-    type: dict
-    default: {}
+    # one per name in VALUE_OPTIONS (description, type and default: the netfleet.tuning.variable_names fragment)
     suboptions:
-      profile:
-        description: Name of O(profile).
-        type: str
-      overrides:
-        description: Name of O(overrides).
-        type: str
-      custom:
-        description: Name of O(custom).
-        type: str
-      link_mbit:
-        description: Name of O(link_mbit).
-        type: str
-      rtt_ms:
-        description: Name of O(rtt_ms).
-        type: str
-      priority:
-        description: Name of O(priority).
-        type: str
-      state:
-        description: Name of O(state).
-        type: str
-      unsettable:
-        description: Name of O(unsettable).
-        type: str
-      force:
-        description: Name of O(force).
-        type: str
-      state_dir:
-        description: Name of O(state_dir).
-        type: str
+      profile: {description: Name of O(profile)., type: str}
+      overrides: {description: Name of O(overrides)., type: str}
+      custom: {description: Name of O(custom)., type: str}
+      link_mbit: {description: Name of O(link_mbit)., type: str}
+      rtt_ms: {description: Name of O(rtt_ms)., type: str}
+      priority: {description: Name of O(priority)., type: str}
+      state: {description: Name of O(state)., type: str}
+      unsettable: {description: Name of O(unsettable)., type: str}
+      force: {description: Name of O(force)., type: str}
+      state_dir: {description: Name of O(state_dir)., type: str}
 notes:
   - The same rules run again on each host in M(netfleet.tuning.sysctl_dropin), with those that depend on
     the host (the memory guardrail, the kernel release, the key's scope).

@@ -88,8 +88,8 @@ def awx_lab():
         pytest.skip('the AWX jobs test needs root (netlab creates network namespaces)')
     run([NETLAB, 'down', '--name', LAB], check=False, timeout=120)
     try:
-        up = run([NETLAB, 'up', '--name', LAB, '--hosts', str(len(HOSTS))], timeout=300)
-        yield up.stdout.strip().splitlines()[-1]
+        netlab_up = run([NETLAB, 'up', '--name', LAB, '--hosts', str(len(HOSTS))], timeout=300)
+        yield netlab_up.stdout.strip().splitlines()[-1]
     finally:
         run([NETLAB, 'down', '--name', LAB], check=False, timeout=120)
 
@@ -181,7 +181,7 @@ class Job(object):
         self.events = list(result.events)
         # where ansible-runner (and so AWX) keeps set_stats data: the playbook_on_stats event's
         # event_data.artifact_data, also written as artifacts/<ident>/job_events/<n>-<uuid>.json
-        stats_events = [e for e in self.events if e.get('event') == 'playbook_on_stats']
+        stats_events = [event for event in self.events if event.get('event') == 'playbook_on_stats']
         self.artifact_data = stats_events[-1]['event_data'].get('artifact_data', {}) if stats_events else {}
         self.report = self.artifact_data.get('netfleet_report')
 
@@ -193,8 +193,8 @@ class Job(object):
         assert self.status == 'successful' and self.rc == 0, self.describe()
 
     def task_results(self, task):
-        return dict((e['event_data']['host'], e['event_data'].get('res', {})) for e in self.events
-                    if e.get('event') == 'runner_on_ok' and e['event_data'].get('task') == task)
+        return dict((event['event_data']['host'], event['event_data'].get('res', {})) for event in self.events
+                    if event.get('event') == 'runner_on_ok' and event['event_data'].get('task') == task)
 
     def stats_event_file(self):
         """The job_events file that holds the playbook_on_stats event (what AWX reads the artifacts from)."""

@@ -108,10 +108,10 @@ def lab_run(venv, lab, workdir):
     """baseline, rollout, verify, rollback on a fresh 2-host lab; returns (ok, problems, seconds)."""
     problems = []
     timings = {}
-    up = run([NETLAB, 'up', '--name', lab, '--hosts', '2'], 300)
-    if up.returncode != 0:
-        return False, ['netlab up failed:\n' + up.stdout[-3000:]], timings
-    inventory = up.stdout.strip().splitlines()[-1]
+    netlab_up = run([NETLAB, 'up', '--name', lab, '--hosts', '2'], 300)
+    if netlab_up.returncode != 0:
+        return False, ['netlab up failed:\n' + netlab_up.stdout[-3000:]], timings
+    inventory = netlab_up.stdout.strip().splitlines()[-1]
     extravars = os.path.join(workdir, 'vars.json')
     with open(extravars, 'w') as handle:
         json.dump(FAST, handle)

@@ -29,11 +29,11 @@ LABELS = ['h%02d' % i for i in range(1, HOSTS + 1)]
 # then the whole snapshot printed as JSON.
 LIVE_PY = r'''
 for root, dirs, files in os.walk("/proc/sys/net"):
-    for f in files:
-        p = os.path.join(root, f)
+    for file_name in files:
+        path = os.path.join(root, file_name)
         try:
-            with open(p) as h:
-                out["live"][p[len("/proc/sys/"):].replace("/", ".")] = " ".join(h.read().split())
+            with open(path) as handle:
+                out["live"][path[len("/proc/sys/"):].replace("/", ".")] = " ".join(handle.read().split())
         except (IOError, OSError):
             pass
 print(json.dumps(out, sort_keys=True))
@@ -46,17 +46,17 @@ import hashlib, json, os, stat
 out = {"files": {}, "state": {}, "live": {}}
 for name, top in (("files", "/etc/sysctl.d"), ("state", "/var/lib/netfleet-tuning")):
     for root, dirs, files in os.walk(top):
-        for f in files:
-            p = os.path.join(root, f)
-            st = os.lstat(p)
-            with open(p, "rb") as h:
-                data = h.read()
-            out[name][p] = {"sha256": hashlib.sha256(data).hexdigest(), "mode": "%04o" % stat.S_IMODE(st.st_mode),
-                            "uid": st.st_uid, "gid": st.st_gid}
-        for d in dirs:
-            p = os.path.join(root, d)
-            st = os.lstat(p)
-            out[name][p + "/"] = {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid}
+        for file_name in files:
+            path = os.path.join(root, file_name)
+            info = os.lstat(path)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            out[name][path] = {"sha256": hashlib.sha256(data).hexdigest(), "mode": "%04o" % stat.S_IMODE(info.st_mode),
+                               "uid": info.st_uid, "gid": info.st_gid}
+        for dir_name in dirs:
+            path = os.path.join(root, dir_name)
+            info = os.lstat(path)
+            out[name][path + "/"] = {"mode": "%04o" % stat.S_IMODE(info.st_mode), "uid": info.st_uid}
 ''' + LIVE_PY
 
 
@@ -103,7 +103,7 @@ class Lab(object):
 
     def address(self, label):
         status = json.loads(self.netlab('status', '--name', self.name).stdout)
-        return [h['address'].split('/')[0] for h in status['hosts'] if h['label'] == label][0]
+        return [host['address'].split('/')[0] for host in status['hosts'] if host['label'] == label][0]
 
     def reset_host(self, label):
         """`netlab reset-host`: the host's namespace is recreated (its counters restart at 0)."""
@@ -114,21 +114,22 @@ class Lab(object):
         """The live values right after `up`, and the keys that change on their own (two reads)."""
         self.pristine = self.snapshot_all()
         again = self.snapshot_all()
-        self.volatile = set(k for label in LABELS for k in again[label]['live']
-                            if again[label]['live'][k] != self.pristine[label]['live'].get(k))
+        self.volatile = set(key for label in LABELS for key in again[label]['live']
+                            if again[label]['live'][key] != self.pristine[label]['live'].get(key))
 
     def clean_host(self, label):
         """Back to the state `up` made: no drop-in, no saved state, the live values `up` left
         (written back with `netlab sysctl`, net.* keys of this host only)."""
         script = ('import glob, os, shutil\n'
-                  'for p in glob.glob("/etc/sysctl.d/*"):\n'
-                  '    if os.path.basename(p) != "10-netlab-untuned.conf": os.unlink(p)\n'
-                  'for p in glob.glob("/var/lib/netfleet-tuning/*"):\n'
-                  '    shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)\n')
+                  'for path in glob.glob("/etc/sysctl.d/*"):\n'
+                  '    if os.path.basename(path) != "10-netlab-untuned.conf": os.unlink(path)\n'
+                  'for path in glob.glob("/var/lib/netfleet-tuning/*"):\n'
+                  '    shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)\n')
         self.exec_(label, ['/usr/bin/python3', '-c', script])
         live = self.snapshot(label)['live']
         want = self.pristine[label]['live']
-        fix = ['%s=%s' % (k, want[k]) for k in sorted(want) if k not in self.volatile and live.get(k) != want[k]]
+        fix = ['%s=%s' % (key, want[key]) for key in sorted(want)
+               if key not in self.volatile and live.get(key) != want[key]]
         if fix:
             self.netlab('sysctl', '--name', self.name, '--hosts', label, *fix)
 
@@ -157,14 +158,14 @@ class Lab(object):
         lab inventory's group vars, and unlike -e they do not leak into delegate_to localhost)."""
         argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', self.inventory, playbook]
         if host_vars:
-            fd, path = tempfile.mkstemp(prefix='hv-', suffix='.json', dir=self.workdir)
-            with os.fdopen(fd, 'w') as handle:
+            descriptor, path = tempfile.mkstemp(prefix='hv-', suffix='.json', dir=self.workdir)
+            with os.fdopen(descriptor, 'w') as handle:
                 json.dump({'all': {'hosts': host_vars}}, handle)
             os.rename(path, path[:-5] + '.yml')
             argv[3:3] = ['-i', path[:-5] + '.yml']
         if extravars:
-            fd, path = tempfile.mkstemp(prefix='ev-', suffix='.json', dir=self.workdir)
-            with os.fdopen(fd, 'w') as handle:
+            descriptor, path = tempfile.mkstemp(prefix='ev-', suffix='.json', dir=self.workdir)
+            with os.fdopen(descriptor, 'w') as handle:
                 json.dump(extravars, handle)
             argv += ['-e', '@' + path]
         if limit:
@@ -237,7 +238,7 @@ class Traffic(BoundedLoop):
 
 def host_addresses(lab):
     status = json.loads(lab.netlab('status', '--name', lab.name).stdout)
-    return [h['address'].split('/')[0] for h in status['hosts'] if h.get('label') in LABELS]
+    return [host['address'].split('/')[0] for host in status['hosts'] if host.get('label') in LABELS]
 
 
 ROLLOUT_FAST = {'netfleet_sample_seconds': 1, 'netfleet_settle_seconds': 0, 'netfleet_min_segments': 1,

@@ -75,25 +75,25 @@ SNAPSHOT_PY = r'''
 import hashlib, json, os, stat, sys
 TREES = ("/etc/sysctl.d", "/var/lib/netfleet-tuning", "/usr/lib/sysctl.d", "/run/sysctl.d", "/etc/sysctl.conf")
 out = {"files": {}, "live": {}, "holds_secret": []}
-def entry(p):
-    st = os.lstat(p)
-    e = {"mode": "%04o" % stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
-    if stat.S_ISLNK(st.st_mode):
-        e["type"] = "link"; e["target"] = os.readlink(p)
-    elif stat.S_ISDIR(st.st_mode):
-        e["type"] = "dir"
-    elif stat.S_ISREG(st.st_mode):
-        e["type"] = "file"
-        with open(p, "rb") as h:
-            data = h.read()
-        e["sha256"] = hashlib.sha256(data).hexdigest()
-        if p == "/var/lib/netfleet-tuning/sysctl_profile.json":
-            e["text"] = data.decode("utf-8", "replace")
-        if sys.argv[1].encode() in data and not p.startswith("/etc/sysctl.d/"):
-            out["holds_secret"].append(p)
+def entry(path):
+    info = os.lstat(path)
+    fields = {"mode": "%04o" % stat.S_IMODE(info.st_mode), "uid": info.st_uid, "gid": info.st_gid}
+    if stat.S_ISLNK(info.st_mode):
+        fields["type"] = "link"; fields["target"] = os.readlink(path)
+    elif stat.S_ISDIR(info.st_mode):
+        fields["type"] = "dir"
+    elif stat.S_ISREG(info.st_mode):
+        fields["type"] = "file"
+        with open(path, "rb") as handle:
+            data = handle.read()
+        fields["sha256"] = hashlib.sha256(data).hexdigest()
+        if path == "/var/lib/netfleet-tuning/sysctl_profile.json":
+            fields["text"] = data.decode("utf-8", "replace")
+        if sys.argv[1].encode() in data and not path.startswith("/etc/sysctl.d/"):
+            out["holds_secret"].append(path)
     else:
-        e["type"] = "other"
-    return e
+        fields["type"] = "other"
+    return fields
 for top in TREES:
     if not os.path.lexists(top):
         continue
@@ -106,36 +106,36 @@ for top in TREES:
 # Small file operations in a host, as root, never following a link at the last component.
 HOSTOPS_PY = r'''
 import json, os, shutil, sys
-op, args = sys.argv[1], json.loads(sys.argv[2])
-def clear(p):
-    if os.path.islink(p) or os.path.isfile(p):
-        os.unlink(p)
-if op == "put":  # path, text, mode, uid (owner uid:uid)
+operation, args = sys.argv[1], json.loads(sys.argv[2])
+def clear(path):
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+if operation == "put":  # path, text, mode, uid (owner uid:uid)
     clear(args["path"])
     fd = os.open(args["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     os.write(fd, args["text"].encode("utf-8"))
     os.fchown(fd, args.get("uid", 0), args.get("uid", 0))
     os.fchmod(fd, args["mode"])
     os.close(fd)
-elif op == "link":  # path -> target
+elif operation == "link":  # path -> target
     clear(args["path"])
     os.symlink(args["target"], args["path"])
-elif op == "unlink":
+elif operation == "unlink":
     clear(args["path"])
-elif op == "rename":
+elif operation == "rename":
     os.rename(args["src"], args["dst"])
-elif op == "mkdir":
+elif operation == "mkdir":
     os.mkdir(args["path"])
     os.chmod(args["path"], args["mode"])
-elif op == "rmtree":  # a real directory only, never through a link
+elif operation == "rmtree":  # a real directory only, never through a link
     if os.path.isdir(args["path"]) and not os.path.islink(args["path"]):
         shutil.rmtree(args["path"])
-elif op == "chmod":
+elif operation == "chmod":
     os.chmod(args["path"], args["mode"], follow_symlinks=False)
-elif op == "chown":
+elif operation == "chown":
     os.chown(args["path"], args["uid"], args["gid"], follow_symlinks=False)
 else:
-    raise SystemExit("unknown op " + op)
+    raise SystemExit("unknown operation " + operation)
 '''
 
 # Holds the host's lock (flock, as the module takes it, its pid written in the file) until its
@@ -156,26 +156,26 @@ STAGE_FULL_PY = r'''
 import json, os, subprocess, sys
 keep = json.loads(sys.argv[1])
 top = "/var/lib/netfleet-tuning"
-with open("/proc/self/mountinfo") as h:
-    if any(line.split()[4] == top and " tmpfs " in line for line in h):
+with open("/proc/self/mountinfo") as mountinfo:
+    if any(line.split()[4] == top and " tmpfs " in line for line in mountinfo):
         raise SystemExit("a tmpfs is already mounted on " + top)
 saved = {}
 for name in keep:
-    with open(os.path.join(top, name), "rb") as h:
-        saved[name] = h.read()
+    with open(os.path.join(top, name), "rb") as handle:
+        saved[name] = handle.read()
 subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=16k,mode=0700,uid=0,gid=0", "%s", top])
 for name, data in sorted(saved.items()):
     fd = os.open(os.path.join(top, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     os.write(fd, data)
     os.close(fd)
 try:
-    with open(os.path.join(top, "zz-filler"), "wb") as h:
+    with open(os.path.join(top, "zz-filler"), "wb") as filler:
         while True:
-            h.write(b"x" * 512)
-            h.flush()
+            filler.write(b"x" * 512)
+            filler.flush()
 except OSError as exc:
-    st = os.statvfs(top)
-    print(json.dumps({"filled": exc.strerror, "free": st.f_bavail * st.f_frsize}))
+    usage = os.statvfs(top)
+    print(json.dumps({"filled": exc.strerror, "free": usage.f_bavail * usage.f_frsize}))
 ''' % TMPFS_SOURCE
 
 
@@ -199,7 +199,7 @@ def sshd_pid(lab, label):
     cached = _SSHD.get((lab.name, label))
     if cached is None or not _is_host_sshd(*cached):
         status = json.loads(lab.netlab('status', '--name', lab.name).stdout)
-        row = [h for h in status['hosts'] if h['label'] == label][0]
+        row = [host for host in status['hosts'] if host['label'] == label][0]
         cached = (str(row['sshd_pid']), row['namespace'])
         assert row['sshd_running'] and _is_host_sshd(*cached), row
         _SSHD[(lab.name, label)] = cached
@@ -214,8 +214,9 @@ def host_py(lab, label, script, *args):
     return run(host_argv(lab, label, ['/usr/bin/python3', '-c', script] + list(args)), timeout=60).stdout
 
 
-def hostop(lab, label, op, **args):
-    return host_py(lab, label, HOSTOPS_PY, op, json.dumps(args))
+def host_file_op(lab, label, operation, **args):
+    """One of HOSTOPS_PY's file operations (put, link, unlink, ...) in the host, as root."""
+    return host_py(lab, label, HOSTOPS_PY, operation, json.dumps(args))
 
 
 def snapshot(lab, label, via='sshd'):
@@ -246,22 +247,24 @@ def host_name(lab, label):
 def comparable(lab, snap):
     """A snapshot without the lock file (it holds the last locker's pid) and the live values that
     change on their own (found right after `up`)."""
-    return {'files': dict((p, e) for p, e in snap['files'].items() if p != LOCK_FILE),
-            'live': dict((k, v) for k, v in snap['live'].items() if k not in lab.volatile)}
+    return {'files': dict((path, entry) for path, entry in snap['files'].items() if path != LOCK_FILE),
+            'live': dict((key, value) for key, value in snap['live'].items() if key not in lab.volatile)}
 
 
 def assert_unchanged(lab, before, after, allow_new=()):
     """The host's files and live values as before; ``allow_new``: path prefixes under which new
     entries may appear (they are returned)."""
-    b, a = comparable(lab, before), comparable(lab, after)
-    new = sorted(p for p in a['files'] if p not in b['files'] and any(p.startswith(x) for x in allow_new))
-    for p in new:
-        del a['files'][p]
-    changed = dict((p, (b['files'].get(p), a['files'].get(p))) for p in set(b['files']) | set(a['files'])
-                   if b['files'].get(p) != a['files'].get(p))
+    was, now = comparable(lab, before), comparable(lab, after)
+    new = sorted(path for path in now['files']
+                 if path not in was['files'] and any(path.startswith(prefix) for prefix in allow_new))
+    for path in new:
+        del now['files'][path]
+    changed = dict((path, (was['files'].get(path), now['files'].get(path)))
+                   for path in set(was['files']) | set(now['files'])
+                   if was['files'].get(path) != now['files'].get(path))
     assert not changed, 'files changed (before, after): %s' % json.dumps(changed, indent=1, sort_keys=True)[:4000]
-    live = dict((k, (b['live'].get(k), a['live'].get(k))) for k in set(b['live']) | set(a['live'])
-                if b['live'].get(k) != a['live'].get(k))
+    live = dict((key, (was['live'].get(key), now['live'].get(key))) for key in set(was['live']) | set(now['live'])
+                if was['live'].get(key) != now['live'].get(key))
     assert not live, 'live values changed (before, after): %s' % live
     return new
 
@@ -269,8 +272,8 @@ def assert_unchanged(lab, before, after, allow_new=()):
 def not_pristine(lab, label, snap):
     """Live values that differ from those right after `up` (empty: all as before any rollout)."""
     want = lab.pristine[label]['live']
-    return dict((k, (want.get(k), snap['live'].get(k))) for k in want
-                if k not in lab.volatile and want.get(k) != snap['live'].get(k))
+    return dict((key, (want.get(key), snap['live'].get(key))) for key in want
+                if key not in lab.volatile and want.get(key) != snap['live'].get(key))
 
 
 def sha256(text):
@@ -304,7 +307,8 @@ def role_runs(lab, out, host_runs, timeout=180):
         os.unlink(old)
     names = dict((host_name(lab, label), label) for label in host_runs)
     argv = lab.playbook_argv(playbook_path('state_trust.yml'), {'rel_out_dir': out}, limit=','.join(sorted(names)),
-                             host_vars=dict((host_name(lab, l), {'rel_runs': r}) for l, r in host_runs.items()))
+                             host_vars=dict((host_name(lab, label), {'rel_runs': runs})
+                                            for label, runs in host_runs.items()))
     proc = run(argv, check=False, timeout=timeout, env=ansible_env(lab), cwd=lab.workdir)
     got = {}
     for label, runs in host_runs.items():
@@ -341,7 +345,7 @@ class Rolled(object):
     def _prepare(self, label):
         self.lab.clean_host(label)
         for path, (text, mode, uid) in sorted(VICTIMS.items()):
-            hostop(self.lab, label, 'put', path=path, text=text, mode=mode, uid=uid)
+            host_file_op(self.lab, label, 'put', path=path, text=text, mode=mode, uid=uid)
 
     def ensure(self, labels):
         lab = self.lab
@@ -374,7 +378,7 @@ class Rolled(object):
     def put_back(self, label):
         """The genuine state file back (root 0600), after a case replaced it."""
         text = self.snap[label]['files'][STATE_FILE]['text']
-        hostop(self.lab, label, 'put', path=STATE_FILE, text=text, mode=0o600, uid=0)
+        host_file_op(self.lab, label, 'put', path=STATE_FILE, text=text, mode=0o600, uid=0)
 
 
 @pytest.fixture(scope='module')
@@ -414,8 +418,8 @@ class Ctx(object):
         self.rolled = rolled
         self.data = {}
 
-    def op(self, op, **args):
-        return hostop(self.lab, self.label, op, **args)
+    def file_op(self, operation, **args):
+        return host_file_op(self.lab, self.label, operation, **args)
 
 
 def run_cases(lab, rolled, cases, workdir):
@@ -495,14 +499,14 @@ ABSENT_AND_PRESENT = [{'state': 'absent'}, {'name': 'json_api_heavy'}]
 
 # ------------------------------------------------------------ 1. the state file is data, not orders
 
-def _v1(state, **extra):
+def _version_1(state, **extra):
     out = {'version': 1, 'created': state['created'], 'path': '/etc/sysctl.d/60-netfleet-tuning.conf',
            'original': state['original'], 'applied': state['applied'], 'previous_files': {}}
     out.update(extra)
     return out
 
 
-def _v2(state, **extra):
+def _version_2(state, **extra):
     out = dict(state)
     out.update(extra)
     return out
@@ -518,31 +522,35 @@ def _with(state, key, value, applied=False):
 
 TAMPERED = [
     # id, build(genuine state) -> JSON or text, entry the message names, rule
-    ('v1_path_outside_sysctl_d', lambda s: _v1(s, path=VICTIM_STATE), 'path', 'state_path'),
-    ('v1_path_other_conf', lambda s: _v1(s, path=VICTIM_CONF), 'path', 'state_path'),
-    ('v1_path_dotdot', lambda s: _v1(s, path='/etc/sysctl.d/../sysctl.d/60-netfleet-tuning.conf'), 'path',
-     'state_path'),
-    ('v1_previous_file_outside', lambda s: _v1(s, previous_files={VICTIM_STATE: 'net.ipv4.ip_forward = 1\n'}),
+    ('v1_path_outside_sysctl_d', lambda state: _version_1(state, path=VICTIM_STATE), 'path', 'state_path'),
+    ('v1_path_other_conf', lambda state: _version_1(state, path=VICTIM_CONF), 'path', 'state_path'),
+    ('v1_path_dotdot',
+     lambda state: _version_1(state, path='/etc/sysctl.d/../sysctl.d/60-netfleet-tuning.conf'), 'path', 'state_path'),
+    ('v1_previous_file_outside',
+     lambda state: _version_1(state, previous_files={VICTIM_STATE: 'net.ipv4.ip_forward = 1\n'}),
      'previous_files.' + VICTIM_STATE, 'state_path'),
     ('v2_previous_file_traversal',
-     lambda s: _v2(s, previous_files={'../../var/lib/netfleet-tuning/victim': 'net.ipv4.ip_forward = 1\n'}),
+     lambda state: _version_2(state, previous_files={'../../var/lib/netfleet-tuning/victim':
+                                                     'net.ipv4.ip_forward = 1\n'}),
      'previous_files.../../var/lib/netfleet-tuning/victim', 'state_path'),
-    ('v2_previous_file_other_name', lambda s: _v2(s, previous_files={'99-victim.conf': 'net.ipv4.ip_forward = 1\n'}),
+    ('v2_previous_file_other_name',
+     lambda state: _version_2(state, previous_files={'99-victim.conf': 'net.ipv4.ip_forward = 1\n'}),
      'previous_files.99-victim.conf', 'state_path'),
-    ('unmanaged_key_ip_forward', lambda s: _with(s, 'net.ipv4.ip_forward', '1', applied=True),
+    ('unmanaged_key_ip_forward', lambda state: _with(state, 'net.ipv4.ip_forward', '1', applied=True),
      'net.ipv4.ip_forward', 'unmanaged_key'),
-    ('original_tcp_rmem_2147483647', lambda s: _with(s, 'net.ipv4.tcp_rmem', '4096 16384 2147483647'),
+    ('original_tcp_rmem_2147483647', lambda state: _with(state, 'net.ipv4.tcp_rmem', '4096 16384 2147483647'),
      'original.net.ipv4.tcp_rmem', 'range'),
-    ('original_triplet_out_of_order', lambda s: _with(s, 'net.ipv4.tcp_wmem', '4096 65536 1024'),
+    ('original_triplet_out_of_order', lambda state: _with(state, 'net.ipv4.tcp_wmem', '4096 65536 1024'),
      'original.net.ipv4.tcp_wmem', 'triplet_order'),
-    ('original_two_values_for_triplet', lambda s: _with(s, 'net.ipv4.tcp_rmem', '4096 16384'),
+    ('original_two_values_for_triplet', lambda state: _with(state, 'net.ipv4.tcp_rmem', '4096 16384'),
      'original.net.ipv4.tcp_rmem', 'arity'),
-    ('original_newline_injection', lambda s: _with(s, 'net.ipv4.tcp_rmem', '4096 16384 65536\nkernel.panic = 1'),
+    ('original_newline_injection',
+     lambda state: _with(state, 'net.ipv4.tcp_rmem', '4096 16384 65536\nkernel.panic = 1'),
      'original.net.ipv4.tcp_rmem', 'injection'),
-    ('key_outside_net', lambda s: _with(s, 'kernel.panic', '1'), 'original.kernel.panic', 'key_pattern'),
-    ('not_json', lambda s: '{"version": 2, "original": {', None, 'state_format'),
-    ('unknown_version', lambda s: _v2(s, version=3), 'version', 'state_format'),
-    ('unknown_field', lambda s: _v2(s, run_after='reboot'), 'run_after', 'state_format'),
+    ('key_outside_net', lambda state: _with(state, 'kernel.panic', '1'), 'original.kernel.panic', 'key_pattern'),
+    ('not_json', lambda state: '{"version": 2, "original": {', None, 'state_format'),
+    ('unknown_version', lambda state: _version_2(state, version=3), 'version', 'state_format'),
+    ('unknown_field', lambda state: _version_2(state, run_after='reboot'), 'run_after', 'state_format'),
 ]
 
 
@@ -550,7 +558,7 @@ def _tamper_state(build):
     def arrange(ctx):
         built = build(ctx.rolled.state(ctx.label))
         text = built if isinstance(built, str) else json.dumps(built, indent=2, sort_keys=True)
-        ctx.op('put', path=STATE_FILE, text=text, mode=0o600, uid=0)
+        ctx.file_op('put', path=STATE_FILE, text=text, mode=0o600, uid=0)
     return arrange
 
 
@@ -563,27 +571,27 @@ FOREIGN_10_TEXT = '# not ours: no fingerprint line\nnet.ipv4.tcp_syn_retries = 6
 
 
 def _foreign_at_priority_10(ctx):
-    ctx.op('put', path=FOREIGN_10, text=FOREIGN_10_TEXT, mode=0o644, uid=0)
-    _tamper_state(lambda s: _v2(s, priority=10))(ctx)
+    ctx.file_op('put', path=FOREIGN_10, text=FOREIGN_10_TEXT, mode=0o644, uid=0)
+    _tamper_state(lambda state: _version_2(state, priority=10))(ctx)
 
 
 def _remove_foreign(ctx):
-    ctx.op('unlink', path=FOREIGN_10)
+    ctx.file_op('unlink', path=FOREIGN_10)
     _put_back_state(ctx)
 
 
 @pytest.fixture(scope='module')
 def tampered(lab, rolled, tmp_path_factory):
     cases = [Case(case_id, [ABSENT_AND_PRESENT], arrange=_tamper_state(build), restore=_put_back_state)
-             for case_id, build, dummy, dummy2 in TAMPERED]
+             for case_id, build, _entry, _rule in TAMPERED]
     cases.append(Case('v1_own_dropin', [[{'name': 'json_api_heavy'}], [{'state': 'absent'}]],
-                      arrange=_tamper_state(_v1), restore=_put_back_state))
+                      arrange=_tamper_state(_version_1), restore=_put_back_state))
     cases.append(Case('priority_names_a_foreign_file', [[{'name': 'json_api_heavy'}, {'state': 'absent'}]],
                       arrange=_foreign_at_priority_10, restore=_remove_foreign))
     return run_cases(lab, rolled, cases, str(tmp_path_factory.mktemp('tampered')))
 
 
-@pytest.mark.parametrize('case_id, build, entry, rule', TAMPERED, ids=[c[0] for c in TAMPERED])
+@pytest.mark.parametrize('case_id, build, entry, rule', TAMPERED, ids=[case[0] for case in TAMPERED])
 def test_tampered_state_file(lab, tampered, case_id, build, entry, rule):
     """A state file edited by someone else, on a host with a genuine rollout (drop-in and state).
     Expected: state=absent and a rollout of another profile both refuse before any change, naming
@@ -628,7 +636,7 @@ def test_state_priority_names_a_foreign_file(lab, tampered):
         assert not outcome['failed'], outcome
     assert after['files'][FOREIGN_10] == before['files'][FOREIGN_10] == {
         'type': 'file', 'mode': '0644', 'uid': 0, 'gid': 0, 'sha256': sha256(FOREIGN_10_TEXT)}
-    shown = [w for w in warnings(record['outputs'][0]) if FOREIGN_10 in w and 'left as it is' in w]
+    shown = [line for line in warnings(record['outputs'][0]) if FOREIGN_10 in line and 'left as it is' in line]
     assert shown, warnings(record['outputs'][0])
     print('  warning: %s' % shown[0])
     assert DROPIN not in after['files'] and STATE_FILE not in after['files']
@@ -639,39 +647,39 @@ def test_state_priority_names_a_foreign_file(lab, tampered):
 # ------------------------------------------------------------------------ 2. strict modes (sshd's)
 
 def _chmod(path, mode):
-    return lambda ctx: ctx.op('chmod', path=path, mode=mode)
+    return lambda ctx: ctx.file_op('chmod', path=path, mode=mode)
 
 
 def _chown(path):
-    return lambda ctx: ctx.op('chown', path=path, uid=NOBODY, gid=NOBODY)
+    return lambda ctx: ctx.file_op('chown', path=path, uid=NOBODY, gid=NOBODY)
 
 
 def _replace_state_file(kind):
     def arrange(ctx):
-        ctx.op('rename', src=STATE_FILE, dst=STATE_DIR + '/real.json')
+        ctx.file_op('rename', src=STATE_FILE, dst=STATE_DIR + '/real.json')
         if kind == 'link':
-            ctx.op('link', path=STATE_FILE, target='real.json')
+            ctx.file_op('link', path=STATE_FILE, target='real.json')
         else:
-            ctx.op('mkdir', path=STATE_FILE, mode=0o700)
+            ctx.file_op('mkdir', path=STATE_FILE, mode=0o700)
     return arrange
 
 
 def _sub(mode, owner=False):
     def arrange(ctx):
-        ctx.op('mkdir', path=STATE_DIR + '/sub', mode=mode)
+        ctx.file_op('mkdir', path=STATE_DIR + '/sub', mode=mode)
         if owner:
-            ctx.op('chown', path=STATE_DIR + '/sub', uid=NOBODY, gid=NOBODY)
+            ctx.file_op('chown', path=STATE_DIR + '/sub', uid=NOBODY, gid=NOBODY)
     return arrange
 
 
 def _undo_strict(ctx):
     top = ctx.rolled.snap[ctx.label]['files'][STATE_DIR]
-    ctx.op('chmod', path=STATE_DIR, mode=int(top['mode'], 8))
-    ctx.op('chown', path=STATE_DIR, uid=top['uid'], gid=top['gid'])
+    ctx.file_op('chmod', path=STATE_DIR, mode=int(top['mode'], 8))
+    ctx.file_op('chown', path=STATE_DIR, uid=top['uid'], gid=top['gid'])
     for path in (STATE_DIR + '/sub', STATE_FILE):
-        ctx.op('rmtree', path=path)
-    ctx.op('unlink', path=STATE_DIR + '/link')
-    ctx.op('unlink', path=STATE_DIR + '/real.json')
+        ctx.file_op('rmtree', path=path)
+    ctx.file_op('unlink', path=STATE_DIR + '/link')
+    ctx.file_op('unlink', path=STATE_DIR + '/real.json')
     ctx.rolled.put_back(ctx.label)
 
 
@@ -687,21 +695,21 @@ UNTRUSTED = [
     ('file_is_a_directory', _replace_state_file('dir'), STATE_DIR, STATE_FILE, 'not_regular'),
     ('parent_world_writable', _sub(0o777), STATE_DIR + '/sub/state', STATE_DIR + '/sub', 'mode'),
     ('parent_owned_by_nobody', _sub(0o755, owner=True), STATE_DIR + '/sub/state', STATE_DIR + '/sub', 'owner'),
-    ('state_dir_is_a_symlink', lambda ctx: ctx.op('link', path=STATE_DIR + '/link', target=STATE_DIR),
+    ('state_dir_is_a_symlink', lambda ctx: ctx.file_op('link', path=STATE_DIR + '/link', target=STATE_DIR),
      STATE_DIR + '/link', STATE_DIR + '/link', 'symlink'),
 ]
 
 
 @pytest.fixture(scope='module')
 def untrusted(lab, rolled, tmp_path_factory):
-    cases = [Case(case_id, [[dict(r, state_dir=state_dir) for r in ABSENT_AND_PRESENT]], arrange=arrange,
+    cases = [Case(case_id, [[dict(role_run, state_dir=state_dir) for role_run in ABSENT_AND_PRESENT]], arrange=arrange,
                   restore=_undo_strict)
-             for case_id, arrange, state_dir, dummy, dummy2 in UNTRUSTED]
+             for case_id, arrange, state_dir, _path, _rule in UNTRUSTED]
     cases.append(Case('made_with_strict_modes', [[{'state_dir': MADE_STATE_DIR}]], setup='fresh'))
     return run_cases(lab, rolled, cases, str(tmp_path_factory.mktemp('untrusted')))
 
 
-@pytest.mark.parametrize('case_id, arrange, state_dir, path, rule', UNTRUSTED, ids=[c[0] for c in UNTRUSTED])
+@pytest.mark.parametrize('case_id, arrange, state_dir, path, rule', UNTRUSTED, ids=[case[0] for case in UNTRUSTED])
 def test_untrusted_state_dir(lab, untrusted, case_id, arrange, state_dir, path, rule):
     """The state dir (the host's private bind mount at /var/lib/netfleet-tuning), a parent of it or the
     state file writable by group or others, owned by uid 65534, a link or not a file.
@@ -742,20 +750,20 @@ def _link_dropin(target, rendered_owner=None):
     def arrange(ctx):
         ctx.data['dropin'] = ctx.rolled.dropin_text(ctx.label)
         if rendered_owner is not None:
-            ctx.op('put', path=target, text=ctx.data['dropin'], mode=0o600, uid=rendered_owner)
-        ctx.op('link', path=DROPIN, target=target)
+            ctx.file_op('put', path=target, text=ctx.data['dropin'], mode=0o600, uid=rendered_owner)
+        ctx.file_op('link', path=DROPIN, target=target)
     return arrange
 
 
 def _unlink_dropin(ctx):
     if 'dropin' in ctx.data:
-        ctx.op('put', path=DROPIN, text=ctx.data['dropin'], mode=0o644, uid=0)
-    ctx.op('unlink', path='/etc/sysctl.d/rendered.txt')
+        ctx.file_op('put', path=DROPIN, text=ctx.data['dropin'], mode=0o644, uid=0)
+    ctx.file_op('unlink', path='/etc/sysctl.d/rendered.txt')
 
 
 def _fresh_link(ctx):
-    ctx.op('put', path=SECRET, text=SECRET_TEXT, mode=0o600, uid=0)
-    ctx.op('link', path=DROPIN, target=SECRET)
+    ctx.file_op('put', path=SECRET, text=SECRET_TEXT, mode=0o600, uid=0)
+    ctx.file_op('link', path=DROPIN, target=SECRET)
 
 
 SYMLINK_CASES = [
@@ -765,8 +773,8 @@ SYMLINK_CASES = [
          arrange=_link_dropin('/etc/sysctl.d/rendered.txt', rendered_owner=NOBODY), restore=_unlink_dropin),
     Case('dropin_link_on_a_fresh_host', [[{}, {'state': 'absent'}]], setup='fresh', arrange=_fresh_link),
     Case('backup_dir_links_to_sysctl_d', [[{'name': 'json_api_heavy'}], [{'state': 'absent'}]],
-         arrange=lambda ctx: ctx.op('link', path=BACKUP_DIR, target='/etc/sysctl.d'),
-         restore=lambda ctx: ctx.op('unlink', path=BACKUP_DIR)),
+         arrange=lambda ctx: ctx.file_op('link', path=BACKUP_DIR, target='/etc/sysctl.d'),
+         restore=lambda ctx: ctx.file_op('unlink', path=BACKUP_DIR)),
 ]
 
 
@@ -816,11 +824,12 @@ def test_backup_dir_is_a_symlink(lab, symlinks):
     assert outcome['rules'] == ['symlink'] and 'othing was changed' in outcome['msg'], outcome
     assert_unchanged(lab, before, mid)
     assert not record['outcomes'][1][0]['failed'], record['outcomes'][1]
-    shown = [w for w in warnings(record['outputs'][1]) if 'no backup of %s was kept' % DROPIN in w]
+    shown = [line for line in warnings(record['outputs'][1]) if 'no backup of %s was kept' % DROPIN in line]
     assert shown and BACKUP_DIR in shown[0], warnings(record['outputs'][1])
     print('  warning: %s' % shown[0])
-    in_sysctl_d = sorted(p for p in after['files'] if p.startswith('/etc/sysctl.d/'))
-    assert in_sysctl_d == sorted(p for p in before['files'] if p.startswith('/etc/sysctl.d/') and p != DROPIN)
+    in_sysctl_d = sorted(path for path in after['files'] if path.startswith('/etc/sysctl.d/'))
+    assert in_sysctl_d == sorted(path for path in before['files']
+                                 if path.startswith('/etc/sysctl.d/') and path != DROPIN)
     assert not not_pristine(lab, record['label'], after)
 
 
@@ -846,10 +855,10 @@ def _start(lab, out, runs, labels):
 
 def _finish(proc, timeout=180):
     try:
-        out, dummy = proc.communicate(timeout=timeout)
+        out = proc.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, 9)
-        out, dummy = proc.communicate(timeout=10)
+        out = proc.communicate(timeout=10)[0]
     return proc.returncode, out
 
 
@@ -897,8 +906,8 @@ def test_concurrent_rollouts_then_absent(lab, tmp_path):
                 if got[tag]['failed']:
                     problems.append('rollout %s failed: %s' % (tag, got[tag].get('msg')))
             if not problems:
-                a, b = got['a'], got['b']
-                overlaps += a['t0'] < b['t1'] and b['t0'] < a['t1']
+                run_a, run_b = got['a'], got['b']
+                overlaps += run_a['t0'] < run_b['t1'] and run_b['t0'] < run_a['t1']
                 # one run after the other: the later one saw the earlier one's value as its "before"
                 rmem = dict((tag, got[tag]['result']['keys']['net.ipv4.tcp_rmem']) for tag in 'ab')
                 was = pre[label]['live']['net.ipv4.tcp_rmem']
@@ -915,21 +924,21 @@ def test_concurrent_rollouts_then_absent(lab, tmp_path):
                 problems.append('no state file after the two rollouts')
             else:
                 saved = json.loads(text)['original']
-                wrong = dict((k, (v, pre[label]['live'].get(k))) for k, v in saved.items()
-                             if v is not None and v != pre[label]['live'].get(k))
+                wrong = dict((key, (value, pre[label]['live'].get(key))) for key, value in saved.items()
+                             if value is not None and value != pre[label]['live'].get(key))
                 if wrong:
                     problems.append('originals overwritten (saved, live before): %s' % wrong)
             if absent[label][0]['failed']:
                 problems.append('state=absent failed: %s' % absent[label][0]['msg'])
-            diff = dict((k, (pre[label]['live'].get(k), post[label]['live'].get(k))) for k in pre[label]['live']
-                        if k not in lab.volatile and pre[label]['live'].get(k) != post[label]['live'].get(k))
+            diff = dict((key, (pre[label]['live'].get(key), post[label]['live'].get(key))) for key in pre[label]['live']
+                        if key not in lab.volatile and pre[label]['live'].get(key) != post[label]['live'].get(key))
             if diff:
                 problems.append('after state=absent, live values differ (before, after): %s' % diff)
             if DROPIN in post[label]['files'] or STATE_FILE in post[label]['files']:
                 problems.append('drop-in or state file left after state=absent')
             if problems:
                 failed_tries.add(tries)
-                failures.extend('%s: %s' % (where, p) for p in problems)
+                failures.extend('%s: %s' % (where, problem) for problem in problems)
         pre.update(post)
         round_no += 1
     print('concurrent rollouts then absent: %d of %d tries restored every value (%d rounds, %.1f s); the two '
@@ -989,8 +998,8 @@ def _edit_state(func):
     def step(ctx):
         text = host_py(ctx.lab, ctx.label, 'import sys; sys.stdout.write(open(sys.argv[1]).read())', STATE_FILE)
         ctx.data.setdefault('states', []).append(text)
-        ctx.op('put', path=STATE_FILE, text=json.dumps(func(json.loads(text)), indent=2, sort_keys=True),
-               mode=0o600, uid=0)
+        ctx.file_op('put', path=STATE_FILE, text=json.dumps(func(json.loads(text)), indent=2, sort_keys=True),
+                    mode=0o600, uid=0)
     return step
 
 
@@ -999,8 +1008,8 @@ RESTORE_REFUSED = Case(
     # passes the rules: hop_limit is in our own drop-in, so it is a managed key; the kernel refuses it).
     'restore_value_refused', [[{'overrides': {HOP_LIMIT: 100}}], [{'state': 'absent'}], [{'state': 'absent'}]],
     setup='fresh',
-    between={0: _edit_state(lambda st: _with(st, HOP_LIMIT, '300')),
-             1: _edit_state(lambda st: _with(st, HOP_LIMIT, '64'))})
+    between={0: _edit_state(lambda state: _with(state, HOP_LIMIT, '300')),
+             1: _edit_state(lambda state: _with(state, HOP_LIMIT, '64'))})
 
 
 @pytest.fixture(scope='module')
@@ -1008,7 +1017,7 @@ def kernel(kernel_and_full):
     return kernel_and_full
 
 
-@pytest.mark.parametrize('case_id', [c.id for c in KERNEL_CASES])
+@pytest.mark.parametrize('case_id', [case.id for case in KERNEL_CASES])
 def test_kernel_refuses_a_value(lab, kernel, case_id):
     """A value the rules accept and the kernel refuses, written after other keys: net.ipv6.conf.all.
     hop_limit 300 (EINVAL, max 255), or "70 71 72" (the kernel stores 70, no error: the read-back
@@ -1018,7 +1027,7 @@ def test_kernel_refuses_a_value(lab, kernel, case_id):
     state file as before (on a rolled-out host the only new file is a backup of the drop-in in the
     state dir's backup/). A rerun with a good value succeeds; state=absent then restores every value
     from before the first rollout."""
-    case = [c for c in KERNEL_CASES if c.id == case_id][0]
+    case = [kernel_case for kernel_case in KERNEL_CASES if kernel_case.id == case_id][0]
     record = kernel[case_id]
     label = record['label']
     print('%s on %s:' % (case_id, label))
@@ -1028,7 +1037,7 @@ def test_kernel_refuses_a_value(lab, kernel, case_id):
     assert outcome['failed'] and outcome['rules'] == ['kernel_refused'], outcome
     assert HOP_LIMIT in outcome['msg'] and case.info['says'] in outcome['msg'], outcome['msg']
     assert 'the drop-in and the state file are as before this run' in outcome['msg'], outcome['msg']
-    statuses = dict((k, v['status']) for k, v in outcome['keys'].items() if v.get('scope') == 'netns')
+    statuses = dict((key, entry['status']) for key, entry in outcome['keys'].items() if entry.get('scope') == 'netns')
     for key in ('net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem', HOP_LIMIT):
         assert statuses[key] == 'rolled_back', statuses
     for key, entry in outcome['keys'].items():
@@ -1068,7 +1077,7 @@ def test_kernel_refuses_a_restore_value(lab, kernel):
     assert outcome['failed'] and outcome['rules'] == ['kernel_refused'], outcome
     assert HOP_LIMIT in outcome['msg'] and 'Invalid argument' in outcome['msg'], outcome['msg']
     assert 'the drop-in and the state file are as before this run' in outcome['msg'], outcome['msg']
-    statuses = dict((k, v['status']) for k, v in outcome['keys'].items())
+    statuses = dict((key, entry['status']) for key, entry in outcome['keys'].items())
     assert statuses == {'net.ipv4.tcp_rmem': 'rolled_back', 'net.ipv4.tcp_wmem': 'rolled_back',
                         HOP_LIMIT: 'rolled_back'}, statuses
     assert tampered['live'][HOP_LIMIT] == '100' and tampered['live']['net.ipv4.tcp_rmem'] == TUNED_RMEM
@@ -1108,7 +1117,7 @@ class FullStateFs(object):
             raise
 
     def unmount(self):
-        for dummy in range(3):
+        for _attempt in range(3):
             if not self.ours_mounted():
                 break
             run(['nsenter', '-t', self.pid, '-m', 'umount', STATE_DIR], check=False, timeout=30)
@@ -1118,7 +1127,7 @@ class FullStateFs(object):
 def _full(keep, put=None):
     def arrange(ctx):
         for name, text in (put or {}).items():
-            ctx.op('put', path=os.path.join(STATE_DIR, name), text=text, mode=0o600, uid=0)
+            ctx.file_op('put', path=os.path.join(STATE_DIR, name), text=text, mode=0o600, uid=0)
         ctx.data['fs'] = FullStateFs(ctx.lab, ctx.label, keep)
         ctx.data['fs'].mount()
     return arrange
@@ -1154,7 +1163,7 @@ def full(kernel_and_full):
 
 
 def _state_dir_entries(snap):
-    return dict((p, e) for p, e in snap['files'].items() if p.startswith(STATE_DIR + '/'))
+    return dict((path, entry) for path, entry in snap['files'].items() if path.startswith(STATE_DIR + '/'))
 
 
 @pytest.mark.parametrize('case_id', ['first_rollout_lock_file_left_by_an_earlier_run',
@@ -1192,7 +1201,7 @@ def test_full_state_fs_absent(lab, full, case_id):
     before, after = record['snaps']
     outcome = record['outcomes'][0][0]
     assert not outcome['failed'], outcome['msg']
-    shown = [w for w in warnings(record['outputs'][0]) if 'no backup of %s was kept' % DROPIN in w]
+    shown = [line for line in warnings(record['outputs'][0]) if 'no backup of %s was kept' % DROPIN in line]
     assert shown and 'No space left' in shown[0], warnings(record['outputs'][0])
     print('  warning: %s' % shown[0])
     assert DROPIN not in after['files'] and STATE_FILE not in after['files']

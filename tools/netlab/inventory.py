@@ -10,7 +10,7 @@ which YAML reads the same way, so no value can break the file.
 import json
 
 
-def _q(value):
+def _yaml_scalar(value):
     return json.dumps(value)
 
 
@@ -29,7 +29,7 @@ def _host_block(host, state, indent):
         ("netlab_mode", state["mode"]),
         ("netlab_api_url", "http://%s:%d/data" % (api["address"], api["port"])),
     ]
-    return ["%s%s:" % (pad, host["name"])] + ["%s  %s: %s" % (pad, k, _q(v)) for k, v in values]
+    return ["%s%s:" % (pad, host["name"])] + ["%s  %s: %s" % (pad, name, _yaml_scalar(value)) for name, value in values]
 
 
 def render_inventory(state):
@@ -54,7 +54,7 @@ def render_inventory(state):
 
 def render_ssh_config(state):
     """ssh_config for the controller: any address works, and each inventory name is an alias."""
-    d = state["state_dir"]
+    state_dir = state["state_dir"]
     lines = [
         "# netlab ssh_config for lab %s: ssh -F %s %s" % (state["lab"], state["ssh_config"],
                                                           state["hosts"][0]["name"]),
@@ -72,7 +72,7 @@ def render_ssh_config(state):
         "  ConnectTimeout 10",
         "  ControlMaster auto",
         "  ControlPersist 60s",
-        "  ControlPath %s/cm/%%C" % d,
+        "  ControlPath %s/cm/%%C" % state_dir,
         "  ServerAliveInterval 15",
     ])
     return "\n".join(lines) + "\n"
@@ -80,13 +80,13 @@ def render_ssh_config(state):
 
 def render_sshd_config(state):
     """sshd_config shared by every host of the lab (each sshd runs in its own namespace on port 22)."""
-    d = state["state_dir"]
+    state_dir = state["state_dir"]
     lines = [
         "# netlab sshd_config for lab %s (generated)." % state["lab"],
         "Port 22",
         "ListenAddress 0.0.0.0",
-        "HostKey %s/ssh_host_ed25519_key" % d,
-        "AuthorizedKeysFile %s/authorized_keys" % d,
+        "HostKey %s/ssh_host_ed25519_key" % state_dir,
+        "AuthorizedKeysFile %s/authorized_keys" % state_dir,
         "PermitRootLogin prohibit-password",
         "PubkeyAuthentication yes",
         "PasswordAuthentication no",

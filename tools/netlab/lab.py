@@ -72,7 +72,7 @@ def _alloc_lock():
 
 def _used_networks():
     """Subnets of other labs plus every IPv4 network already configured in the init namespace."""
-    used = [s["subnet"] for s in all_states() if s.get("subnet")]
+    used = [lab_state["subnet"] for lab_state in all_states() if lab_state.get("subnet")]
     addrs = json.loads(run(["ip", "-j", "-4", "addr", "show"]).stdout or "[]")
     for link in addrs:
         for info in link.get("addr_info", []):
@@ -86,10 +86,10 @@ def entries(state):
 
 
 def find_entry(state, host):
-    label = naming.parse_host_selection(host, [e["label"] for e in entries(state)], state["lab"])
+    label = naming.parse_host_selection(host, [entry["label"] for entry in entries(state)], state["lab"])
     if len(label) != 1:
         raise LabError("give exactly one host, not %r" % host)
-    return next(e for e in entries(state) if e["label"] == label[0])
+    return next(entry for entry in entries(state) if entry["label"] == label[0])
 
 
 def private_dir(state, entry):
@@ -99,12 +99,12 @@ def private_dir(state, entry):
 def lab_namespaces(lab):
     out = run(["ip", "netns", "list"], check=False).stdout
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
-    return [n for n in names if naming.is_lab_namespace(lab, n)]
+    return [name for name in names if naming.is_lab_namespace(lab, name)]
 
 
 def ns_pids(namespace):
     proc = run(["ip", "netns", "pids", namespace], check=False)
-    return [int(p) for p in proc.stdout.split() if p.isdigit()]
+    return [int(pid) for pid in proc.stdout.split() if pid.isdigit()]
 
 
 # ------------------------------------------------------------------------------------------------- up
@@ -123,7 +123,7 @@ def up(lab, count, mode="untuned", write_size=512, api_hours=6.0, untuned_rmem=U
             raise LabError("lab %s already exists; run `netlab down --name %s` first" % (lab, lab))
         net = naming.allocate_subnet(lab, _used_networks())
         state = naming.lab_plan(lab, net, count)
-        d = naming.state_dir(lab, ROOT)
+        state_dir = naming.state_dir(lab, ROOT)
         state.update({
             "version": 1,
             "status": "creating",
@@ -132,13 +132,13 @@ def up(lab, count, mode="untuned", write_size=512, api_hours=6.0, untuned_rmem=U
             "untuned_tcp_rmem": untuned_rmem if mode == "untuned" else None,
             "write_size": write_size,
             "api_hours": api_hours,
-            "state_dir": d,
-            "inventory": os.path.join(d, "inventory.yml"),
-            "ssh_config": os.path.join(d, "ssh_config"),
-            "ssh_key": os.path.join(d, "id_ed25519"),
+            "state_dir": state_dir,
+            "inventory": os.path.join(state_dir, "inventory.yml"),
+            "ssh_config": os.path.join(state_dir, "ssh_config"),
+            "ssh_key": os.path.join(state_dir, "id_ed25519"),
         })
         for sub in ("", "log", "cm", "hosts", "load"):
-            os.makedirs(os.path.join(d, sub), mode=0o700 if sub == "cm" else 0o755, exist_ok=True)
+            os.makedirs(os.path.join(state_dir, sub), mode=0o700 if sub == "cm" else 0o755, exist_ok=True)
         save_state(state)
     log("lab %s: %d hosts on %s (%s), bridge %s" % (lab, count, state["subnet"], mode, state["bridge"]))
     try:
@@ -167,15 +167,15 @@ def _preflight():
 
 
 def _write_files(state):
-    d = state["state_dir"]
+    state_dir = state["state_dir"]
     keygens = [["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "netlab-%s" % state["lab"], "-f", path]
-               for path in (state["ssh_key"], os.path.join(d, "ssh_host_ed25519_key"))]
+               for path in (state["ssh_key"], os.path.join(state_dir, "ssh_host_ed25519_key"))]
     for rc, _, err in run_many(keygens):
         if rc != 0:
             raise LabError("ssh-keygen failed: %s" % err.strip())
     with open(state["ssh_key"] + ".pub", encoding="ascii") as handle:
-        write_file(os.path.join(d, "authorized_keys"), handle.read(), 0o600)
-    write_file(os.path.join(d, "sshd_config"), inventory.render_sshd_config(state), 0o600)
+        write_file(os.path.join(state_dir, "authorized_keys"), handle.read(), 0o600)
+    write_file(os.path.join(state_dir, "sshd_config"), inventory.render_sshd_config(state), 0o600)
     write_file(state["ssh_config"], inventory.render_ssh_config(state))
     for path in MACHINE_DIRS:
         if not os.path.isdir(path):
@@ -209,9 +209,9 @@ def _create_network(state, items, with_bridge=True):
                   "link set dev %s master %s" % (ns, bridge),
                   "link set dev %s up" % ns]
     ip_batch(lines)
-    inner = [["ip", "-n", e["namespace"], "-batch", "-"] for e in items]
-    procs = [subprocess.Popen(a, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for a in inner]
+    inner = [["ip", "-n", item["namespace"], "-batch", "-"] for item in items]
+    procs = [subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for argv in inner]
     for entry, proc in zip(items, procs):
         out, _ = proc.communicate("link set dev lo up\naddr add %s/%s dev eth0\nlink set dev eth0 up\n"
                                   % (entry["address"], prefix_len))
@@ -237,17 +237,17 @@ def _spawn(argv, log_path):
 
 def _start(state, items):
     """Start sshd in each item (via hostns.py, with --boot) and the API server if the API host is among them."""
-    d = state["state_dir"]
-    sshd = [SSHD, "-D", "-f", os.path.join(d, "sshd_config")]
+    state_dir = state["state_dir"]
+    sshd = [SSHD, "-D", "-f", os.path.join(state_dir, "sshd_config")]
     for entry in items:
-        logfile = os.path.join(d, "log", "%s.sshd.log" % entry["label"])
+        logfile = os.path.join(state_dir, "log", "%s.sshd.log" % entry["label"])
         proc = _spawn(_host_argv(state, entry, sshd + ["-E", logfile], boot=True), logfile)
         entry["sshd_pid"] = proc.pid
         if entry["label"] == "api":
             argv = ["ip", "netns", "exec", entry["namespace"], PYTHON, "-I", os.path.join(TOOLS, "apiserver.py"),
                     "--port", str(entry["port"]), "--write-size", str(state["write_size"]),
                     "--max-hours", str(state["api_hours"]), "--tag", "netlab:%s" % state["lab"]]
-            entry["server_pid"] = _spawn(argv, os.path.join(d, "log", "api.log")).pid
+            entry["server_pid"] = _spawn(argv, os.path.join(state_dir, "log", "api.log")).pid
     save_state(state)
 
 
@@ -293,22 +293,22 @@ def _wait_ready(state, items, timeout=None):
     timeout = timeout or 30 + 0.5 * len(items)
     deadline = time.monotonic() + timeout
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
-        ok = list(pool.map(lambda e: _banner(e["address"], 22, deadline), items))
-    bad = [e for e, good in zip(items, ok) if not good]
+        ok = list(pool.map(lambda item: _banner(item["address"], 22, deadline), items))
+    bad = [item for item, good in zip(items, ok) if not good]
     if bad:
         raise LabError("sshd not answering after %ds on: %s; log: %s" % (
-            timeout, ", ".join(e["name"] for e in bad), _log_tail(state, bad[0])))
+            timeout, ", ".join(item["name"] for item in bad), _log_tail(state, bad[0])))
     log("sshd answering on %d hosts" % len(items))
     # Every sshd shares one config, key and /root: a key login on the first and last ones proves the rest
     # (a full login costs ~0.3 s of CPU; 50 of them would triple the time of `up`).
     sample = [items[0]] + ([items[-1]] if len(items) > 1 else [])
-    results = run_many([_ssh_argv(state, e["address"], ["true"]) for e in sample], timeout=60)
-    bad = [(e, err) for e, (rc, _, err) in zip(sample, results) if rc != 0]
+    results = run_many([_ssh_argv(state, item["address"], ["true"]) for item in sample], timeout=60)
+    bad = [(item, err) for item, (rc, _, err) in zip(sample, results) if rc != 0]
     if bad:
-        raise LabError("ssh login failed on %s: %s" % (", ".join(e["name"] for e, _ in bad), bad[0][1].strip()))
-    log("ssh key login works (checked %s)" % ", ".join(e["name"] for e in sample))
+        raise LabError("ssh login failed on %s: %s" % (", ".join(item["name"] for item, _ in bad), bad[0][1].strip()))
+    log("ssh key login works (checked %s)" % ", ".join(item["name"] for item in sample))
     api = state["api"]
-    if any(e["label"] == "api" for e in items):
+    if any(item["label"] == "api" for item in items):
         while not api_ok(api["address"], api["port"]):
             if time.monotonic() > deadline:
                 raise LabError("API server not answering on %s:%d; see %s/log/api.log"
@@ -323,9 +323,10 @@ def _started_by_lab(pid, lab):
     """True for the processes netlab starts, by an exact argv token: sshd (-f LAB/sshd_config), hostns.py
     (--private LAB/hosts/...), apiserver.py and loadclient.py (--tag netlab:LAB). Not for the user's ssh or
     ansible-playbook that merely name the lab's files."""
-    d = naming.state_dir(lab, ROOT)
+    state_dir = naming.state_dir(lab, ROOT)
     tokens = cmdline(pid)
-    return any(t == "netlab:%s" % lab or t == d + "/sshd_config" or t.startswith(d + "/hosts/") for t in tokens)
+    return any(token == "netlab:%s" % lab or token == state_dir + "/sshd_config"
+               or token.startswith(state_dir + "/hosts/") for token in tokens)
 
 
 def lab_processes(lab, namespaces):
@@ -333,7 +334,7 @@ def lab_processes(lab, namespaces):
     for it that is outside them (e.g. left behind after its namespace went)."""
     pids = set()
     for _, out, _ in run_many([["ip", "netns", "pids", ns] for ns in sorted(namespaces)]):
-        pids.update(int(p) for p in out.split() if p.isdigit())
+        pids.update(int(pid) for pid in out.split() if pid.isdigit())
     for entry in os.listdir("/proc"):
         if entry.isdigit() and _started_by_lab(int(entry), lab):
             pids.add(int(entry))
@@ -372,14 +373,14 @@ def down(lab):
 
 def status(lab):
     state = load_state(lab)
-    result = {k: state[k] for k in ("lab", "status", "subnet", "bridge", "bridge_address", "mode", "write_size",
-                                    "inventory", "ssh_config", "ssh_key", "state_dir", "created_at")}
+    result = {key: state[key] for key in ("lab", "status", "subnet", "bridge", "bridge_address", "mode", "write_size",
+                                          "inventory", "ssh_config", "ssh_key", "state_dir", "created_at")}
     present = set(lab_namespaces(lab))
     rows = []
     for entry in entries(state):
         ns = entry["namespace"]
         inode = netns_inode(ns)
-        sshd_pids = [p for p in (ns_pids(ns) if ns in present else []) if comm(p) == "sshd"]
+        sshd_pids = [pid for pid in (ns_pids(ns) if ns in present else []) if comm(pid) == "sshd"]
         row = {
             "name": entry["name"], "label": entry["label"], "namespace": ns, "address": entry["address"],
             "namespace_present": ns in present,
@@ -417,23 +418,25 @@ def set_sysctls(lab, selection, assignments):
         if not sep or not SYSCTL_KEY_RE.fullmatch(key) or not SYSCTL_VALUE_RE.fullmatch(value):
             raise LabError("bad assignment %r: use net.KEY=VALUE (only net.* keys, the namespace's own)" % item)
         pairs.append((key, " ".join(value.split())))
-    labels = naming.parse_host_selection(selection, [h["label"] for h in state["hosts"]], lab)
-    chosen = [h for h in state["hosts"] if h["label"] in labels]
+    labels = naming.parse_host_selection(selection, [host["label"] for host in state["hosts"]], lab)
+    chosen = [host for host in state["hosts"] if host["label"] in labels]
     sysctl = shutil.which("sysctl")
-    writes = run_many([["ip", "netns", "exec", h["namespace"], sysctl, "-q", "-w"] + ["%s=%s" % p for p in pairs]
-                       for h in chosen])
-    reads = run_many([["ip", "netns", "exec", h["namespace"], sysctl, "-e"] + [k for k, _ in pairs] for h in chosen])
+    writes = run_many([["ip", "netns", "exec", host["namespace"], sysctl, "-q", "-w"]
+                       + ["%s=%s" % pair for pair in pairs] for host in chosen])
+    reads = run_many([["ip", "netns", "exec", host["namespace"], sysctl, "-e"] + [key for key, _ in pairs]
+                      for host in chosen])
     failures = []
-    for host, (_, _, werr), (_, rout, _) in zip(chosen, writes, reads):
+    for host, (_, _, write_errors), (_, read_out, _) in zip(chosen, writes, reads):
         live = {}
-        for line in rout.splitlines():
-            k, _, v = line.partition("=")
-            live[k.strip()] = " ".join(v.split())
+        for line in read_out.splitlines():
+            name, _, shown_value = line.partition("=")
+            live[name.strip()] = " ".join(shown_value.split())
         for key, value in pairs:
             shown = live.get(key, "(missing)")
             print("%s: %s = %s" % (host["name"], key, shown))
             if shown != value:
-                failures.append("%s %s: wanted %s, live %s %s" % (host["name"], key, value, shown, werr.strip()))
+                failures.append("%s %s: wanted %s, live %s %s"
+                                % (host["name"], key, value, shown, write_errors.strip()))
     if failures:
         raise LabError("; ".join(failures))
 
@@ -442,7 +445,7 @@ def kill_sshd(lab, host):
     """Stop every sshd process of the host (listener and sessions): the host becomes unreachable."""
     state = load_state(lab)
     entry = find_entry(state, host)
-    pids = [p for p in ns_pids(entry["namespace"]) if comm(p) == "sshd"]
+    pids = [pid for pid in ns_pids(entry["namespace"]) if comm(pid) == "sshd"]
     kill_pids(pids)
     entry["sshd_pid"] = None
     save_state(state)

@@ -58,8 +58,8 @@ def load_lock(lab, timeout):
 
 def read_counters(hosts):
     """{label: (counters, tcp_rmem, monotonic time)} read inside each host's namespace, all at once."""
-    argv = [["ip", "netns", "exec", h["namespace"], "cat", "/proc/sys/net/ipv4/tcp_rmem",
-             "/proc/net/netstat", "/proc/net/snmp"] for h in hosts]
+    argv = [["ip", "netns", "exec", host["namespace"], "cat", "/proc/sys/net/ipv4/tcp_rmem",
+             "/proc/net/netstat", "/proc/net/snmp"] for host in hosts]
     results = {}
     for host, (rc, out, err) in zip(hosts, run_many(argv, timeout=20)):
         if rc != 0:
@@ -118,8 +118,8 @@ def run_load(lab, seconds, selection="all", rate=50.0, connections=8, pin_rcvbuf
     warmup = min(5.0, seconds / 4.0) if warmup is None else warmup
     if not 0 <= warmup < seconds:
         raise LabError("--warmup must be at least 0 and less than --seconds")
-    labels = naming.parse_host_selection(selection, [h["label"] for h in state["hosts"]], lab)
-    hosts = [h for h in state["hosts"] if h["label"] in labels]
+    labels = naming.parse_host_selection(selection, [host["label"] for host in state["hosts"]], lab)
+    hosts = [host for host in state["hosts"] if host["label"] in labels]
     opts = {"seconds": seconds, "rate": rate, "connections": connections, "pin_rcvbuf": pin_rcvbuf,
             "read_size": read_size, "think_ms": think_ms}
     out_dir = os.path.join(state["state_dir"], "load")

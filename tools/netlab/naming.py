@@ -99,8 +99,8 @@ def subnet_candidates(lab):
 
 def allocate_subnet(lab, used):
     """First candidate /24 for lab that overlaps none of the networks in used (strings or networks)."""
-    taken = [ipaddress.ip_network(n, strict=False) for n in used]
-    taken = [n for n in taken if n.version == 4]
+    taken = [ipaddress.ip_network(network, strict=False) for network in used]
+    taken = [network for network in taken if network.version == 4]
     for net in subnet_candidates(lab):
         if not any(net.overlaps(other) for other in taken):
             return net
@@ -167,7 +167,7 @@ def lab_plan(lab, net, count):
         "address": api_address(net),
         "port": API_PORT,
     }
-    for name in [bridge_name(lab), api["namespace"]] + [h["namespace"] for h in hosts]:
+    for name in [bridge_name(lab), api["namespace"]] + [host["namespace"] for host in hosts]:
         assert len(name) <= IFNAMSIZ_MAX, name
     return {
         "lab": lab,

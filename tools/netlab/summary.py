@@ -44,15 +44,15 @@ def parse_proc_counters(*texts):
     for text in texts:
         lines = [line for line in text.splitlines() if line.strip()]
         for header, values in zip(lines[0::2], lines[1::2]):
-            hname, _, hfields = header.partition(":")
-            vname, _, vfields = values.partition(":")
-            if hname != vname:
-                raise ValueError("mismatched /proc lines: %r / %r" % (hname, vname))
-            names = hfields.split()
-            numbers = vfields.split()
+            header_section, _, header_text = header.partition(":")
+            values_section, _, values_text = values.partition(":")
+            if header_section != values_section:
+                raise ValueError("mismatched /proc lines: %r / %r" % (header_section, values_section))
+            names = header_text.split()
+            numbers = values_text.split()
             if len(names) != len(numbers):
-                raise ValueError("section %s has %d names and %d values" % (hname, len(names), len(numbers)))
-            sections.setdefault(hname, {}).update((n, int(v)) for n, v in zip(names, numbers))
+                raise ValueError("section %s has %d names and %d values" % (header_section, len(names), len(numbers)))
+            sections.setdefault(header_section, {}).update((name, int(number)) for name, number in zip(names, numbers))
     return sections
 
 
@@ -70,7 +70,7 @@ def parse_cpu_times(stat_text):
     for line in stat_text.splitlines():
         fields = line.split()
         if fields and fields[0] == "cpu":
-            values = [int(v) for v in fields[1:]]
+            values = [int(value) for value in fields[1:]]
             idle = values[3] + (values[4] if len(values) > 4 else 0)
             total = sum(values[:8])  # guest times are already part of user/nice
             return total - idle, total
@@ -117,10 +117,10 @@ def total_summary(hosts, all_latencies, seconds):
     """Totals over hosts (dict of host summaries); latency percentiles over every request."""
     total = {
         "hosts": len(hosts),
-        "requests": sum(h["requests"] for h in hosts.values()),
-        "errors": sum(h["errors"] for h in hosts.values()),
-        "bytes": sum(h["bytes"] for h in hosts.values()),
-        "late": sum(h["late"] for h in hosts.values()),
+        "requests": sum(host["requests"] for host in hosts.values()),
+        "errors": sum(host["errors"] for host in hosts.values()),
+        "bytes": sum(host["bytes"] for host in hosts.values()),
+        "late": sum(host["late"] for host in hosts.values()),
         "latency_ms": latency_block(all_latencies),
     }
     total["rps"] = round(total["requests"] / seconds, 2) if seconds else None
@@ -159,11 +159,12 @@ def format_table(summary):
     for name in sorted(summary["hosts"]):
         row(name, summary["hosts"][name])
     row("TOTAL", summary["total"])
-    cells = [columns] + [[_fmt(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    cells = [columns] + [[_fmt(value) for value in table_row] for table_row in rows]
+    widths = [max(len(table_row[i]) for table_row in cells) for i in range(len(columns))]
     lines = []
-    for r in cells:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    for table_row in cells:
+        lines.append("  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                               for i, (cell, width) in enumerate(zip(table_row, widths))))
     total = summary["total"]
     lines.append("counter window %ss after %ss warm-up; in it: machine CPU busy %s%% (all CPUs), API server %s%% "
                  "(of one CPU); late requests: %d" % (

@@ -44,8 +44,8 @@ def run(argv, input_text=None, check=True, timeout=120):
 
 def run_many(argvs, timeout=120):
     """Run several argvs at once; return their CompletedProcess-like (returncode, stdout, stderr) in order."""
-    procs = [subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-             for a in argvs]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+             for argv in argvs]
     results = []
     deadline = time.monotonic() + timeout
     for argv, proc in zip(argvs, procs):
@@ -74,12 +74,12 @@ def ip_batch(lines, netns=None, force=False):
 
 def write_file(path, text, mode=0o644):
     """Write text atomically (temp file + rename) with mode."""
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    temp_path = "%s.tmp.%d" % (path, os.getpid())
+    fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    os.chmod(temp_path, mode)
+    os.replace(temp_path, path)
 
 
 def read_json(path):
@@ -103,7 +103,7 @@ def alive(pid):
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return [t.decode("utf-8", "replace") for t in handle.read().split(b"\0") if t]
+            return [token.decode("utf-8", "replace") for token in handle.read().split(b"\0") if token]
     except OSError:
         return []
 
@@ -146,7 +146,7 @@ def pid_netns_inode(pid):
 
 def kill_pids(pids, grace=3.0):
     """SIGTERM the pids, wait up to grace seconds, SIGKILL what is left. Returns the pids signalled."""
-    pids = set(p for p in pids if p and p > 1) - my_ancestors()
+    pids = set(pid for pid in pids if pid and pid > 1) - my_ancestors()
     signalled = set()
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in sorted(pids):
@@ -157,11 +157,11 @@ def kill_pids(pids, grace=3.0):
                 except ProcessLookupError:
                     pass
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(alive(p) for p in pids):
+        while time.monotonic() < deadline and any(alive(pid) for pid in pids):
             time.sleep(0.05)
-        if not any(alive(p) for p in pids):
+        if not any(alive(pid) for pid in pids):
             break
     deadline = time.monotonic() + 2.0  # let the parent (often pid 1) reap them, so pgrep shows nothing
-    while time.monotonic() < deadline and any(os.path.exists("/proc/%d" % p) for p in signalled):
+    while time.monotonic() < deadline and any(os.path.exists("/proc/%d" % pid) for pid in signalled):
         time.sleep(0.05)
     return signalled

@@ -5,7 +5,12 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
+import re
+import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -45,3 +50,76 @@ def test_dict_content_is_written_as_json(tmp_path):
     from ansible_collections.netfleet.tuning.plugins.action import netfleet_state as action
     assert action._content({'b': None, 'a': [1]}) == b'{\n  "a": [\n    1\n  ],\n  "b": null\n}\n'
     assert action._content('text') == b'text'
+
+
+# The collection's root: the directory that holds ansible_collections/.
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(netfleet_state.__file__), *(['..'] * 5)))
+
+# ansible-playbook, run by the Python that runs the tests (so that it is the ansible-core under test)
+PLAYBOOK_CLI = 'import sys; from ansible.cli.playbook import main; main(["ansible-playbook"] + sys.argv[1:])'
+
+
+def run_tasks(tmp_path, cases):
+    """Each case's args to netfleet.tuning.netfleet_state, one task each, run as ansible-playbook runs them
+    (the plugin loader, the action and its argument validation), in a Python of its own; -> {case: result}."""
+    tasks = []
+    for number, (name, args) in enumerate(sorted(cases.items())):
+        tasks.append({'name': name, 'netfleet.tuning.netfleet_state': args, 'register': 'case_%d' % number,
+                      'ignore_errors': True})
+    results = ', '.join('%s: case_%d' % (json.dumps(name), number) for number, name in enumerate(sorted(cases)))
+    tasks.append({'name': 'Keep the results', 'ansible.builtin.copy': {
+        'dest': str(tmp_path / 'results.json'), 'content': '{{ {%s} | to_json }}' % results}})
+    playbook = tmp_path / 'playbook.yml'
+    playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
+                                     'tasks': tasks}]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
+               ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    proc = subprocess.run([sys.executable, '-c', PLAYBOOK_CLI, '-i', 'localhost,', str(playbook),
+                           '-e', 'ansible_python_interpreter=%s' % sys.executable],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                          cwd=str(tmp_path), timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    with open(str(tmp_path / 'results.json')) as handle:
+        return json.load(handle)
+
+
+def test_arguments_are_validated_before_anything_is_written(tmp_path):
+    target = str(tmp_path / 'state')
+    cases = {
+        'unknown_option': {'path': target, 'files': {'a.json': 'x'}, 'bogus': 1},
+        'no_path': {'files': {'a.json': 'x'}},
+        'empty_path': {'path': '', 'files': {'a.json': 'x'}},
+        'files_not_a_dict': {'path': target, 'files': ['a.json']},
+        'world_writable': {'path': target, 'files': {'a.json': 'x'}, 'mode': '0666'},
+        'mode_not_octal': {'path': target, 'files': {'a.json': 'x'}, 'dir_mode': 'rwx'},
+        'not_a_file_name': {'path': target, 'files': {'a/b.json': 'x'}},
+    }
+    results = run_tasks(tmp_path, cases)
+    messages = dict((name, result.get('msg', '')) for name, result in results.items())
+    assert all(result.get('failed') for result in results.values()), results
+    # ansible-core names the action by what the plugin loader set (the FQCN or the Python module's path)
+    assert re.match(r'Unsupported parameters for \(.*netfleet_state\) module: bogus\. '
+                    r'Supported parameters include: dir_mode, files, mode, path', messages['unknown_option'])
+    assert 'missing required arguments: path' in messages['no_path']
+    assert messages['empty_path'] == 'path is required: the directory on the controller'
+    assert "argument 'files' is of type" in messages['files_not_a_dict']
+    assert messages['world_writable'] == "mode must not make the files world-writable, got '0666'"
+    assert messages['mode_not_octal'] == "dir_mode must be an octal string such as \"0640\", got 'rwx'"
+    assert messages['not_a_file_name'] == "files: 'a/b.json' is not a plain file name (no \"/\", not hidden)"
+    assert not os.path.exists(target)
+
+
+def test_defaults_and_an_integer_mode(tmp_path):
+    target = tmp_path / 'state'
+    results = run_tasks(tmp_path, {
+        'defaults': {'path': str(target / 'a'), 'files': {'r.json': {'b': 1}}},
+        # an unquoted YAML 0640 is the integer 416: the mode itself, never the octal text '416'
+        'integer_mode': {'path': str(target / 'b'), 'files': {'r.txt': 'text'}, 'mode': 0o640, 'dir_mode': 0o700},
+    })
+    assert results['defaults']['changed'] is True and results['defaults']['written'] == [str(target / 'a' / 'r.json')]
+    assert stat.S_IMODE(os.stat(str(target / 'a' / 'r.json')).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(str(target / 'a')).st_mode) == 0o750
+    with open(str(target / 'a' / 'r.json')) as handle:
+        assert json.load(handle) == {'b': 1}
+    assert stat.S_IMODE(os.stat(str(target / 'b' / 'r.txt')).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(str(target / 'b')).st_mode) == 0o700

@@ -28,9 +28,12 @@ def facts(prune, collapsed, in_segs, boot='boot-1', at='2026-01-15T10:00:20.500Z
 
     ``start``: absolute PruneCalled, TCPRcvCollapsed and InSegs at the first read.
     """
-    def snap(mono, p, c, s):
-        return rates.snapshot({'TcpExt': {'PruneCalled': p, 'TCPRcvCollapsed': c}, 'Tcp': {'InSegs': s}},
-                              {'prune_called': p, 'rcv_collapsed': c, 'in_segs': s}, boot, mono)
+    def snap(monotonic, prune_called, rcv_collapsed, segments):
+        """One read: the absolute counters at this monotonic time."""
+        return rates.snapshot({'TcpExt': {'PruneCalled': prune_called, 'TCPRcvCollapsed': rcv_collapsed},
+                               'Tcp': {'InSegs': segments}},
+                              {'prune_called': prune_called, 'rcv_collapsed': rcv_collapsed, 'in_segs': segments},
+                              boot, monotonic)
     first = snap(100.0, start[0], start[1], start[2])
     last = snap(120.0, start[0] + prune, start[1] + collapsed, start[2] + in_segs)
     return {
@@ -46,12 +49,21 @@ def facts(prune, collapsed, in_segs, boot='boot-1', at='2026-01-15T10:00:20.500Z
 
 
 LATER = (10 ** 6, 10 ** 7, 10 ** 9)
+# the collection's root (playbooks/, roles/)
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
+
+
+def task_file(name):
+    """The text of playbooks/tasks/<name>."""
+    with open(os.path.join(ROOT, 'playbooks', 'tasks', name)) as handle:
+        return handle.read()
 
 
 def test_filter_names():
-    assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status', 'fleet_report',
+    assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status',
+                               'baseline_warnings', 'fleet_report',
                                'host_file_name', 'report_outputs', 'report_render', 'report_stats', 'rollback_check',
-                               'rollback_stats', 'sample_record', 'thresholds', 'verdict']
+                               'rollback_stats', 'sample_record', 'thresholds', 'verdict', 'verify_judgement']
 
 
 def test_host_file_name():
@@ -69,12 +81,10 @@ def test_host_file_name():
 
 def test_playbooks_name_host_files_with_the_filter():
     # every per-host file on the controller goes through netfleet.tuning.host_file_name
-    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
-    with open(os.path.join(root, 'playbooks', 'tasks', 'settings.yml')) as handle:
-        settings = handle.read()
+    settings = task_file('settings.yml')
     assert "__netfleet_host_file: \"{{ inventory_hostname | netfleet.tuning.host_file_name('.json') }}\"" in settings
     for directory in ('playbooks', 'roles'):
-        for parent, _dirs, files in os.walk(os.path.join(root, directory)):
+        for parent, _dirs, files in os.walk(os.path.join(ROOT, directory)):
             for file_name in files:
                 with open(os.path.join(parent, file_name)) as handle:
                     text = handle.read()
@@ -189,9 +199,7 @@ def test_report_filters():
 
 def test_report_yml_builds_the_report_once():
     # the report is built and rendered in one call; no task templates the whole report again
-    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
-    with open(os.path.join(root, 'playbooks', 'tasks', 'report.yml')) as handle:
-        text = handle.read()
+    text = task_file('report.yml')
     assert text.count('netfleet.tuning.report_outputs(') == 1
     assert 'netfleet.tuning.fleet_report' not in text and 'netfleet.tuning.report_render' not in text
 
@@ -395,3 +403,83 @@ def test_baseline_lines_one_line_per_sampled_host():
     assert lines[0].startswith('lab-h01: %s InSegs in ' % good['window']['in_segs'])
     assert 'prune_called %s' % good['window']['metrics']['prune_called']['delta'] in lines[0]
     assert lines[1] == 'lab-h03: n/a InSegs in n/a s; prune_called n/a; window not valid (no reason given)'
+
+
+def _warnings_the_old_way(hosts, problems):
+    """What tasks/baseline.yml's Jinja built before baseline_warnings: the hosts with problems, zipped with their
+    problems joined by '; ', joined by ': ', regex_replace('$', ...)."""
+    warned = [(name, host_problems) for name, host_problems in zip(hosts, problems) if host_problems]
+    return [re.sub('$', '. Verify cannot pass this host against this baseline.',
+                   ': '.join([name, '; '.join(host_problems)])) for name, host_problems in warned]
+
+
+def test_baseline_warnings_one_line_per_host_with_problems():
+    few = FILTERS['baseline_check'](FILTERS['sample_record'](facts(3, 200000, 900000))['window'])
+    quiet = FILTERS['baseline_check'](FILTERS['sample_record'](facts(5, 5, 50))['window'])
+    hosts, problems = ['lab-h01', 'lab-h02', 'lab-h03', 'lab-h04'], [[], few, quiet, few + quiet]
+    lines = FILTERS['baseline_warnings'](hosts, problems)
+    assert lines == _warnings_the_old_way(hosts, problems)
+    assert lines[0] == 'lab-h02: %s. Verify cannot pass this host against this baseline.' % few[0]
+    assert lines[2] == 'lab-h04: %s; %s. Verify cannot pass this host against this baseline.' % (few[0], quiet[0])
+    assert FILTERS['baseline_warnings'](['lab-h01'], [[]]) == []
+
+
+def test_baseline_yml_warns_through_the_filter():
+    text = task_file('baseline.yml')
+    assert text.count('netfleet.tuning.baseline_warnings(') == 1
+    assert 'regex_replace' not in text and "map('join'" not in text
+
+
+def _judged_the_old_way(picked, verify, limits):
+    """What verify_host.yml's judging task built before verify_judgement: baseline_pick's result (or rollout's
+    picked baseline), then the verdict filter, combined into the record's fields."""
+    fields = {'stage': 'verified', 'baseline': picked['record'], 'baseline_source': picked['source'], 'verify': verify,
+              'verdict': FILTERS['verdict'](picked['record'], verify, gated_metrics=limits['gated_metrics'],
+                                            min_reduction_pct=limits['min_reduction_pct'],
+                                            min_segments=limits['min_segments'],
+                                            socket_buffers=verify['socket_buffers'])}
+    if picked['error']:
+        fields['error'] = picked['error']
+    return fields
+
+
+@pytest.mark.parametrize('case', ['host', 'controller', 'host_error', 'unreadable', 'none', 'rollout'])
+def test_verify_judgement_picks_and_judges_as_the_two_filters_did(tmp_path, case):
+    judgement = FILTERS['verify_judgement']
+    limits = FILTERS['thresholds']({'min_segments': 1000})
+    base = dict(FILTERS['sample_record'](facts(4000, 200000, 900000), 'lab-h01'), socket_buffers=None)
+    verify = FILTERS['sample_record'](facts(40, 2000, 900000, start=LATER), 'lab-h01', kind='verify')
+    path = tmp_path / 'lab-h01.json'
+    path.write_text(json.dumps(dict(base, host='from-controller')))
+    start = {'host': {'baseline': base}, 'host_error': {'baseline_error': 'entry y (rule: z)'}}.get(case, {})
+    if case == 'unreadable':
+        path = tmp_path / 'dir.json'
+        path.mkdir()
+    elif case == 'none':
+        path = tmp_path / 'missing.json'
+    if case == 'rollout':
+        picked = FILTERS['baseline_pick']({'baseline': base}, max_age=0)
+        got = judgement(verify, limits, baseline=picked, window_start={'ignored': True}, controller_path=str(path))
+    else:
+        picked = FILTERS['baseline_pick'](start, controller_path=str(path), read_controller=True)
+        got = judgement(verify, limits, window_start=start, controller_path=str(path))
+    assert got == _judged_the_old_way(picked, verify, limits)
+    verdict = got['verdict']['verdict']
+    assert verdict == ('reset' if case in ('host_error', 'unreadable', 'none') else 'improved'), got['verdict']
+    assert ('error' in got) is (case in ('host_error', 'unreadable'))
+
+
+def test_verify_judgement_refuses_bad_thresholds_and_baselines():
+    verify = FILTERS['sample_record'](facts(40, 2000, 900000, start=LATER), 'lab-h01', kind='verify')
+    with pytest.raises(AnsibleFilterError, match='netfleet_min_segments'):
+        FILTERS['verify_judgement'](verify, {'min_segments': 0}, window_start={})
+    with pytest.raises(AnsibleFilterError, match='baseline_pick'):
+        FILTERS['verify_judgement'](verify, {}, baseline='not picked')
+
+
+def test_verify_host_yml_judges_in_one_filter_call():
+    # the judging task picks and judges in one call per host, with no task variable templated again
+    text = task_file('verify_host.yml')
+    assert text.count('netfleet.tuning.verify_judgement(') == 1
+    assert 'netfleet.tuning.baseline_pick' not in text and 'netfleet.tuning.verdict(' not in text
+    assert '__netfleet_picked' not in text

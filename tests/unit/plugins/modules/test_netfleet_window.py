@@ -15,10 +15,10 @@ import pytest
 from ansible.module_utils import basic
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread, records
 from ansible_collections.netfleet.tuning.plugins.modules import netfleet_window
-# the fake /proc trees, the ss fixture and the module harness of the netstat_facts tests
+# the fake /proc trees, the ss fixture and the module harness of the netstat_facts tests (module_runner)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules import test_netstat_facts as facts_tests
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import (
-    BOOT_ID, ExitJson, FailJson, FakeTime, build_proc, bump, patch_module_args, ss_output, write,
+    BOOT_ID, ExitJson, FailJson, FakeTime, build_proc, bump, run_main, ss_output, write,
 )
 
 # exit_json/fail_json raise, warnings recorded
@@ -40,8 +40,8 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def ss(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: (0, ss_output(), ''))
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *args, **kwargs: '/usr/sbin/ss')
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kwargs: (0, ss_output(), ''))
 
 
 class Host(object):
@@ -56,9 +56,8 @@ class Host(object):
     def run(self, expect_fail=False, **args):
         params = dict(proc_path=self.proc, state_dir=self.state_dir)
         params.update(args)
-        with patch_module_args(params):
-            with pytest.raises(FailJson if expect_fail else ExitJson) as info:
-                netfleet_window.main()
+        with pytest.raises(FailJson if expect_fail else ExitJson) as info:
+            run_main(netfleet_window.main, params, keep=[self.clock])
         return info.value.args[0]
 
     def start(self, **args):
@@ -67,7 +66,7 @@ class Host(object):
         return result, json.loads(json.dumps(result['start']))
 
     def window(self, seconds=5, traffic=None, start_args=None, **end_args):
-        dummy, start = self.start(**(start_args or {}))
+        start = self.start(**(start_args or {}))[1]
         self.clock.now += seconds
         if traffic:
             traffic()
@@ -111,7 +110,7 @@ def test_start_is_compact_and_changes_nothing(host, tmp_path):
 
 
 def test_start_with_socket_buffers_keeps_only_sockets_below_the_default(host, ss):
-    dummy, start = host.start(socket_buffers=True)
+    start = host.start(socket_buffers=True)[1]
     # the fixture: six sockets, one pinned at rb8192 below the default 131072
     assert start['sockets'] == [{'local': '127.0.0.1:56644', 'peer': '127.0.0.1:37931', 'skmem': {'rb': 8192}}]
     assert len(json.dumps(start)) < 500
@@ -124,15 +123,14 @@ def test_start_in_check_mode_reads(host):
 
 def test_start_warns_on_missing_file(host, module_calls):
     os.remove(os.path.join(host.proc, 'net', 'snmp6'))
-    dummy, start = host.start()
+    start = host.start()[1]
     assert module_calls == ['%s is missing: its counters are not reported' % os.path.join(host.proc, 'net/snmp6')]
 
 
 @pytest.mark.skipif(not os.path.exists('/proc/net/netstat'), reason='needs Linux /proc')
 def test_start_of_the_live_proc_is_small(module_calls):
-    with patch_module_args({'phase': 'start', 'state_dir': '/nonexistent/netfleet-tuning'}):
-        with pytest.raises(ExitJson) as info:
-            netfleet_window.main()
+    with pytest.raises(ExitJson) as info:
+        run_main(netfleet_window.main, {'phase': 'start', 'state_dir': '/nonexistent/netfleet-tuning'})
     start = info.value.args[0]['start']
     assert start['boot_id'] and start['metrics']['in_segs'] >= 0
     assert len(json.dumps(start)) < 1024
@@ -190,7 +188,7 @@ def test_socket_buffers_pinned_stable(host, ss):
 
 
 def test_socket_buffers_without_ss_at_start(host, ss):
-    dummy, start = host.start()             # socket_buffers false at start: no sockets key
+    start = host.start()[1]             # socket_buffers false at start: no sockets key
     record = host.run(phase='end', start=start, socket_buffers=True)['record']
     assert record['socket_buffers']['pinned_below_default'] == 1
     assert 'pinned_stable' not in record['socket_buffers']
@@ -225,24 +223,24 @@ def test_window_of_zero_seconds_is_invalid(host):
 
 
 @pytest.mark.parametrize('change, entry, rule', [
-    (lambda s: s['metrics'].update(in_segs='2223'), 'metrics.in_segs', 'type'),
-    (lambda s: s['metrics'].update(in_segs=True), 'metrics.in_segs', 'type'),
-    (lambda s: s['metrics'].update(in_segs=2.5), 'metrics.in_segs', 'type'),
-    (lambda s: s['metrics'].update({'Prune-Called': 1}), 'metrics.Prune-Called', 'name_pattern'),
-    (lambda s: s.update(monotonic='1000'), 'monotonic', 'type'),
-    (lambda s: s.update(monotonic=float('nan')), 'monotonic', 'finite'),
-    (lambda s: s.update(boot_id=7), 'boot_id', 'type'),
-    (lambda s: s.update(netns=['net:[1]']), 'netns', 'type'),
-    (lambda s: s.update(collected_at='yesterday'), 'collected_at', 'format'),
-    (lambda s: s.update(sockets={'local': 'x'}), 'sockets', 'type'),
-    (lambda s: s.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {}}]), 'sockets[0].skmem.rb',
+    (lambda start: start['metrics'].update(in_segs='2223'), 'metrics.in_segs', 'type'),
+    (lambda start: start['metrics'].update(in_segs=True), 'metrics.in_segs', 'type'),
+    (lambda start: start['metrics'].update(in_segs=2.5), 'metrics.in_segs', 'type'),
+    (lambda start: start['metrics'].update({'Prune-Called': 1}), 'metrics.Prune-Called', 'name_pattern'),
+    (lambda start: start.update(monotonic='1000'), 'monotonic', 'type'),
+    (lambda start: start.update(monotonic=float('nan')), 'monotonic', 'finite'),
+    (lambda start: start.update(boot_id=7), 'boot_id', 'type'),
+    (lambda start: start.update(netns=['net:[1]']), 'netns', 'type'),
+    (lambda start: start.update(collected_at='yesterday'), 'collected_at', 'format'),
+    (lambda start: start.update(sockets={'local': 'x'}), 'sockets', 'type'),
+    (lambda start: start.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {}}]), 'sockets[0].skmem.rb',
      'missing_field'),
-    (lambda s: s.update(sockets=['a:1']), 'sockets[0]', 'type'),
-    (lambda s: s.update(counters={}), 'counters', 'unknown_field'),
-    (lambda s: s.pop('metrics'), 'metrics', 'missing_field'),
+    (lambda start: start.update(sockets=['a:1']), 'sockets[0]', 'type'),
+    (lambda start: start.update(counters={}), 'counters', 'unknown_field'),
+    (lambda start: start.pop('metrics'), 'metrics', 'missing_field'),
 ])
 def test_bad_start_is_refused_naming_entry_and_rule(host, change, entry, rule):
-    dummy, start = host.start()
+    start = host.start()[1]
     change(start)
     result = host.run(expect_fail=True, phase='end', start=start)
     assert result['entry'] == entry and result['rule'] == rule
@@ -294,7 +292,7 @@ def test_store_and_load_round_trip(host):
     assert os.listdir(host.state_dir) == ['baseline.json']       # no temporary file left
     with open(host.baseline) as handle:
         assert json.load(handle) == result['record']
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['changed'] is False
     assert loaded['baseline_error'] is None
     assert loaded['baseline'] == result['record']
@@ -307,7 +305,7 @@ def test_store_in_check_mode_writes_nothing(host):
 
 
 def test_load_without_a_stored_baseline(host):
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['baseline'] is None and loaded['baseline_error'] is None
     assert not os.path.exists(host.state_dir)
 
@@ -324,12 +322,12 @@ def test_symlinked_baseline_is_refused(host, tmp_path):
     target.write_text(open(host.baseline).read())
     os.unlink(host.baseline)
     os.symlink(str(target), host.baseline)
-    loaded, dummy = host.start(load_baseline=True)
+    loaded, start = host.start(load_baseline=True)
     assert loaded['baseline'] is None
     assert loaded['baseline_error'].startswith('baseline file %s is a symbolic link' % host.baseline)
     assert '(rule: symlink)' in loaded['baseline_error']
     before = target.read_text()
-    result = host.run(expect_fail=True, phase='end', start=dummy, store_baseline=True)
+    result = host.run(expect_fail=True, phase='end', start=start, store_baseline=True)
     assert result['rule'] == 'symlink'
     assert os.path.islink(host.baseline) and target.read_text() == before
 
@@ -348,18 +346,19 @@ def test_world_writable_state_dir_is_refused(host):
 def test_group_writable_baseline_file_is_refused(host):
     stored(host)
     os.chmod(host.baseline, 0o660)
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['baseline'] is None and '(rule: mode)' in loaded['baseline_error']
 
 
 @pytest.mark.parametrize('tamper, entry, rule', [
-    (lambda r: r['window']['metrics']['prune_called'].update(delta='0'), 'window.metrics.prune_called.delta', 'type'),
-    (lambda r: r['window'].update(valid='yes'), 'window.valid', 'type'),
-    (lambda r: r.update(kind='restore'), 'kind', 'choice'),
-    (lambda r: r.update(path='/etc/shadow'), 'path', 'unknown_field'),
-    (lambda r: r['sysctl'].update({'net.ipv4.tcp_rmem': {'value': '1\nnet.x=1', 'scope': 'netns'}}),
+    (lambda record: record['window']['metrics']['prune_called'].update(delta='0'),
+     'window.metrics.prune_called.delta', 'type'),
+    (lambda record: record['window'].update(valid='yes'), 'window.valid', 'type'),
+    (lambda record: record.update(kind='restore'), 'kind', 'choice'),
+    (lambda record: record.update(path='/etc/shadow'), 'path', 'unknown_field'),
+    (lambda record: record['sysctl'].update({'net.ipv4.tcp_rmem': {'value': '1\nnet.x=1', 'scope': 'netns'}}),
      'sysctl.net.ipv4.tcp_rmem.value', 'text'),
-    (lambda r: r['sysctl'].update({'kernel.core_pattern': {'value': '|/bin/sh', 'scope': 'netns'}}),
+    (lambda record: record['sysctl'].update({'kernel.core_pattern': {'value': '|/bin/sh', 'scope': 'netns'}}),
      'sysctl.kernel.core_pattern', 'key_pattern'),
 ])
 def test_tampered_baseline_is_reported_not_obeyed(host, tamper, entry, rule):
@@ -367,7 +366,7 @@ def test_tampered_baseline_is_reported_not_obeyed(host, tamper, entry, rule):
     tamper(record)
     with open(host.baseline, 'w') as handle:
         json.dump(record, handle)
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['baseline'] is None
     assert loaded['baseline_error'].startswith('%s: %s: ' % (host.baseline, entry))
     assert loaded['baseline_error'].endswith('(rule: %s)' % rule)
@@ -377,7 +376,7 @@ def test_baseline_that_is_not_json(host):
     stored(host)
     with open(host.baseline, 'w') as handle:
         handle.write('{"schema": ')
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['baseline'] is None and '(rule: format)' in loaded['baseline_error']
 
 
@@ -385,5 +384,5 @@ def test_oversized_baseline_is_not_read(host):
     stored(host)
     with open(host.baseline, 'w') as handle:
         handle.write(' ' * (records.MAX_RECORD_BYTES + 1))
-    loaded, dummy = host.start(load_baseline=True)
+    loaded = host.start(load_baseline=True)[0]
     assert loaded['baseline'] is None and '(rule: too_large)' in loaded['baseline_error']

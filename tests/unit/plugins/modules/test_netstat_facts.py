@@ -5,7 +5,6 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 import re
@@ -15,31 +14,13 @@ import pytest
 
 from ansible.module_utils import basic
 from ansible_collections.netfleet.tuning.plugins.modules import netstat_facts
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
+# how the module tests run a module (ansible-core's documented helper, or a child reading an args file)
+from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.module_runner import (  # noqa: F401 (re-exported)
+    ExitJson, FailJson, patch_module, run_main,
+)
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 BOOT_ID = '909edf35-58eb-4858-ad76-ccff11ccf7a7'
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
 
 
 @pytest.fixture
@@ -48,30 +29,10 @@ def module_calls(monkeypatch):
     return patch_module(monkeypatch)
 
 
-def patch_module(monkeypatch):
-    """exit_json/fail_json raise ExitJson/FailJson; warnings are recorded in the returned list. Public
-    AnsibleModule methods only, so it works on every ansible-core the collection supports."""
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        raise ExitJson(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs['failed'] = True
-        kwargs['msg'] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
-    return warnings
-
-
-def run(args):
-    with patch_module_args(args):
-        with pytest.raises((ExitJson, FailJson)) as info:
-            netstat_facts.main()
+def run(args, keep=()):
+    """netstat_facts with these arguments -> (exited, result); ``keep``: see module_runner.run_main."""
+    with pytest.raises((ExitJson, FailJson)) as info:
+        run_main(netstat_facts.main, args, keep)
     return info.type is ExitJson, info.value.args[0]
 
 
@@ -306,7 +267,7 @@ def test_sample_seconds_rates(tmp_path, module_calls, monkeypatch):
 
     clock = FakeTime(on_sleep=traffic)
     monkeypatch.setattr(netstat_facts, 'time', clock)
-    ok, result = run({'proc_path': proc, 'sample_seconds': 5, 'counters': ['TcpExt.PruneCalled', 'Tcp.*']})
+    ok, result = run({'proc_path': proc, 'sample_seconds': 5, 'counters': ['TcpExt.PruneCalled', 'Tcp.*']}, keep=[clock])
     assert ok, result
     assert clock.slept == [5]
     facts = result['ansible_facts']['netstat']
@@ -439,7 +400,7 @@ def test_socket_buffers(tmp_path, module_calls, monkeypatch):
         return 0, ss_output(), ''
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True})
+    ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True}, keep=[calls])
     assert ok, result
     assert calls[0][0] == ['/usr/sbin/ss', '-tmin', 'state', 'established']
     assert calls[0][1]['environ_update']['LC_ALL'] == 'C'

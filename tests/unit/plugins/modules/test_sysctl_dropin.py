@@ -17,7 +17,7 @@ from ansible_collections.netfleet.tuning.plugins.modules import sysctl_dropin
 # the module harness of the netstat_facts tests (works on ansible-core 2.16 to the newest)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules import test_netstat_facts as facts_tests
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import (
-    ExitJson, FailJson, patch_module_args,
+    ExitJson, FailJson, run_main,
 )
 
 JSON_API = {
@@ -130,9 +130,8 @@ class Host(object):
                       header='Ansible managed: test', profile='json_api', _ansible_check_mode=check,
                       _ansible_diff=diff)
         params.update(args)
-        with patch_module_args(params):
-            with pytest.raises(FailJson if expect_fail else ExitJson) as info:
-                sysctl_dropin.main()
+        with pytest.raises(FailJson if expect_fail else ExitJson) as info:
+            run_main(sysctl_dropin.main, params)
         return info.value.args[0]
 
 
