@@ -397,12 +397,9 @@ def verify_judgement(verify_record, thresholds=None, baseline=None, window_start
         if not isinstance(picked, dict):
             raise AnsibleFilterError('netfleet.tuning.verify_judgement: baseline must be baseline_pick\'s result, '
                                      'got %s' % type(picked).__name__)
-    limits = _plain(thresholds) or {}
     after = _plain(verify_record)
     try:
-        judged = verdict_utils.judge(picked.get('record'), after, gated_metrics=limits.get('gated_metrics'),
-                                     min_reduction_pct=limits.get('min_reduction_pct'),
-                                     min_segments=limits.get('min_segments'),
+        judged = verdict_utils.judge(picked.get('record'), after, thresholds=_plain(thresholds),
                                      socket_buffers=after.get('socket_buffers') if isinstance(after, dict) else None)
     except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))

@@ -471,10 +471,13 @@ def test_verify_judgement_picks_and_judges_as_the_two_filters_did(tmp_path, case
 
 def test_verify_judgement_refuses_bad_thresholds_and_baselines():
     verify = FILTERS['sample_record'](facts(40, 2000, 900000, start=LATER), 'lab-h01', kind='verify')
-    with pytest.raises(AnsibleFilterError, match='netfleet_min_segments'):
+    # the thresholds are checked once, by the thresholds filter, and passed on as it returns them
+    with pytest.raises(AnsibleFilterError, match='netfleet.tuning.thresholds returns'):
         FILTERS['verify_judgement'](verify, {'min_segments': 0}, window_start={})
+    with pytest.raises(AnsibleFilterError, match='netfleet_min_segments'):
+        FILTERS['thresholds']({'min_segments': 0})
     with pytest.raises(AnsibleFilterError, match='baseline_pick'):
-        FILTERS['verify_judgement'](verify, {}, baseline='not picked')
+        FILTERS['verify_judgement'](verify, None, baseline='not picked')
 
 
 def test_verify_host_yml_judges_in_one_filter_call():
