@@ -11,7 +11,7 @@ The module gathers what the host looks like (live values and scopes, the saved s
 MemTotal, the kernel release...), hands it over as plain data, and carries out the plan it gets back:
 
 ``check_settings(settings, force)``
-    the wanted settings, validated (key -> normalised value text), or a ``Refusal``.
+    the wanted settings, validated (key -> value, as sysctl_value.parse_value returns it), or a ``Refusal``.
 ``plan_present(wanted, live, state, own_text, stale_text, overrides, host, options)``
     state=present: a ``Plan`` or a ``Refusal``.
 ``plan_absent(state, live, own_text, stale_text, overrides, options)``
@@ -19,7 +19,9 @@ MemTotal, the kernel release...), hands it over as plain data, and carries out t
 
 A ``Plan`` holds the per-key outcome (``keys``: status, scope, desired, before, value, reason, by...),
 the new drop-in text, the new state, the file steps in the order to take them, the live writes and
-restores, the diffs and the warnings; check mode and diff mode show it as it is. A ``Refusal`` (nothing
+restores, the diffs and the warnings; check mode and diff mode show it as it is. Values follow the one
+value model (sysctl_value): wanted values are values; live values, saved values and what other files
+set are texts, compared with ``same_value``; every value the plan writes is ``format_value``'s text. A ``Refusal`` (nothing
 may change) carries the message, the rules broken and the per-key outcome decided so far.
 """
 
@@ -33,13 +35,16 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
     FINGERPRINT, is_ours, parse_conf, render,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    MEMORY_FRACTION, ProfileError, dropin_basename, fit_to_cap, format_value, memory_cap, memory_violations,
-    normalize_value, obsolete_reason, only_raise, parse_ints, validate_settings,
+    MEMORY_FRACTION, dropin_basename, fit_to_cap, memory_cap, memory_violations, obsolete_reason, only_raise,
+    validate_settings,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import (
     STATE_VERSION, StateError, check_managed,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import MANAGED_KEYS
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    ProfileError, format_value, parse_text, parse_value, same_value,
+)
 
 __all__ = [
     'STATUSES', 'SCOPE_REASON', 'Refusal', 'Plan', 'Step', 'check_settings', 'stale_path', 'plan_present',
@@ -125,7 +130,7 @@ class Plan(object):
 
 
 def check_settings(settings, force):
-    """The wanted settings validated (key -> normalised value text), else a Refusal."""
+    """The wanted settings validated (key -> value), else a Refusal."""
     if not settings:
         raise Refusal('settings is empty: nothing to write (use state=absent to remove the drop-in)')
     try:
@@ -176,7 +181,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     names = options.get('names') or {}
     comments = dict(options.get('comments') or {})
     notes = list(options.get('notes') or [])
-    ints = dict((k, parse_ints(v)) for k, v in wanted.items())
+    values = dict(wanted)
     mem = host.get('mem_total')
     plan.mem_total = mem
     plan.memory_cap = memory_cap(mem) if mem else None
@@ -195,7 +200,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     skipped = {}
     for key in sorted(wanted):
         entry = live[key]
-        keys[key] = {'scope': entry['scope'], 'desired': wanted[key], 'before': entry['value']}
+        keys[key] = {'scope': entry['scope'], 'desired': format_value(wanted[key]), 'before': entry['value']}
         reason = obsolete_reason(key, host.get('kernel_release'))
         if reason is None and entry['scope'] != 'netns':
             reason = SCOPE_REASON[entry['scope']]
@@ -217,15 +222,15 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
         limit = memory_cap(mem)
         for key in options.get('fit_to_memory') or []:
             if key in candidates:
-                fitted = fit_to_cap(key, ints[key], limit)
-                if fitted != ints[key]:
-                    ints[key] = fitted
+                fitted = fit_to_cap(key, values[key], limit)
+                if fitted != values[key]:
+                    values[key] = fitted
                     comments[key] = '%s; lowered to %d by the memory guardrail' % (comments.get(key, ''), limit)
                     notes.append('  %s lowered to %d: the memory guardrail allows one socket at most MemTotal '
                                  '(%d bytes) / %d, rounded down to a power of two' % (key, limit, mem,
                                                                                       MEMORY_FRACTION))
         if 'memory' not in force:
-            bad = memory_violations(dict((k, ints[k]) for k in candidates), mem, host['page_size'])
+            bad = memory_violations(dict((k, values[k]) for k in candidates), mem, host['page_size'])
             if bad:
                 raise plan.refuse('memory guardrail: %s. Nothing was changed.' % '; '.join(bad[k] for k in sorted(bad)),
                                   ['memory'], mem_total_bytes=mem)
@@ -247,10 +252,10 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     originals_now = {}
     for key in candidates:
         if key in original:
-            base = parse_ints(original[key])
+            base = parse_text(key, original[key])
         else:
             try:
-                base = normalize_value(key, live[key]['value']) if live[key]['value'] is not None else None
+                base = parse_value(key, live[key]['value']) if live[key]['value'] is not None else None
             except ProfileError as exc:
                 reason = ('its live value %r fails the input rules (%s): the collection could neither keep '
                           'it nor restore it later, so it leaves this key alone' % (live[key]['value'], exc))
@@ -259,7 +264,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
                 continue
             if key not in unknown:
                 originals_now[key] = format_value(base) if base is not None else None
-        desired = ints[key]
+        desired = values[key]
         effective = only_raise(desired, base) if options.get('only_raise') else desired
         if effective != desired:
             why = 'only_raise: kept the host\'s higher %s (profile: %s)' % (format_value(effective), format_value(desired))
@@ -282,14 +287,14 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     for key in sorted(to_write):
         entry = keys[key]
         value = to_write[key]
-        if key in overrides and parse_ints(overrides[key][1]) != parse_ints(value):
+        if key in overrides and not same_value(key, overrides[key][1], value):
             by, theirs = overrides[key]
             entry.update(status='overridden', by=by,
                          reason='%s sets %s = %s later in the load order: live value left as that file sets it'
                          % (by, key, theirs))
             plan.warn('%s is overridden by %s (%s = %s comes after %s): not applied live' % (
                 key, by, key, theirs, path))
-        elif parse_ints(live[key]['value']) == parse_ints(value):
+        elif same_value(key, live[key]['value'], value):
             entry['status'] = 'unchanged'
         else:
             entry['status'] = 'applied'
@@ -307,7 +312,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
         if orig is None or cur['scope'] != 'netns':
             continue
         released.add(key)
-        status = 'unchanged' if parse_ints(cur['value']) == parse_ints(orig) else 'restored'
+        status = 'unchanged' if same_value(key, cur['value'], orig) else 'restored'
         keys[key] = {'status': status, 'scope': cur['scope'], 'before': cur['value'], 'value': None,
                      'reason': 'no longer in the profile: original value from before the first rollout'}
         if status == 'restored':
@@ -410,7 +415,7 @@ def plan_absent(state, live, own_text, stale_text, overrides, options):
                 entry.update(status='skipped', reason='not known from before the first rollout: nothing to restore')
             elif cur['scope'] != 'netns':
                 entry.update(status='skipped', reason=SCOPE_REASON[cur['scope']])
-            elif parse_ints(cur['value']) == parse_ints(orig):
+            elif same_value(key, cur['value'], orig):
                 entry.update(status='unchanged', reason='already the value from before the first rollout')
             else:
                 entry.update(status='restored', reason='value from before the first rollout')

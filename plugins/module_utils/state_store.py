@@ -33,10 +33,9 @@ import re
 import time
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
-from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    ProfileError, format_value, normalize_value,
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    ProfileError, SysctlKeyError, format_value, parse_value, validate_key,
 )
-from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN
 
 __all__ = [
     'STATE_FILE', 'LOCK_FILE', 'BACKUP_DIR', 'STATE_VERSION', 'StateError', 'decode', 'encode',
@@ -100,10 +99,11 @@ def _v1_dropin_name(path, entry, value, dropin_dir):
 
 
 def _key(path, entry, key):
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise StateError(path, entry, 'key_pattern', 'key %s is not a sysctl key of the form net.x.y' % (
+    try:
+        return validate_key(key)
+    except SysctlKeyError as exc:
+        raise StateError(path, entry, exc.rules[0], 'key %s is not a sysctl key of the form net.x.y' % (
             _printable(key)))
-    return key
 
 
 def _original_value(path, key, value):
@@ -113,7 +113,7 @@ def _original_value(path, key, value):
         raise StateError(path, 'original.%s' % key, 'not_integer', 'value %s is not a string of integers'
                          % _printable(value))
     try:
-        return format_value(normalize_value(key, value))
+        return format_value(parse_value(key, value))
     except ProfileError as exc:
         raise StateError(path, 'original.%s' % key, exc.rules[0], str(exc).rsplit(' (rule:', 1)[0])
 

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import dropin_plan as dp
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import render
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import parse_value
 
 PATH = '/etc/sysctl.d/60-netfleet-tuning.conf'
 STALE = '/etc/sysctl.d/40-netfleet-tuning.conf'
@@ -69,7 +70,8 @@ def live(**values):
 
 def present(wanted=None, live_values=None, saved=None, own_text=None, stale_text=None, overrides=None,
             host_facts=None, opts=None):
-    return dp.plan_present(WANTED if wanted is None else wanted, LIVE if live_values is None else live_values,
+    wanted = dict((k, parse_value(k, v)) for k, v in (WANTED if wanted is None else wanted).items())
+    return dp.plan_present(wanted, LIVE if live_values is None else live_values,
                            saved, own_text, stale_text, overrides or {}, host_facts or host(), opts or options())
 
 
@@ -85,7 +87,7 @@ def statuses(plan):
 
 def test_check_settings_normalises():
     assert dp.check_settings({'net.ipv4.tcp_rmem': [4096, '87380', 16777216]}, []) == {
-        'net.ipv4.tcp_rmem': '4096 87380 16777216'}
+        'net.ipv4.tcp_rmem': (4096, 87380, 16777216)}
 
 
 def test_check_settings_empty_names_no_rule():
