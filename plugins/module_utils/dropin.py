@@ -183,7 +183,7 @@ def find_overrides(our_path, keys, files, reader=_read):
     """
     keys = list(keys)
     our_real = os.path.realpath(our_path)
-    reals = [os.path.realpath(f) for f in files]
+    reals = [os.path.realpath(path) for path in files]
     start = reals.index(our_real) + 1 if our_real in reals else 0
     found = {}
     for path in files[start:]:
@@ -192,8 +192,9 @@ def find_overrides(our_path, keys, files, reader=_read):
         text = reader(path)
         if text is None:
             continue
-        for fkey, value, dummy_line in parse_conf(text):
+        for their_key, value, dummy_line in parse_conf(text):
             for key in keys:
-                if fkey == key or (any(c in fkey for c in '*?[') and fnmatch.fnmatchcase(key, fkey)):
+                is_glob = any(char in their_key for char in '*?[')
+                if their_key == key or (is_glob and fnmatch.fnmatchcase(key, their_key)):
                     found[key] = (path, value)
     return found

@@ -10,7 +10,7 @@ The module gathers what the host looks like (live values and scopes, the saved s
 ``state_store`` decoded it, the texts of our drop-ins, who else sets our keys in the load order,
 MemTotal, the kernel release...), hands it over as plain data, and carries out the plan it gets back:
 
-``check_settings(settings, force)``
+``check_settings(settings, force, names)``
     the wanted settings, validated (key -> value, as sysctl_value.parse_value returns it), or a ``Refusal``.
 ``plan_present(wanted, live, state, own_text, stale_text, overrides, host, options)``
     state=present: a ``Plan`` or a ``Refusal``.
@@ -124,19 +124,26 @@ class Plan(object):
             return
         self.diffs.append({
             'before_header': 'live values (/proc/sys)', 'after_header': 'live values (/proc/sys)',
-            'before': ''.join('%s = %s\n' % (k, before[k]) for k in sorted(before)),
-            'after': ''.join('%s = %s\n' % (k, after[k]) for k in sorted(after)),
+            'before': ''.join('%s = %s\n' % (key, before[key]) for key in sorted(before)),
+            'after': ''.join('%s = %s\n' % (key, after[key]) for key in sorted(after)),
         })
 
 
-def check_settings(settings, force):
-    """The wanted settings validated (key -> value), else a Refusal."""
+def _name(names, option):
+    """The name the caller's user knows an option by (``names``: option -> name; an option not listed is
+    named as itself)."""
+    return (names or {}).get(option) or option
+
+
+def check_settings(settings, force, names=None):
+    """The wanted settings validated (key -> value), else a Refusal. ``names``: as in plan_present's options."""
     if not settings:
-        raise Refusal('settings is empty: nothing to write (use state=absent to remove the drop-in)')
+        raise Refusal('%s is empty: nothing to write (use %s=absent to remove the drop-in)' % (
+            _name(names, 'settings'), _name(names, 'state')))
     try:
-        return validate_settings(settings, force or [], 'settings')
+        return validate_settings(settings, force or [], _name(names, 'settings'), force_name=_name(names, 'force'))
     except ProfileError as exc:
-        raise Refusal('invalid settings: %s' % exc, exc.rules)
+        raise Refusal('invalid %s: %s' % (_name(names, 'settings'), exc), exc.rules)
 
 
 def stale_path(dropin_dir, state, priority):
@@ -178,7 +185,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     path = options['path']
     stale = options.get('stale_path')
     force = options.get('force') or []
-    names = options.get('names') or {}
+    names = options.get('names')
     comments = dict(options.get('comments') or {})
     notes = list(options.get('notes') or [])
     values = dict(wanted)
@@ -215,7 +222,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
             candidates.append(key)
     if unsettable and options.get('unsettable') == 'fail':
         raise plan.refuse('%d key(s) cannot be set on this host and %s is fail: %s. Nothing was changed.' % (
-            len(unsettable), names.get('unsettable') or 'unsettable', '; '.join(unsettable)), ['unsettable'])
+            len(unsettable), _name(names, 'unsettable'), '; '.join(unsettable)), ['unsettable'])
 
     # 2. the memory guardrail (only for keys we would write)
     if mem:
@@ -230,10 +237,11 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
                                  '(%d bytes) / %d, rounded down to a power of two' % (key, limit, mem,
                                                                                       MEMORY_FRACTION))
         if 'memory' not in force:
-            bad = memory_violations(dict((k, values[k]) for k in candidates), mem, host['page_size'])
+            bad = memory_violations(dict((key, values[key]) for key in candidates), mem, host['page_size'],
+                                    _name(names, 'force'))
             if bad:
-                raise plan.refuse('memory guardrail: %s. Nothing was changed.' % '; '.join(bad[k] for k in sorted(bad)),
-                                  ['memory'], mem_total_bytes=mem)
+                raise plan.refuse('memory guardrail: %s. Nothing was changed.' % '; '.join(
+                    bad[key] for key in sorted(bad)), ['memory'], mem_total_bytes=mem)
     elif candidates:
         plan.warn('MemTotal not found in %s/meminfo: the memory guardrail was not applied' % options['proc_path'])
 
@@ -243,7 +251,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     unknown = set()
     if state is None and own_text is not None:
         # our drop-in without its state (the state file was removed): the live values are ours
-        unknown = set(k for k, dummy_value, dummy_line in parse_conf(own_text)) & set(candidates)
+        unknown = set(key for key, dummy_value, dummy_line in parse_conf(own_text)) & set(candidates)
         if unknown:
             plan.warn('%s exists but %s does not: the values from before the first rollout of %s are '
                       'unknown, so state=absent will leave them as they are' % (
@@ -306,7 +314,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     restores = {}
     released = set()
     prev_applied = set(state['applied']) if state else set()
-    for key in sorted(k for k in prev_applied if k not in to_write and k not in skipped):
+    for key in sorted(prev_applied - set(to_write) - set(skipped)):
         orig = original.get(key)
         cur = live[key]
         if orig is None or cur['scope'] != 'netns':
@@ -362,14 +370,14 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
         if stale_previous is not None:
             plan.steps.append(_step('keep_previous', stale, stale_previous))
         plan.steps.append(_step('dropin', stale, None, stale_text))
-    plan.live_changes = [(k, writes[k], live[k]['value']) for k in sorted(writes)]
-    plan.live_changes += [(k, restores[k], keys[k]['before']) for k in sorted(restores)]
+    plan.live_changes = [(key, writes[key], live[key]['value']) for key in sorted(writes)]
+    plan.live_changes += [(key, restores[key], keys[key]['before']) for key in sorted(restores)]
     plan.live_what = 'applying the drop-in'
 
     if own_text != content:
         plan.diffs.append({'before_header': path, 'after_header': path, 'before': own_text or '', 'after': content})
-    before_live = dict((k, live[k]['value']) for k in writes)
-    before_live.update(dict((k, keys[k]['before']) for k in restores))
+    before_live = dict((key, live[key]['value']) for key in writes)
+    before_live.update(dict((key, keys[key]['before']) for key in restores))
     after_live = dict(writes)
     after_live.update(restores)
     plan.live_diff(before_live, after_live)
@@ -435,10 +443,10 @@ def plan_absent(state, live, own_text, stale_text, overrides, options):
         if kept is not None:
             plan.steps.append(_step('keep_previous', file_path, kept))
         plan.steps.append(_step('dropin', file_path, None, content))
-    plan.live_changes = [(k, restores[k], keys[k]['before']) for k in sorted(restores)]
+    plan.live_changes = [(key, restores[key], keys[key]['before']) for key in sorted(restores)]
     plan.live_what = 'restoring the values from before the first rollout'
 
     for file_path, content in sorted(files.items()):
         plan.diffs.append({'before_header': file_path, 'after_header': '(removed)', 'before': content, 'after': ''})
-    plan.live_diff(dict((k, keys[k]['before']) for k in restores), restores)
+    plan.live_diff(dict((key, keys[key]['before']) for key in restores), restores)
     return plan

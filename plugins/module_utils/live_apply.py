@@ -61,11 +61,11 @@ def apply_changes(changes, proc_path='/proc', writer=write_value, reader=read_va
             break
     outcome = {}
     if failure is None:
-        for key, new, dummy in touched:
+        for key, new, dummy_old in touched:
             outcome[key] = {'live': _read(reader, key, proc_path), 'result': 'written'}
         return True, outcome, []
     errors = [failure]
-    for key, dummy, old in reversed(touched):
+    for key, dummy_new, old in reversed(touched):
         current = _read(reader, key, proc_path)
         error = None
         if old is not None and not same_value(key, current, old):

@@ -50,7 +50,7 @@ JSON_API_BUFFER = 16 * MIB
 
 STATES = ('present', 'absent')
 UNSETTABLE = ('skip', 'fail')
-# Rules a user may override with sysctl_profile_force: [...]. Format and injection rules cannot be.
+# Rules a user may override (the force input). Format and injection rules cannot be.
 FORCE_RULES = ('memory', 'tcp_feature_off')
 
 PROFILES = {
@@ -78,7 +78,7 @@ PROFILES = {
         'net.core.somaxconn': 4096,
     },
 }
-# 'bdp' is computed by bdp_profile(); 'custom' is sysctl_profile_custom as a whole.
+# 'bdp' is computed by bdp_profile(); 'custom' is the custom input as a whole.
 PROFILE_NAMES = ('json_api', 'json_api_heavy', 'bdp', 'custom')
 
 # Why each key is set: one comment line per key in the drop-in.
@@ -110,7 +110,7 @@ _FEATURE_OFF_WHY = {
 _err = ProfileError.of
 
 
-def validate_settings(settings, force=(), subject='settings', origin=None, force_name='sysctl_profile_force'):
+def validate_settings(settings, force=(), subject='settings', origin=None, force_name='force'):
     """Validate a dict key -> raw value and return a dict key -> value (sysctl_value.parse_value).
 
     Collects every error first, then raises one ProfileError listing them all.
@@ -157,14 +157,14 @@ def _num(subject, raw, low, high):
     return raw
 
 
-def _pow2_at_least(n):
-    p = 1
-    while p < n:
-        p *= 2
-    return p
+def _pow2_at_least(size):
+    power = 1
+    while power < size:
+        power *= 2
+    return power
 
 
-def bdp_profile(link_mbit, rtt_ms, link_name='sysctl_profile_link_mbit', rtt_name='sysctl_profile_rtt_ms'):
+def bdp_profile(link_mbit, rtt_ms, link_name='link_mbit', rtt_name='rtt_ms'):
     """The bdp profile for a link: (settings, notes, fit_to_memory keys). link_name and rtt_name
     name the two inputs in errors.
 
@@ -213,9 +213,9 @@ def bdp_profile(link_mbit, rtt_ms, link_name='sysctl_profile_link_mbit', rtt_nam
     return settings, notes, fit
 
 
-def check_priority(priority, subject='sysctl_profile_priority'):
+def check_priority(priority, subject='priority'):
     """An int 0..99 (or a string of 1-2 digits): the drop-in must stay in the sysctl.d directory.
-    subject names the input in the error: the role variable, or the module option."""
+    subject names the input in the error (the caller passes the name its user knows)."""
     if isinstance(priority, bool):
         raise _err(subject, 'priority', 'must be an integer 0..99, got %r' % (priority,))
     if isinstance(priority, str) and re.match(r'\A[0-9]{1,2}\Z', priority):
@@ -229,7 +229,7 @@ def check_priority(priority, subject='sysctl_profile_priority'):
 VIRTUAL_FS = ('/proc', '/sys', '/dev')
 
 
-def check_state_dir(path, subject='sysctl_profile_state_dir'):
+def check_state_dir(path, subject='state_dir'):
     """An absolute path outside /proc, /sys and /dev, where the host keeps its saved values."""
     if not isinstance(path, str) or not path.startswith('/') or '\x00' in path:
         raise _err(subject, 'absolute_path', 'must be an absolute path, got %r' % (path,))
@@ -252,7 +252,7 @@ def _choice(subject, value, choices):
     return value
 
 
-def check_force(force, subject='sysctl_profile_force'):
+def check_force(force, subject='force'):
     if force is None:
         return []
     if isinstance(force, str) or not isinstance(force, (list, tuple)):
@@ -263,14 +263,10 @@ def check_force(force, subject='sysctl_profile_force'):
     return sorted(set(force))
 
 
-# build_plan's inputs and the names errors give them unless the caller maps them (build_plan(names=...)):
-# the sysctl_profile role's variables.
-INPUT_NAMES = {
-    'profile': 'sysctl_profile_name', 'overrides': 'sysctl_profile_overrides', 'custom': 'sysctl_profile_custom',
-    'link_mbit': 'sysctl_profile_link_mbit', 'rtt_ms': 'sysctl_profile_rtt_ms', 'priority': 'sysctl_profile_priority',
-    'state': 'sysctl_profile_state', 'unsettable': 'sysctl_profile_unsettable', 'force': 'sysctl_profile_force',
-    'state_dir': 'sysctl_profile_state_dir',
-}
+# build_plan's inputs. Errors and comments name each as itself unless the caller maps it to the name its
+# user knows (build_plan(names=...): the sysctl_profile role passes its variables' names).
+INPUT_NAMES = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable', 'force',
+               'state_dir')
 
 
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
@@ -286,7 +282,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
     to the name errors and comments give it: what the user typed.
     Raises ProfileError listing every problem found.
     """
-    names = dict(INPUT_NAMES, **(names or {}))
+    names = dict(dict((name, name) for name in INPUT_NAMES), **(names or {}))
     errors = []
 
     def attempt(func, *args):
@@ -333,7 +329,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
                 plan['fit_to_memory'] = fit
         elif name == 'custom':
             base = dict(custom)
-            origin = dict((k, names['custom']) for k in custom)
+            origin = dict((key, names['custom']) for key in custom)
             if not custom:
                 errors.append((names['custom'], 'empty_profile', '%s: profile custom needs a non-empty dict of '
                                'sysctl key -> value' % names['custom']))
@@ -347,7 +343,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
                     base.pop(key, None)
                 else:
                     base[key] = value
-            plan['fit_to_memory'] = [k for k in plan['fit_to_memory'] if origin.get(k) is None]
+            plan['fit_to_memory'] = [key for key in plan['fit_to_memory'] if origin.get(key) is None]
             settings = attempt(validate_settings, base, plan['force'], 'profile %s' % name, origin, names['force'])
             if settings is not None:
                 plan['settings'] = dict((key, format_value(value)) for key, value in settings.items())
@@ -369,7 +365,7 @@ def only_raise(desired, base):
     """
     if base is None or len(base) != len(desired):
         return tuple(desired)
-    return tuple(max(d, b) for d, b in zip(desired, base))
+    return tuple(max(wanted, have) for wanted, have in zip(desired, base))
 
 
 def memory_cap(mem_total_bytes):
@@ -381,33 +377,34 @@ def memory_cap(mem_total_bytes):
     return cap
 
 
-def memory_violations(settings, mem_total_bytes, page_size=4096):
+def memory_violations(settings, mem_total_bytes, page_size=4096, force_name='force'):
     """Keys whose per-socket maxima (or tcp_mem) the host's RAM cannot sensibly back.
 
-    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory').
+    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory'); ``force_name`` names the
+    force input in the messages.
     """
     out = {}
     limit = mem_total_bytes // MEMORY_FRACTION
     for key in sorted(settings):
         ints = settings[key]
         rule = KEY_RULES.get(key, {})
-        over = [ints[i] for i in rule.get('per_socket', ()) if i < len(ints) and ints[i] > limit]
+        over = [ints[index] for index in rule.get('per_socket', ()) if index < len(ints) and ints[index] > limit]
         if over:
             out[key] = ('%s: %d bytes per socket is more than 1/%d of this host\'s RAM (MemTotal %d MiB -> at most '
                         '%d bytes): a few dozen busy sockets could pin most of the memory. Lower the value or '
-                        'add memory to sysctl_profile_force to apply it anyway' % (
-                            key, max(over), MEMORY_FRACTION, mem_total_bytes // MIB, limit))
+                        'add memory to %s to apply it anyway' % (
+                            key, max(over), MEMORY_FRACTION, mem_total_bytes // MIB, limit, force_name))
         if key == 'net.ipv4.tcp_mem' and ints[-1] * page_size > mem_total_bytes:
             out[key] = ('%s: max %d pages (%d MiB) is more than this host\'s RAM (MemTotal %d MiB). Lower it or '
-                        'add memory to sysctl_profile_force to apply it anyway' % (
-                            key, ints[-1], ints[-1] * page_size // MIB, mem_total_bytes // MIB))
+                        'add memory to %s to apply it anyway' % (
+                            key, ints[-1], ints[-1] * page_size // MIB, mem_total_bytes // MIB, force_name))
     return out
 
 
 def fit_to_cap(key, ints, cap):
     """Lower the per-socket elements of ``ints`` to ``cap`` (order is kept: min(x, cap) is monotonic)."""
-    idx = KEY_RULES.get(key, {}).get('per_socket', ())
-    return tuple(min(v, cap) if i in idx else v for i, v in enumerate(ints))
+    per_socket = KEY_RULES.get(key, {}).get('per_socket', ())
+    return tuple(min(element, cap) if index in per_socket else element for index, element in enumerate(ints))
 
 
 def kernel_version(release):

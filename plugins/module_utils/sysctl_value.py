@@ -92,7 +92,7 @@ KEY_RULES = {
     # may be negative (the kernel accepts -31..31)
     'net.ipv4.tcp_adv_win_scale': {'kind': INTEGERS, 'arity': 1, 'min': -31, 'max': 31, 'obsolete_since': (6, 6)},
 }
-# Keys not listed above (sysctl_profile_custom / overrides may add any key matching the pattern):
+# Keys not listed above (a custom profile or an override may add any key matching the key rule):
 # one to three signed 64-bit integers, non-decreasing when several.
 GENERIC = {'kind': INTEGERS, 'arity': (1, 2, 3), 'min': -(2 ** 63), 'max': 2 ** 63 - 1, 'ordered': True}
 
@@ -177,7 +177,7 @@ def _parse_integers(key, raw, rule):
     if isinstance(raw, str):
         if raw.strip().lower() in _BOOL_WORDS:
             raise _err(key, 'boolean', 'value %r looks like a boolean: write 1 or 0' % (raw,))
-        bad = [c for c in raw if not _VALUE_CHARS_RE.match(c)]
+        bad = [char for char in raw if not _VALUE_CHARS_RE.match(char)]
         if bad:
             raise _err(key, 'injection', 'value %r contains %r: only digits, "-" and spaces may reach the '
                        'drop-in (no newline, "=", ";", "$", backtick, "#" or letters)' % (raw, bad[0]))
@@ -189,16 +189,16 @@ def _parse_integers(key, raw, rule):
     else:
         raise _err(key, 'not_integer', 'value %r (%s) is not an integer, a string of integers or a list '
                    'of integers' % (raw, type_name(raw)))
-    ints = tuple(_parse_int(key, t, raw) for t in tokens)
+    ints = tuple(_parse_int(key, token, raw) for token in tokens)
     arity = rule['arity']
     allowed = arity if isinstance(arity, tuple) else (arity,)
     if len(ints) not in allowed:
         raise _err(key, 'arity', 'needs %s integer%s, got %d in %r' % (
-            ' or '.join(str(a) for a in allowed), '' if allowed == (1,) else 's', len(ints), raw))
+            ' or '.join(str(count) for count in allowed), '' if allowed == (1,) else 's', len(ints), raw))
     if 'choices' in rule:
         if ints[0] not in rule['choices']:
             raise _err(key, 'choice', 'value %d is not one of %s' % (
-                ints[0], ', '.join(str(c) for c in rule['choices'])))
+                ints[0], ', '.join(str(choice) for choice in rule['choices'])))
     else:
         for pos, val in enumerate(ints):
             if val < rule['min'] or val > rule['max']:
@@ -207,15 +207,15 @@ def _parse_integers(key, raw, rule):
                 what = ': a per-socket buffer above 1 GiB is not a sane size' \
                     if pos in rule.get('per_socket', ()) and val > MAX_SOCKET_BYTES else ' is out of range'
                 raise _err(key, 'range', 'value %d%s (allowed %d..%d)' % (val, what, rule['min'], rule['max']))
-    if rule.get('ordered') and len(ints) > 1 and any(a > b for a, b in zip(ints, ints[1:])):
+    if rule.get('ordered') and len(ints) > 1 and any(low > high for low, high in zip(ints, ints[1:])):
         raise _err(key, 'triplet_order', 'values must be ordered min <= default <= max, got %r' % (format_value(ints),))
     return ints
 
 
 def _integers_from_text(tokens):
-    if not all(_INT_RE.match(t) for t in tokens):
+    if not all(_INT_RE.match(token) for token in tokens):
         return None
-    return tuple(int(t) for t in tokens)
+    return tuple(int(token) for token in tokens)
 
 
 # kind -> parser of input (key, raw, rule) -> value, raising ProfileError; and reader of shown text

@@ -96,13 +96,31 @@ options:
     default: skip
   variable_names:
     description:
-      - The name an option has for the caller, used in messages (the role passes its variable's name).
+      - The name an option has for the caller, used in messages (the role passes its variables' names).
         An option not listed is named as itself.
     type: dict
     default: {}
     suboptions:
+      state:
+        description: Name of O(state).
+        type: str
+      settings:
+        description: Name of O(settings).
+        type: str
+      priority:
+        description: Name of O(priority).
+        type: str
       unsettable:
         description: Name of O(unsettable).
+        type: str
+      force:
+        description: Name of O(force).
+        type: str
+      state_dir:
+        description: Name of O(state_dir).
+        type: str
+      lock_timeout:
+        description: Name of O(lock_timeout).
         type: str
   force:
     description:
@@ -305,8 +323,16 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope impor
 
 # Where the state trust checks start (unit tests move it to their temporary directory).
 TRUST_ANCHOR = '/'
+# The options messages name: variable_names maps each to the name the caller's user knows.
+NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'force', 'state_dir', 'lock_timeout')
 # Errors that refuse a run before any change: each names the file or entry and the rule.
 REFUSALS = (StateError, hostfs.UnsafePathError)
+
+
+def option_names(params):
+    """Option -> the name messages give it (variable_names, else the option itself)."""
+    names = params['variable_names'] or {}
+    return dict((option, names.get(option) or option) for option in NAMED_OPTIONS)
 
 
 def mem_total_bytes(proc_path):
@@ -333,8 +359,9 @@ class Run(object):
         self.proc = self.params['proc_path']
         self.root = self.params['root']
         self.release = self.params['kernel_release'] or os.uname()[2]
+        self.names = option_names(self.params)
         try:
-            self.priority = check_priority(self.params['priority'], 'priority')
+            self.priority = check_priority(self.params['priority'], self.names['priority'])
         except ProfileError as exc:
             module.fail_json(msg=to_native(exc), rules=exc.rules)
         self.dropin_dir = rooted(self.root, DROPIN_DIR)
@@ -511,12 +538,14 @@ class Run(object):
                      else '; '.join(problems))
             self.fail('%s failed: %s. Rolled back: every key written in this run is at its value from before the '
                       'run again (read back: %s); %s.' % (
-                          done_msg, errors[0], ', '.join('%s = %s' % (k, outcome[k]['live']) for k in sorted(outcome)),
+                          done_msg, errors[0],
+                          ', '.join('%s = %s' % (key, outcome[key]['live']) for key in sorted(outcome)),
                           files), changed=bool(problems), rules=['kernel_refused'])
         self.undo = []
         self.fail('%s failed and could not be fully rolled back: %s. The drop-in and the state file are kept, so '
-                  'that state=absent can restore the values from before the first rollout (%s).'
-                  % (done_msg, '; '.join(errors), self.store.state_path), changed=True, rules=['kernel_refused'])
+                  'that %s=absent can restore the values from before the first rollout (%s).'
+                  % (done_msg, '; '.join(errors), self.names['state'], self.store.state_path), changed=True,
+                  rules=['kernel_refused'])
 
     def read_back(self):
         """Every key's live value after the run."""
@@ -525,7 +554,7 @@ class Run(object):
             entry['live'] = after[key]['value']
 
     def counts(self):
-        out = dict((s, 0) for s in STATUSES)
+        out = dict((status, 0) for status in STATUSES)
         for entry in self.keys.values():
             out[entry['status']] = out.get(entry['status'], 0) + 1
         return out
@@ -537,7 +566,7 @@ class Run(object):
             'state': self.params['state'], 'profile': self.params['profile'], 'path': self.path,
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
-        summary = ', '.join('%d %s' % (counts[s], s) for s in STATUSES if counts.get(s))
+        summary = ', '.join('%d %s' % (counts[status], status) for status in STATUSES if counts.get(status))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
                    msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
                                            summary or 'no keys'),
@@ -561,7 +590,7 @@ class Run(object):
         directory); if the plan changes something, take the lock, plan again under it and act."""
         params = self.params
         try:
-            wanted = check_settings(params['settings'], params['force'])
+            wanted = check_settings(params['settings'], params['force'], self.names)
         except Refusal as exc:
             self.fail(exc.message, **({'rules': exc.rules} if exc.rules is not None else {}))
         plan = self.plan_present(wanted)
@@ -587,7 +616,7 @@ class Run(object):
         own_text = self.read_own_file(self.path)
         stale_text = self.read_own_file(stale)
         live = self.read_live(list(wanted) + (list(state['applied']) if state else []))
-        order = [f for f in load_order(self.root, include=self.path) if f != stale]
+        order = [path for path in load_order(self.root, include=self.path) if path != stale]
         host = {
             'kernel_release': self.release, 'mem_total': mem, 'page_size': os.sysconf('SC_PAGE_SIZE'), 'now': now(),
             'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
@@ -595,10 +624,10 @@ class Run(object):
         options = {
             'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path, 'proc_path': self.proc,
             'priority': self.priority, 'profile': params['profile'], 'header': params['header'],
-            'comments': dict((k, to_native(v)) for k, v in (params['comments'] or {}).items()),
+            'comments': dict((key, to_native(why)) for key, why in (params['comments'] or {}).items()),
             'notes': list(params['notes'] or []), 'only_raise': params['only_raise'],
             'unsettable': params['unsettable'], 'force': params['force'] or [],
-            'fit_to_memory': params['fit_to_memory'] or [], 'names': params['variable_names'] or {},
+            'fit_to_memory': params['fit_to_memory'] or [], 'names': self.names,
         }
         return self.adopt(plan_present, wanted, live, state, own_text, stale_text,
                           find_overrides(self.path, sorted(wanted), order), host, options)
@@ -659,7 +688,8 @@ def main():
             priority=dict(type='int', default=60),
             only_raise=dict(type='bool', default=True),
             unsettable=dict(type='str', default='skip', choices=['skip', 'fail']),
-            variable_names=dict(type='dict', default={}, options=dict(unsettable=dict(type='str'))),
+            variable_names=dict(type='dict', default={},
+                                options=dict((option, dict(type='str')) for option in NAMED_OPTIONS)),
             force=dict(type='list', elements='str', default=[], choices=['memory', 'tcp_feature_off']),
             fit_to_memory=dict(type='list', elements='str', default=[]),
             state_dir=dict(type='path', default='/var/lib/netfleet-tuning'),
@@ -671,12 +701,12 @@ def main():
         supports_check_mode=True,
     )
     try:
-        check_state_dir(module.params['state_dir'], 'state_dir')
+        check_state_dir(module.params['state_dir'], option_names(module.params)['state_dir'])
     except ProfileError as exc:
         module.fail_json(msg=to_native(exc), rules=exc.rules)
     if not 0 <= module.params['lock_timeout'] <= 3600:
-        module.fail_json(msg='lock_timeout: must be 0..3600 seconds, got %d (rule: range)'
-                         % module.params['lock_timeout'], rules=['range'])
+        module.fail_json(msg='%s: must be 0..3600 seconds, got %d (rule: range)' % (
+            option_names(module.params)['lock_timeout'], module.params['lock_timeout']), rules=['range'])
     run = Run(module)
     try:
         result = run.present() if module.params['state'] == 'present' else run.absent()

@@ -62,7 +62,7 @@ def state(**changes):
 
 def live(**values):
     """LIVE with some values changed: key with '_' for '.' is awkward, so pass a dict through ``values['d']``."""
-    out = dict((k, dict(v)) for k, v in LIVE.items())
+    out = dict((key, dict(entry)) for key, entry in LIVE.items())
     for key, value in values.get('d', {}).items():
         out[key] = dict(out.get(key, {'scope': 'netns'}), value=value)
     return out
@@ -70,7 +70,7 @@ def live(**values):
 
 def present(wanted=None, live_values=None, saved=None, own_text=None, stale_text=None, overrides=None,
             host_facts=None, opts=None):
-    wanted = dict((k, parse_value(k, v)) for k, v in (WANTED if wanted is None else wanted).items())
+    wanted = dict((key, parse_value(key, raw)) for key, raw in (WANTED if wanted is None else wanted).items())
     return dp.plan_present(wanted, LIVE if live_values is None else live_values,
                            saved, own_text, stale_text, overrides or {}, host_facts or host(), opts or options())
 
@@ -80,7 +80,7 @@ def ours(settings=None, **kwargs):
 
 
 def statuses(plan):
-    return dict((k, v['status']) for k, v in plan.keys.items())
+    return dict((key, entry['status']) for key, entry in plan.keys.items())
 
 
 # ---- check_settings ----------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_first_rollout():
                                            'net.ipv4.tcp_wmem': '4096 16384 4194304',
                                            'net.ipv4.tcp_window_scaling': '1'},
                               'applied': ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'], 'previous_files': {}}
-    assert [s.action for s in plan.steps] == ['save_state', 'dropin']
+    assert [step.action for step in plan.steps] == ['save_state', 'dropin']
     save, write = plan.steps
     assert save.path == STATE_PATH and save.after == plan.new_state and save.before is None
     assert write.path == PATH and write.after == plan.content and write.before is None
@@ -145,7 +145,7 @@ def test_first_rollout():
 def test_second_rollout_changes_nothing():
     first = present()
     applied = dict(LIVE)
-    for key, new, dummy in first.live_changes:
+    for key, new, dummy_old in first.live_changes:
         applied[key] = dict(LIVE[key], value=new)
     plan = present(live_values=applied, saved=first.new_state, own_text=first.content)
     assert not plan.changed and not plan.file_changed
@@ -156,14 +156,14 @@ def test_second_rollout_changes_nothing():
 def test_created_differs_but_state_is_the_same():
     first = present()
     plan = present(saved=dict(first.new_state, created='2020-01-01T00:00:00Z'), own_text=first.content)
-    assert [s.action for s in plan.steps] == []  # the live values still differ, but the state is right
+    assert [step.action for step in plan.steps] == []  # the live values still differ, but the state is right
     assert plan.changed and plan.live_changes
 
 
 def test_wrong_mode_only_fixes_the_mode():
     first = present()
     plan = present(saved=first.new_state, own_text=first.content, host_facts=host(own_mode_ok=False))
-    assert [s.action for s in plan.steps] == ['fix_mode'] and plan.file_changed
+    assert [step.action for step in plan.steps] == ['fix_mode'] and plan.file_changed
     assert plan.diffs[0]['before_header'] == 'live values (/proc/sys)'  # no file diff: its text is right
 
 
@@ -338,7 +338,7 @@ def test_overridden_by_a_later_file():
     # the same value set later is not an override
     assert plan.keys['net.ipv4.tcp_wmem']['status'] == 'applied'
     assert plan.keys['net.ipv4.tcp_wmem']['also_set_by'] == '/usr/lib/sysctl.d/80-same.conf'
-    assert [k for k, dummy, dummy2 in plan.live_changes] == ['net.ipv4.tcp_wmem']
+    assert [key for key, dummy_new, dummy_old in plan.live_changes] == ['net.ipv4.tcp_wmem']
     assert plan.new_state['applied'] == ['net.ipv4.tcp_wmem']
 
 
@@ -353,15 +353,15 @@ def test_stale_priority_file_of_ours_is_removed():
     old = ours()
     plan = present(saved=state(priority=40), stale_text=old, opts=options(stale_path=STALE))
     assert plan.file_changed and plan.new_state['priority'] == 60
-    assert [(s.action, s.path) for s in plan.steps] == [('save_state', STATE_PATH), ('dropin', PATH),
-                                                        ('backup', STALE), ('dropin', STALE)]
+    assert [(step.action, step.path) for step in plan.steps] == [
+        ('save_state', STATE_PATH), ('dropin', PATH), ('backup', STALE), ('dropin', STALE)]
     remove = plan.steps[-1]
     assert remove.after is None and remove.before == old
 
 
 def test_stale_file_that_is_not_ours_is_left():
     plan = present(saved=state(priority=40), stale_text='# someone else\n', opts=options(stale_path=STALE))
-    assert STALE not in [s.path for s in plan.steps]
+    assert STALE not in [step.path for step in plan.steps]
     assert plan.warnings == ['%s is no longer a netfleet-tuning drop-in (no fingerprint line): left as it is' % STALE]
 
 
@@ -463,7 +463,7 @@ def test_absent_leaves_a_foreign_file():
 def test_absent_removes_the_stale_file_and_keeps_a_version_1_file():
     saved = state(priority=40, previous_files={'40-netfleet-tuning.conf': 'kernel.panic = 1\n'})
     plan = absent(saved, own_text=ours(), stale_text=ours(), stale=STALE)
-    assert [(s.action, s.path) for s in plan.steps] == [
+    assert [(step.action, step.path) for step in plan.steps] == [
         ('backup', STALE), ('keep_previous', STALE), ('dropin', STALE), ('backup', PATH), ('dropin', PATH)]
     assert plan.steps[1].after == 'kernel.panic = 1\n'
 
