@@ -171,12 +171,13 @@ def profile_settings(profile, scope):
     """The profile's keys this namespace can set (writable here), with the profile's values."""
     if COLLECTIONS_PATH not in sys.path:
         sys.path.insert(0, COLLECTIONS_PATH)
-    from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import PROFILES, format_value, \
-        normalize_value  # noqa: E402
+    from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import PROFILES  # noqa: E402
+    from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import format_value, \
+        parse_value  # noqa: E402
     settings = {}
     for key, value in sorted(PROFILES[profile].items()):
         if scope.get(key, (None, False))[1]:
-            settings[key] = format_value(normalize_value(key, value))
+            settings[key] = format_value(parse_value(key, value))
     return settings
 
 

@@ -28,7 +28,7 @@ class ActionModule(ActionBase):
         del tmp
         result['changed'] = False
         try:
-            dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+            dummy_validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         except AnsibleActionFail as exc:
             # the message alone, as for the profile rules below
             result.update(failed=True, msg=to_text(exc.message))

@@ -23,6 +23,10 @@ import fnmatch
 import os
 import re
 
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    SysctlKeyError, is_canonical, validate_key, value_text,
+)
+
 __all__ = [
     'SYSCTL_DIRS', 'SYSCTL_CONF', 'DROPIN_DIR', 'FINGERPRINT', 'comment_lines', 'render',
     'parse_conf', 'load_order', 'find_overrides', 'rooted', 'is_ours',
@@ -61,8 +65,8 @@ def comment_lines(text):
 def render(settings, comments=None, header='', notes=(), skipped=None, profile=None):
     """The drop-in text.
 
-    ``settings``: key -> normalised value string (digits, '-' and single spaces only; the caller
-    validated it). Keys are written sorted (stable output). ``comments``: key -> why (one comment
+    ``settings``: key -> a value's text as sysctl_value.format_value writes it (the caller validated
+    it; anything else is refused here). Keys are written sorted (stable output). ``comments``: key -> why (one comment
     line above each key). ``skipped``: key -> reason, listed as comments at the end (keys that
     this host cannot or must not set are never written as assignments).
     """
@@ -73,8 +77,12 @@ def render(settings, comments=None, header='', notes=(), skipped=None, profile=N
     lines.extend(comment_lines('\n'.join(notes)))
     for key in sorted(settings):
         value = settings[key]
-        if not re.match(r'\A-?[0-9]+( -?[0-9]+)*\Z', value) or not re.match(r'\A[a-z0-9_.]+\Z', key):
-            raise ValueError('refusing to render %r = %r: not a validated key/value' % (key, value))
+        try:
+            validate_key(key)
+        except SysctlKeyError:
+            value = None
+        if not is_canonical(key, value):
+            raise ValueError('refusing to render %r = %r: not a validated key/value' % (key, settings[key]))
         lines.append('')
         lines.extend(comment_lines(comments.get(key, '')))
         lines.append('%s = %s' % (key, value))
@@ -102,8 +110,9 @@ def parse_conf(text):
     """Assignments in a sysctl.d / sysctl.conf text: a list of (key, value, lineno).
 
     Blank lines and lines starting with '#' or ';' are comments. A leading '-' (ignore errors)
-    is dropped. Keys written with '/' are turned into the dotted form. The value is normalised
-    (whitespace runs -> one space). Lines without '=' are ignored, as both tools do.
+    is dropped. Keys written with '/' are turned into the dotted form. The value is its text with
+    whitespace runs collapsed (sysctl_value.value_text; compare values with sysctl_value.same_value).
+    Lines without '=' are ignored, as both tools do.
     """
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -118,7 +127,7 @@ def parse_conf(text):
             key = key[1:].strip()
         if '/' in key and '.' not in key.split('/')[0]:
             key = key.replace('/', '.')
-        out.append((key, ' '.join(value.split()), lineno))
+        out.append((key, value_text(value), lineno))
     return out
 
 
@@ -174,7 +183,7 @@ def find_overrides(our_path, keys, files, reader=_read):
     """
     keys = list(keys)
     our_real = os.path.realpath(our_path)
-    reals = [os.path.realpath(f) for f in files]
+    reals = [os.path.realpath(path) for path in files]
     start = reals.index(our_real) + 1 if our_real in reals else 0
     found = {}
     for path in files[start:]:
@@ -183,8 +192,9 @@ def find_overrides(our_path, keys, files, reader=_read):
         text = reader(path)
         if text is None:
             continue
-        for fkey, value, dummy in parse_conf(text):
+        for their_key, value, dummy_line in parse_conf(text):
             for key in keys:
-                if fkey == key or (any(c in fkey for c in '*?[') and fnmatch.fnmatchcase(key, fkey)):
+                is_glob = any(char in their_key for char in '*?[')
+                if their_key == key or (is_glob and fnmatch.fnmatchcase(key, their_key)):
                     found[key] = (path, value)
     return found

@@ -70,29 +70,30 @@ def trusted_uids():
     return frozenset((0, os.geteuid()))
 
 
-def _check_dir_stat(path, st, what, leaf):
+def _check_dir_stat(path, stat_result, what, leaf):
     if path != leaf:
         what = 'directory'
         leaf_note = ', a parent of %s' % leaf
     else:
         leaf_note = ''
-    if not stat.S_ISDIR(st.st_mode):
+    if not stat.S_ISDIR(stat_result.st_mode):
         raise UnsafePathError(path, 'not_a_directory', what, 'is not a directory%s' % leaf_note)
-    if st.st_uid not in trusted_uids():
+    if stat_result.st_uid not in trusted_uids():
         raise UnsafePathError(path, 'owner', what, 'is owned by uid %d%s: it and every parent must be owned by root'
-                              % (st.st_uid, leaf_note))
-    if st.st_mode & 0o022:
+                              % (stat_result.st_uid, leaf_note))
+    mode = stat_result.st_mode
+    if mode & 0o022:
         raise UnsafePathError(path, 'mode', what, 'is writable by %s (mode %04o%s): it and every parent must not be '
                               'writable by group or others' % (
-                                  'group and others' if st.st_mode & 0o022 == 0o022 else
-                                  'others' if st.st_mode & 0o002 else 'group', stat.S_IMODE(st.st_mode), leaf_note))
+                                  'group and others' if mode & 0o022 == 0o022 else
+                                  'others' if mode & 0o002 else 'group', stat.S_IMODE(mode), leaf_note))
 
 
 def _prefixes(path):
     """'/a/b/c' -> ['/', '/a', '/a/b', '/a/b/c']."""
     out = ['/']
     current = '/'
-    for part in [p for p in path.split('/') if p]:
+    for part in [name for name in path.split('/') if name]:
         current = os.path.join(current, part)
         out.append(current)
     return out
@@ -100,7 +101,7 @@ def _prefixes(path):
 
 def _under(anchor, path):
     """The prefixes of ``path`` from ``anchor`` down (all of them if ``path`` is not below it)."""
-    below = [p for p in _prefixes(path) if p == anchor or p.startswith(anchor.rstrip('/') + '/')]
+    below = [prefix for prefix in _prefixes(path) if prefix == anchor or prefix.startswith(anchor.rstrip('/') + '/')]
     return below or _prefixes(path)
 
 
@@ -117,18 +118,18 @@ def check_trusted_dir(path, what='state directory', anchor='/'):
     anchor = os.path.abspath(anchor)
     for current in _under(anchor, path):
         try:
-            st = os.lstat(current)
+            stat_result = os.lstat(current)
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return False
             raise FileOpError(current, 'directory', 'inspect', exc)
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(stat_result.st_mode):
             if current == path:
                 raise UnsafePathError(path, 'symlink', what, 'is a symbolic link: the collection never keeps state '
                                       'through a link (point the state directory at the real directory)')
-            if st.st_uid not in trusted_uids():
+            if stat_result.st_uid not in trusted_uids():
                 raise UnsafePathError(current, 'owner', 'directory', 'is a symbolic link owned by uid %d, a parent of %s'
-                                      % (st.st_uid, path))
+                                      % (stat_result.st_uid, path))
             for real in _under(anchor, os.path.realpath(current)):
                 try:
                     _check_dir_stat(real, os.stat(real), what, path)
@@ -137,7 +138,7 @@ def check_trusted_dir(path, what='state directory', anchor='/'):
                         return False
                     raise FileOpError(real, 'directory', 'inspect', exc)
             continue
-        _check_dir_stat(current, st, what, path)
+        _check_dir_stat(current, stat_result, what, path)
     return True
 
 
@@ -179,32 +180,32 @@ def _open_nofollow(path, flags, what, action, mode=0o600):
         raise FileOpError(path, what, action, exc)
 
 
-def _check_file_stat(path, st, what, strict):
-    if not stat.S_ISREG(st.st_mode):
+def _check_file_stat(path, stat_result, what, strict):
+    if not stat.S_ISREG(stat_result.st_mode):
         raise UnsafePathError(path, 'not_regular', what, 'is not a regular file (a directory, FIFO, socket or '
                               'device): never opened for content')
     if strict:
-        if st.st_uid not in trusted_uids():
-            raise UnsafePathError(path, 'owner', what, 'is owned by uid %d, not root' % st.st_uid)
-        if st.st_mode & 0o022:
+        if stat_result.st_uid not in trusted_uids():
+            raise UnsafePathError(path, 'owner', what, 'is owned by uid %d, not root' % stat_result.st_uid)
+        if stat_result.st_mode & 0o022:
             raise UnsafePathError(path, 'mode', what, 'is writable by group or others (mode %04o)'
-                                  % stat.S_IMODE(st.st_mode))
+                                  % stat.S_IMODE(stat_result.st_mode))
 
 
 def _existing_regular(path, what, link_message):
     """The lstat of ``path`` (None if there is nothing there); a link or a non-regular file is refused."""
     try:
-        st = os.lstat(path)
+        stat_result = os.lstat(path)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
         raise FileOpError(path, what, 'inspect', exc)
-    if stat.S_ISLNK(st.st_mode):
+    if stat.S_ISLNK(stat_result.st_mode):
         raise UnsafePathError(path, 'symlink', what, link_message)
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(stat_result.st_mode):
         raise UnsafePathError(path, 'not_regular', what, 'is not a regular file (a directory, FIFO, socket or '
                               'device): left as it is, never opened')
-    return st
+    return stat_result
 
 
 def read_text(path, what='file', strict=False, limit=None):
@@ -214,14 +215,14 @@ def read_text(path, what='file', strict=False, limit=None):
     files). ``limit``: refuse files larger than this many bytes (rule ``too_large``). The content
     must be UTF-8 (rule ``not_text``).
     """
-    st = _existing_regular(path, what, 'is a symbolic link: never followed (remove the link)')
-    if st is None:
+    stat_result = _existing_regular(path, what, 'is a symbolic link: never followed (remove the link)')
+    if stat_result is None:
         return None
-    _check_file_stat(path, st, what, strict)
+    _check_file_stat(path, stat_result, what, strict)
     fd = _open_nofollow(path, os.O_RDONLY | os.O_NONBLOCK, what, 'read')
     try:
-        st = os.fstat(fd)
-        _check_file_stat(path, st, what, strict)
+        stat_result = os.fstat(fd)
+        _check_file_stat(path, stat_result, what, strict)
         chunks = []
         size = 0
         while True:
@@ -250,7 +251,7 @@ def write_atomic(path, text, mode, what='file'):
     directory = os.path.dirname(path) or '.'
     data = text.encode('utf-8') if not isinstance(text, bytes) else text
     try:
-        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+        fd, tmp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     except OSError as exc:
         raise FileOpError(path, what, 'write', exc)
     try:
@@ -265,10 +266,10 @@ def write_atomic(path, text, mode, what='file'):
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.rename(tmp, path)
+        os.rename(tmp_path, path)
     except OSError as exc:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp_path)
         except OSError:
             pass
         raise FileOpError(path, what, 'write', exc)
@@ -290,9 +291,9 @@ def _fsync_dir(directory):
 
 def needs_owner_mode(path, mode):
     """True if the regular file at ``path`` has another mode, or (as root) another owner than root."""
-    st = os.lstat(path)
-    wrong_owner = os.geteuid() == 0 and (st.st_uid != 0 or st.st_gid != 0)
-    return stat.S_IMODE(st.st_mode) != mode or wrong_owner
+    stat_result = os.lstat(path)
+    wrong_owner = os.geteuid() == 0 and (stat_result.st_uid != 0 or stat_result.st_gid != 0)
+    return stat.S_IMODE(stat_result.st_mode) != mode or wrong_owner
 
 
 def fix_owner_mode(path, mode, what='file'):

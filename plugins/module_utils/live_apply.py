@@ -15,8 +15,8 @@ rejects, so a refused triplet can be left half written), and reads each back aga
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import parse_ints
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import key_to_path, read_value
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import same_value
 
 __all__ = ['write_value', 'apply_changes']
 
@@ -39,7 +39,8 @@ def _read(reader, key, proc_path):
 
 
 def apply_changes(changes, proc_path='/proc', writer=write_value, reader=read_value):
-    """Write ``changes`` (ordered ``(key, new, old)``; values are normalised strings) all or nothing.
+    """Write ``changes`` (ordered ``(key, new, old)``; values are texts as sysctl_value.format_value
+    writes them) all or nothing.
 
     Returns ``(ok, outcome, errors)``. ``outcome``: key -> ``{'live': value read back,
     'result': ...}`` for every key touched: ``written`` (ok), ``rolled_back`` (back at ``old``),
@@ -53,24 +54,24 @@ def apply_changes(changes, proc_path='/proc', writer=write_value, reader=read_va
         error = writer(key, new, proc_path)
         if error is None:
             back = _read(reader, key, proc_path)
-            if parse_ints(back) != parse_ints(new):
+            if not same_value(key, back, new):
                 error = '%s: read back %r after writing %r' % (key, back, new)
         if error:
             failure = error
             break
     outcome = {}
     if failure is None:
-        for key, new, dummy in touched:
+        for key, new, dummy_old in touched:
             outcome[key] = {'live': _read(reader, key, proc_path), 'result': 'written'}
         return True, outcome, []
     errors = [failure]
-    for key, dummy, old in reversed(touched):
+    for key, dummy_new, old in reversed(touched):
         current = _read(reader, key, proc_path)
         error = None
-        if old is not None and parse_ints(current) != parse_ints(old):
+        if old is not None and not same_value(key, current, old):
             error = writer(key, old, proc_path)
             current = _read(reader, key, proc_path)
-        back = old is not None and parse_ints(current) == parse_ints(old)
+        back = old is not None and same_value(key, current, old)
         outcome[key] = {'live': current, 'result': 'rolled_back' if back else 'rollback_failed'}
         if not back and old is None:
             errors.append('%s: its value from before this run is unknown: left at %r' % (key, current))

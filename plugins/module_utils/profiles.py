@@ -5,15 +5,17 @@
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Pure standard library, Python 3.8+, no Ansible imports: the filter plugin runs
-it on the controller (so bad input fails before any host is touched) and the
-``sysctl_dropin`` module runs it again on each host (defence in depth), where
-it also applies the host-dependent rules (memory guardrail, kernel release).
+Pure standard library, Python 3.8+, no Ansible imports: the action plugin
+sysctl_profile_plan runs it on the controller (so bad input fails before any
+host is touched) and the ``sysctl_dropin`` module runs it again on each host
+(defence in depth), where it also applies the host-dependent rules (memory
+guardrail, kernel release).
 
-A value is normalised to a tuple of ints and rendered as ``"a b c"`` (single
-spaces): the only characters that can reach the drop-in are digits, ``-`` and
-spaces, so no newline, ``=``, ``;``, ``$``, backtick or comment can ever be
-injected into the file.
+Keys and values follow the one value model, ``sysctl_value``: a value is parsed
+once into a tuple (``parse_value``, every rule of ``KEY_RULES``) and written as
+``"a b c"`` (``format_value``): the only characters that can reach the drop-in
+are digits, ``-`` and spaces, so no newline, ``=``, ``;``, ``$``, backtick or
+comment can ever be injected into the file.
 
 Every error is a ``ProfileError`` whose message names the key (or option) and
 the rule, e.g. ``net.ipv4.tcp_rmem: values must be ordered min <= default <=
@@ -26,23 +28,19 @@ __metaclass__ = type
 import math
 import re
 
-from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
-    KEY_PATTERN, KEY_RULE,
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    KEY_RULES, MAX_SOCKET_BYTES, ProfileError, format_value, parse_value, rules_for, type_name, validate_key,
 )
 
 __all__ = [
     'ProfileError', 'PROFILES', 'PROFILE_NAMES', 'KEY_RULES', 'KEY_WHY', 'FORCE_RULES',
     'STATES', 'UNSETTABLE', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
-    'normalize_value', 'format_value', 'validate_settings', 'bdp_profile', 'build_plan',
+    'validate_settings', 'bdp_profile', 'build_plan',
     'only_raise', 'memory_cap', 'memory_violations', 'fit_to_cap', 'kernel_version',
     'obsolete_reason', 'check_priority', 'dropin_basename', 'INPUT_NAMES',
 ]
 
 MIB = 1024 * 1024
-INT_MAX = 2 ** 31 - 1
-# One socket's buffer above 1 GiB is not a tuning value but a typo (the kernel's own limit is
-# INT_MAX, about 2 GiB). Hard rule, no force.
-MAX_SOCKET_BYTES = 2 ** 30
 # The memory guardrail (host side, rule "memory"): a per-socket maximum may use at most
 # 1/MEMORY_FRACTION of the host's RAM (MemTotal). 16 MiB buffers need 512 MiB of RAM, 32 MiB
 # buffers 1 GiB: a few dozen busy sockets at the ceiling could otherwise pin most of the memory.
@@ -52,7 +50,7 @@ JSON_API_BUFFER = 16 * MIB
 
 STATES = ('present', 'absent')
 UNSETTABLE = ('skip', 'fail')
-# Rules a user may override with sysctl_profile_force: [...]. Format and injection rules cannot be.
+# Rules a user may override (the force input). Format and injection rules cannot be.
 FORCE_RULES = ('memory', 'tcp_feature_off')
 
 PROFILES = {
@@ -80,7 +78,7 @@ PROFILES = {
         'net.core.somaxconn': 4096,
     },
 }
-# 'bdp' is computed by bdp_profile(); 'custom' is sysctl_profile_custom as a whole.
+# 'bdp' is computed by bdp_profile(); 'custom' is the custom input as a whole.
 PROFILE_NAMES = ('json_api', 'json_api_heavy', 'bdp', 'custom')
 
 # Why each key is set: one comment line per key in the drop-in.
@@ -102,37 +100,6 @@ KEY_WHY = {
     'net.ipv4.tcp_mem': 'TCP memory pressure thresholds for the whole host, in pages',
 }
 
-# Per-key rules. arity: number of integers. min/max: bounds of each element. choices: allowed
-# values (flags). per_socket: indexes of elements that size one socket's buffer (memory guardrail,
-# MAX_SOCKET_BYTES). ordered: elements must be non-decreasing. feature_off: 0 disables a TCP
-# feature the profiles rely on (rule tcp_feature_off, forceable). obsolete_since: (major, minor)
-# from which the kernel ignores the key: it is never written there.
-_BUFFER = {'arity': 1, 'min': 4096, 'max': MAX_SOCKET_BYTES, 'per_socket': (0,)}
-_TRIPLET = {'arity': 3, 'min': 1, 'max': MAX_SOCKET_BYTES, 'ordered': True, 'per_socket': (1, 2)}
-_FLAG = {'arity': 1, 'choices': (0, 1), 'feature_off': True}
-KEY_RULES = {
-    'net.core.rmem_max': _BUFFER,
-    'net.core.wmem_max': _BUFFER,
-    'net.core.rmem_default': _BUFFER,
-    'net.core.wmem_default': _BUFFER,
-    'net.core.netdev_max_backlog': {'arity': 1, 'min': 1, 'max': 16 * MIB},
-    'net.core.somaxconn': {'arity': 1, 'min': 1, 'max': MIB},
-    'net.ipv4.tcp_rmem': _TRIPLET,
-    'net.ipv4.tcp_wmem': _TRIPLET,
-    # pages; the host's RAM bounds the max (memory guardrail)
-    'net.ipv4.tcp_mem': {'arity': 3, 'min': 1, 'max': 2 ** 50, 'ordered': True},
-    'net.ipv4.tcp_window_scaling': _FLAG,
-    'net.ipv4.tcp_sack': _FLAG,
-    'net.ipv4.tcp_moderate_rcvbuf': _FLAG,
-    # 2: timestamps without a random per-connection offset
-    'net.ipv4.tcp_timestamps': {'arity': 1, 'choices': (0, 1, 2), 'feature_off': True},
-    # may be negative (the kernel accepts -31..31)
-    'net.ipv4.tcp_adv_win_scale': {'arity': 1, 'min': -31, 'max': 31, 'obsolete_since': (6, 6)},
-}
-# Keys not listed above (sysctl_profile_custom / overrides may add any key matching the pattern):
-# one to three signed 64-bit integers, non-decreasing when several.
-_GENERIC = {'arity': (1, 2, 3), 'min': -(2 ** 63), 'max': 2 ** 63 - 1, 'ordered': True}
-
 _FEATURE_OFF_WHY = {
     'net.ipv4.tcp_window_scaling': 'window scaling, which caps every TCP window at 64 KiB whatever the buffers',
     'net.ipv4.tcp_sack': 'SACK, so one loss in a large window makes the sender resend all of it',
@@ -140,118 +107,11 @@ _FEATURE_OFF_WHY = {
     'net.ipv4.tcp_moderate_rcvbuf': 'receive buffer autotuning, so connections never grow towards tcp_rmem max',
 }
 
-_INT_RE = re.compile(r'\A[+-]?[0-9]{1,20}\Z')
-# Characters an integer value may contain; anything else (newline, '=', ';', '$', '`', '#', quotes,
-# letters...) is refused by the injection rule before any parsing.
-_VALUE_CHARS_RE = re.compile(r'\A[0-9 \t+-]*\Z')
-_BOOL_WORDS = ('true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n')
+_err = ProfileError.of
 
 
-class ProfileError(ValueError):
-    """Invalid profile input. ``errors`` lists (subject, rule, message) tuples."""
-
-    def __init__(self, errors):
-        if isinstance(errors, tuple):
-            errors = [errors]
-        self.errors = list(errors)
-        super(ProfileError, self).__init__(
-            '; '.join('%s (rule: %s)' % (msg, rule) for dummy, rule, msg in self.errors))
-
-    @property
-    def rules(self):
-        return [rule for dummy, rule, dummy2 in self.errors]
-
-
-def _err(subject, rule, msg):
-    return ProfileError([(subject, rule, '%s: %s' % (subject, msg))])
-
-
-def _type_name(value):
-    """The plain type name of a value (Ansible wraps str/dict/list in tagged subclasses)."""
-    for kind in (bool, int, float, str, dict, list, tuple):
-        if isinstance(value, kind):
-            return kind.__name__
-    return type(value).__name__
-
-
-def rules_for(key):
-    return KEY_RULES.get(key, _GENERIC)
-
-
-def _parse_int(key, token, raw):
-    if isinstance(token, bool):
-        raise _err(key, 'boolean', 'YAML boolean %r is not a sysctl value: write 1 or 0 (quote it if you must)' % (raw,))
-    if isinstance(token, int):
-        return token
-    if isinstance(token, float):
-        raise _err(key, 'not_integer', 'value %r is not an integer' % (raw,))
-    if isinstance(token, str) and _INT_RE.match(token):
-        return int(token)
-    raise _err(key, 'not_integer', 'value %r is not an integer or a list of integers' % (raw,))
-
-
-def normalize_value(key, raw):
-    """Validate ``raw`` for ``key`` (the key itself is not checked here) and return a tuple of ints.
-
-    Accepts an int, a string of whitespace-separated integers (``"4096 87380 16777216"``) or a
-    list of ints / integer strings. Applies the key's arity, range, choices and order rules.
-    """
-    if raw is None:
-        raise _err(key, 'not_integer', 'value is empty (null)')
-    if isinstance(raw, bool):
-        raise _err(key, 'boolean', 'YAML boolean %r is not a sysctl value: write 1 or 0' % (raw,))
-    if isinstance(raw, str):
-        if raw.strip().lower() in _BOOL_WORDS:
-            raise _err(key, 'boolean', 'value %r looks like a boolean: write 1 or 0' % (raw,))
-        bad = [c for c in raw if not _VALUE_CHARS_RE.match(c)]
-        if bad:
-            raise _err(key, 'injection', 'value %r contains %r: only digits, "-" and spaces may reach the '
-                       'drop-in (no newline, "=", ";", "$", backtick, "#" or letters)' % (raw, bad[0]))
-        tokens = raw.split()
-    elif isinstance(raw, (list, tuple)):
-        tokens = list(raw)
-    elif isinstance(raw, (int, float)):
-        tokens = [raw]
-    else:
-        raise _err(key, 'not_integer', 'value %r (%s) is not an integer, a string of integers or a list '
-                   'of integers' % (raw, _type_name(raw)))
-    ints = tuple(_parse_int(key, t, raw) for t in tokens)
-    rule = rules_for(key)
-    arity = rule['arity']
-    allowed = arity if isinstance(arity, tuple) else (arity,)
-    if len(ints) not in allowed:
-        raise _err(key, 'arity', 'needs %s integer%s, got %d in %r' % (
-            ' or '.join(str(a) for a in allowed), '' if allowed == (1,) else 's', len(ints), raw))
-    if 'choices' in rule:
-        if ints[0] not in rule['choices']:
-            raise _err(key, 'choice', 'value %d is not one of %s' % (
-                ints[0], ', '.join(str(c) for c in rule['choices'])))
-    else:
-        for pos, val in enumerate(ints):
-            if val < rule['min'] or val > rule['max']:
-                if val < 0 <= rule['min']:
-                    raise _err(key, 'negative', 'value %d must not be negative (a size or count)' % val)
-                what = ': a per-socket buffer above 1 GiB is not a sane size' \
-                    if pos in rule.get('per_socket', ()) and val > MAX_SOCKET_BYTES else ' is out of range'
-                raise _err(key, 'range', 'value %d%s (allowed %d..%d)' % (val, what, rule['min'], rule['max']))
-    if rule.get('ordered') and len(ints) > 1 and any(a > b for a, b in zip(ints, ints[1:])):
-        raise _err(key, 'triplet_order', 'values must be ordered min <= default <= max, got %r' % (format_value(ints),))
-    return ints
-
-
-def format_value(ints):
-    """(4096, 87380, 16777216) -> '4096 87380 16777216'."""
-    return ' '.join(str(int(i)) for i in ints)
-
-
-def _check_key(key):
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise _err(repr(key) if not isinstance(key, str) else key.replace('\n', '\\n'), 'key_pattern',
-                   'key must match %s (net. then 2-4 dot-separated parts of a-z, 0-9 and _)' % KEY_RULE)
-
-
-def validate_settings(settings, force=(), subject='settings', origin=None, force_name='sysctl_profile_force'):
-    """Validate a dict key -> raw value and return an ordered dict key -> normalised string.
+def validate_settings(settings, force=(), subject='settings', origin=None, force_name='force'):
+    """Validate a dict key -> raw value and return a dict key -> value (sysctl_value.parse_value).
 
     Collects every error first, then raises one ProfileError listing them all.
     ``force`` may contain 'tcp_feature_off' to allow turning off window scaling & co.
@@ -261,18 +121,17 @@ def validate_settings(settings, force=(), subject='settings', origin=None, force
     origin = origin or {}
     if not isinstance(settings, dict):
         raise _err(subject, 'not_a_dict', 'must be a dict of sysctl key -> value, got %s %r' % (
-            _type_name(settings), settings))
+            type_name(settings), settings))
     errors = []
     result = {}
     for key in sorted(settings, key=str):
         try:
-            _check_key(key)
-            ints = normalize_value(key, settings[key])
-            rule = rules_for(key)
-            if rule.get('feature_off') and ints[0] == 0 and 'tcp_feature_off' not in force:
+            validate_key(key)
+            value = parse_value(key, settings[key])
+            if rules_for(key).get('feature_off') and value[0] == 0 and 'tcp_feature_off' not in force:
                 raise _err(key, 'tcp_feature_off', '0 turns off %s: add tcp_feature_off to %s to set it anyway' % (
                     _FEATURE_OFF_WHY.get(key, 'a TCP feature large buffers rely on'), force_name))
-            result[key] = format_value(ints)
+            result[key] = value
         except ProfileError as exc:
             if key in origin:
                 errors.extend((name, rule, '%s: %s' % (origin[key], msg)) for name, rule, msg in exc.errors)
@@ -298,14 +157,14 @@ def _num(subject, raw, low, high):
     return raw
 
 
-def _pow2_at_least(n):
-    p = 1
-    while p < n:
-        p *= 2
-    return p
+def _pow2_at_least(size):
+    power = 1
+    while power < size:
+        power *= 2
+    return power
 
 
-def bdp_profile(link_mbit, rtt_ms, link_name='sysctl_profile_link_mbit', rtt_name='sysctl_profile_rtt_ms'):
+def bdp_profile(link_mbit, rtt_ms, link_name='link_mbit', rtt_name='rtt_ms'):
     """The bdp profile for a link: (settings, notes, fit_to_memory keys). link_name and rtt_name
     name the two inputs in errors.
 
@@ -354,9 +213,9 @@ def bdp_profile(link_mbit, rtt_ms, link_name='sysctl_profile_link_mbit', rtt_nam
     return settings, notes, fit
 
 
-def check_priority(priority, subject='sysctl_profile_priority'):
+def check_priority(priority, subject='priority'):
     """An int 0..99 (or a string of 1-2 digits): the drop-in must stay in the sysctl.d directory.
-    subject names the input in the error: the role variable, or the module option."""
+    subject names the input in the error (the caller passes the name its user knows)."""
     if isinstance(priority, bool):
         raise _err(subject, 'priority', 'must be an integer 0..99, got %r' % (priority,))
     if isinstance(priority, str) and re.match(r'\A[0-9]{1,2}\Z', priority):
@@ -370,7 +229,7 @@ def check_priority(priority, subject='sysctl_profile_priority'):
 VIRTUAL_FS = ('/proc', '/sys', '/dev')
 
 
-def check_state_dir(path, subject='sysctl_profile_state_dir'):
+def check_state_dir(path, subject='state_dir'):
     """An absolute path outside /proc, /sys and /dev, where the host keeps its saved values."""
     if not isinstance(path, str) or not path.startswith('/') or '\x00' in path:
         raise _err(subject, 'absolute_path', 'must be an absolute path, got %r' % (path,))
@@ -393,7 +252,7 @@ def _choice(subject, value, choices):
     return value
 
 
-def check_force(force, subject='sysctl_profile_force'):
+def check_force(force, subject='force'):
     if force is None:
         return []
     if isinstance(force, str) or not isinstance(force, (list, tuple)):
@@ -404,14 +263,10 @@ def check_force(force, subject='sysctl_profile_force'):
     return sorted(set(force))
 
 
-# build_plan's inputs and the names errors give them unless the caller maps them (build_plan(names=...)):
-# the sysctl_profile role's variables.
-INPUT_NAMES = {
-    'profile': 'sysctl_profile_name', 'overrides': 'sysctl_profile_overrides', 'custom': 'sysctl_profile_custom',
-    'link_mbit': 'sysctl_profile_link_mbit', 'rtt_ms': 'sysctl_profile_rtt_ms', 'priority': 'sysctl_profile_priority',
-    'state': 'sysctl_profile_state', 'unsettable': 'sysctl_profile_unsettable', 'force': 'sysctl_profile_force',
-    'state_dir': 'sysctl_profile_state_dir',
-}
+# build_plan's inputs. Errors and comments name each as itself unless the caller maps it to the name its
+# user knows (build_plan(names=...): the sysctl_profile role passes its variables' names).
+INPUT_NAMES = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable', 'force',
+               'state_dir')
 
 
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
@@ -427,7 +282,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
     to the name errors and comments give it: what the user typed.
     Raises ProfileError listing every problem found.
     """
-    names = dict(INPUT_NAMES, **(names or {}))
+    names = dict(dict((name, name) for name in INPUT_NAMES), **(names or {}))
     errors = []
 
     def attempt(func, *args):
@@ -453,13 +308,13 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
         overrides = {}
     if not isinstance(overrides, dict):
         errors.append((names['overrides'], 'not_a_dict', '%s: must be a dict of sysctl key -> value, got %s %r' % (
-            names['overrides'], _type_name(overrides), overrides)))
+            names['overrides'], type_name(overrides), overrides)))
         overrides = {}
     if custom is None:
         custom = {}
     if not isinstance(custom, dict):
         errors.append((names['custom'], 'not_a_dict', '%s: must be a dict of sysctl key -> value, got %s %r' % (
-            names['custom'], _type_name(custom), custom)))
+            names['custom'], type_name(custom), custom)))
         custom = {}
 
     base = None
@@ -474,7 +329,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
                 plan['fit_to_memory'] = fit
         elif name == 'custom':
             base = dict(custom)
-            origin = dict((k, names['custom']) for k in custom)
+            origin = dict((key, names['custom']) for key in custom)
             if not custom:
                 errors.append((names['custom'], 'empty_profile', '%s: profile custom needs a non-empty dict of '
                                'sysctl key -> value' % names['custom']))
@@ -488,10 +343,10 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
                     base.pop(key, None)
                 else:
                     base[key] = value
-            plan['fit_to_memory'] = [k for k in plan['fit_to_memory'] if origin.get(k) is None]
+            plan['fit_to_memory'] = [key for key in plan['fit_to_memory'] if origin.get(key) is None]
             settings = attempt(validate_settings, base, plan['force'], 'profile %s' % name, origin, names['force'])
             if settings is not None:
-                plan['settings'] = settings
+                plan['settings'] = dict((key, format_value(value)) for key, value in settings.items())
                 for key in settings:
                     why = KEY_WHY.get(key, 'set by the user')
                     if key in origin:
@@ -510,17 +365,7 @@ def only_raise(desired, base):
     """
     if base is None or len(base) != len(desired):
         return tuple(desired)
-    return tuple(max(d, b) for d, b in zip(desired, base))
-
-
-def parse_ints(text):
-    """'4096\\t87380 16777216' -> (4096, 87380, 16777216); None or non-integer text -> None."""
-    if text is None:
-        return None
-    tokens = text.split()
-    if not tokens or not all(_INT_RE.match(t) for t in tokens):
-        return None
-    return tuple(int(t) for t in tokens)
+    return tuple(max(wanted, have) for wanted, have in zip(desired, base))
 
 
 def memory_cap(mem_total_bytes):
@@ -532,33 +377,34 @@ def memory_cap(mem_total_bytes):
     return cap
 
 
-def memory_violations(settings, mem_total_bytes, page_size=4096):
+def memory_violations(settings, mem_total_bytes, page_size=4096, force_name='force'):
     """Keys whose per-socket maxima (or tcp_mem) the host's RAM cannot sensibly back.
 
-    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory').
+    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory'); ``force_name`` names the
+    force input in the messages.
     """
     out = {}
     limit = mem_total_bytes // MEMORY_FRACTION
     for key in sorted(settings):
         ints = settings[key]
         rule = KEY_RULES.get(key, {})
-        over = [ints[i] for i in rule.get('per_socket', ()) if i < len(ints) and ints[i] > limit]
+        over = [ints[index] for index in rule.get('per_socket', ()) if index < len(ints) and ints[index] > limit]
         if over:
             out[key] = ('%s: %d bytes per socket is more than 1/%d of this host\'s RAM (MemTotal %d MiB -> at most '
                         '%d bytes): a few dozen busy sockets could pin most of the memory. Lower the value or '
-                        'add memory to sysctl_profile_force to apply it anyway' % (
-                            key, max(over), MEMORY_FRACTION, mem_total_bytes // MIB, limit))
+                        'add memory to %s to apply it anyway' % (
+                            key, max(over), MEMORY_FRACTION, mem_total_bytes // MIB, limit, force_name))
         if key == 'net.ipv4.tcp_mem' and ints[-1] * page_size > mem_total_bytes:
             out[key] = ('%s: max %d pages (%d MiB) is more than this host\'s RAM (MemTotal %d MiB). Lower it or '
-                        'add memory to sysctl_profile_force to apply it anyway' % (
-                            key, ints[-1], ints[-1] * page_size // MIB, mem_total_bytes // MIB))
+                        'add memory to %s to apply it anyway' % (
+                            key, ints[-1], ints[-1] * page_size // MIB, mem_total_bytes // MIB, force_name))
     return out
 
 
 def fit_to_cap(key, ints, cap):
     """Lower the per-socket elements of ``ints`` to ``cap`` (order is kept: min(x, cap) is monotonic)."""
-    idx = KEY_RULES.get(key, {}).get('per_socket', ())
-    return tuple(min(v, cap) if i in idx else v for i, v in enumerate(ints))
+    per_socket = KEY_RULES.get(key, {}).get('per_socket', ())
+    return tuple(min(element, cap) if index in per_socket else element for index, element in enumerate(ints))
 
 
 def kernel_version(release):

@@ -43,7 +43,7 @@ import math
 import re
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
-from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import _type_name
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import type_name as _type_name
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN, SCOPES
 
 __all__ = [

@@ -5,7 +5,9 @@
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Pure standard library, Python 3.8+, no Ansible imports. What the state holds (``sysctl_profile.json``):
+Pure standard library, Python 3.8+, no Ansible imports. Every file in the state directory is read and
+written through ``StateStore`` (the role's state below, netfleet_window's baseline through ``read_file`` /
+``write_file``). What the role's state holds (``sysctl_profile.json``):
 
 - ``priority``: the priority of the drop-in the last rollout wrote (so a later rollout at another
   priority removes the old file). A number, never a path: every path is derived from the module's
@@ -31,10 +33,9 @@ import re
 import time
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
-from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    ProfileError, format_value, normalize_value,
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    ProfileError, SysctlKeyError, format_value, parse_value, validate_key,
 )
-from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN
 
 __all__ = [
     'STATE_FILE', 'LOCK_FILE', 'BACKUP_DIR', 'STATE_VERSION', 'StateError', 'decode', 'encode',
@@ -98,10 +99,11 @@ def _v1_dropin_name(path, entry, value, dropin_dir):
 
 
 def _key(path, entry, key):
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise StateError(path, entry, 'key_pattern', 'key %s is not a sysctl key of the form net.x.y' % (
+    try:
+        return validate_key(key)
+    except SysctlKeyError as exc:
+        raise StateError(path, entry, exc.rules[0], 'key %s is not a sysctl key of the form net.x.y' % (
             _printable(key)))
-    return key
 
 
 def _original_value(path, key, value):
@@ -111,7 +113,7 @@ def _original_value(path, key, value):
         raise StateError(path, 'original.%s' % key, 'not_integer', 'value %s is not a string of integers'
                          % _printable(value))
     try:
-        return format_value(normalize_value(key, value))
+        return format_value(parse_value(key, value))
     except ProfileError as exc:
         raise StateError(path, 'original.%s' % key, exc.rules[0], str(exc).rsplit(' (rule:', 1)[0])
 
@@ -245,11 +247,24 @@ class StateStore(object):
             self._lock.release()
             self._lock = None
 
-    def load(self):
-        """The checked state, or None when there is none. StateError / UnsafePathError otherwise."""
+    def read_file(self, name, what, limit):
+        """The text of the file ``name`` in the directory (strict modes, at most ``limit`` bytes), or None
+        when the directory or the file is not there. UnsafePathError / FileOpError otherwise."""
         if not self.check():
             return None
-        text = hostfs.read_text(self.state_path, 'state file', strict=True, limit=MAX_STATE_BYTES)
+        return hostfs.read_text(os.path.join(self.dir, name), what, strict=True, limit=limit)
+
+    def write_file(self, name, text, what):
+        """Replace the file ``name`` in the directory (made and checked first) with ``text``, mode 0600.
+        Returns its path."""
+        self.prepare()
+        path = os.path.join(self.dir, name)
+        hostfs.write_atomic(path, text, 0o600, what)
+        return path
+
+    def load(self):
+        """The checked state, or None when there is none. StateError / UnsafePathError otherwise."""
+        text = self.read_file(STATE_FILE, 'state file', MAX_STATE_BYTES)
         if text is None:
             return None
         return decode(text, self.state_path, self.dropin_dir)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sysctl key validation, live values and scope (netns / host / absent).
+"""Live sysctl values and their scope (netns / host / absent).
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
@@ -31,24 +31,17 @@ __metaclass__ = type
 
 import errno
 import os
-import re
+
+# The key rule lives in the value model; it is named here too for the callers that read live values.
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    KEY_PATTERN, KEY_RULE, SysctlKeyError, validate_key, value_text,
+)
 
 __all__ = [
     'SysctlKeyError', 'KEY_PATTERN', 'KEY_RULE', 'validate_key', 'key_to_path',
     'read_value', 'INIT_NET_ONLY_KEYS', 'in_child_netns', 'scope_of',
     'read_sysctls', 'MANAGED_KEYS', 'SCOPES',
 ]
-
-# Keys we accept: "net." then 2 to 4 more dot-separated components of lower
-# case letters, digits and underscores.  This rejects empty components ("..",
-# a leading or trailing dot), "/" (the other sysctl separator, and a path
-# traversal), "=", whitespace and newlines (they would break a sysctl.d line),
-# upper case, "-" (so interface names such as "eth-0" and VLAN "eth0.100" under
-# net.ipv4.conf are rejected too: this collection tunes global/netns keys only)
-# and every key outside "net.".  \A and \Z (not ^ and $) so that a trailing
-# newline never matches, whichever of match/search/fullmatch a caller uses.
-KEY_RULE = r'net\.[a-z0-9_]+(\.[a-z0-9_]+){1,3}'
-KEY_PATTERN = re.compile(r'\A' + KEY_RULE + r'\Z')
 
 SCOPES = ('netns', 'host', 'absent')
 
@@ -134,23 +127,6 @@ INIT_NET_ONLY_KEYS = frozenset((
 ))
 
 
-class SysctlKeyError(ValueError):
-    """A sysctl key that does not match KEY_PATTERN."""
-
-
-def validate_key(key):
-    """Return ``key`` unchanged if it matches KEY_PATTERN, else raise SysctlKeyError."""
-    if not isinstance(key, str):
-        raise SysctlKeyError(
-            'invalid sysctl key %r: must be a string matching %s' % (key, KEY_RULE))
-    if not KEY_PATTERN.match(key):
-        raise SysctlKeyError(
-            'invalid sysctl key %r: must match %s (net. and 2-4 more dot-separated '
-            'parts of a-z, 0-9 and _; no "/", "=", "..", whitespace or upper case)'
-            % (key, KEY_RULE))
-    return key
-
-
 def key_to_path(key, proc_path='/proc'):
     """``net.ipv4.tcp_rmem`` -> ``<proc_path>/sys/net/ipv4/tcp_rmem`` (key validated first)."""
     validate_key(key)
@@ -176,7 +152,7 @@ def read_value(key, proc_path='/proc'):
         if exc.errno in _MISSING_ERRNOS:
             return None
         raise
-    return ' '.join(text.split())
+    return value_text(text)
 
 
 def _ns_inode(path):

@@ -239,9 +239,7 @@ def load_baseline(state_dir):
     """-> (record or None, error message or None). Nothing stored is not an error."""
     path = os.path.join(state_dir, BASELINE_FILE)
     try:
-        if not _store(state_dir).check():
-            return None, None
-        text = hostfs.read_text(path, 'baseline file', strict=True, limit=records.MAX_RECORD_BYTES)
+        text = _store(state_dir).read_file(BASELINE_FILE, 'baseline file', records.MAX_RECORD_BYTES)
         if text is None:
             return None, None
         return records.decode_record(text, path), None
@@ -254,10 +252,7 @@ def load_baseline(state_dir):
 
 def store_baseline(state_dir, record):
     """Write the record to <state_dir>/baseline.json (the directory made and checked first)."""
-    path = os.path.join(state_dir, BASELINE_FILE)
-    _store(state_dir).prepare()
-    hostfs.write_atomic(path, records.encode_record(record), 0o600, 'baseline file')
-    return path
+    return _store(state_dir).write_file(BASELINE_FILE, records.encode_record(record), 'baseline file')
 
 
 def phase_start(module, proc_path, warnings):

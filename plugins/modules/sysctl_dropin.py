@@ -96,13 +96,31 @@ options:
     default: skip
   variable_names:
     description:
-      - The name an option has for the caller, used in messages (the role passes its variable's name).
+      - The name an option has for the caller, used in messages (the role passes its variables' names).
         An option not listed is named as itself.
     type: dict
     default: {}
     suboptions:
+      state:
+        description: Name of O(state).
+        type: str
+      settings:
+        description: Name of O(settings).
+        type: str
+      priority:
+        description: Name of O(priority).
+        type: str
       unsettable:
         description: Name of O(unsettable).
+        type: str
+      force:
+        description: Name of O(force).
+        type: str
+      state_dir:
+        description: Name of O(state_dir).
+        type: str
+      lock_timeout:
+        description: Name of O(lock_timeout).
         type: str
   force:
     description:
@@ -292,30 +310,29 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
-from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    MEMORY_FRACTION, ProfileError, check_priority, check_state_dir, dropin_basename, fit_to_cap, format_value,
-    memory_cap, memory_violations, normalize_value, obsolete_reason, only_raise, parse_ints, validate_settings,
-)
-from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
-    DROPIN_DIR, FINGERPRINT, find_overrides, is_ours, load_order, parse_conf, render, rooted,
+from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import DROPIN_DIR, find_overrides, load_order, rooted
+from ansible_collections.netfleet.tuning.plugins.module_utils.dropin_plan import (
+    STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.live_apply import apply_changes
-from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import (
-    StateError, StateStore, check_managed, empty_state, now,
+from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
+    ProfileError, check_priority, check_state_dir, dropin_basename,
 )
-from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
-    MANAGED_KEYS, SysctlKeyError, read_sysctls,
-)
+from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import StateError, StateStore, now
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import SysctlKeyError, read_sysctls
 
-STATUSES = ('applied', 'unchanged', 'skipped', 'overridden', 'restored', 'rolled_back', 'failed')
-SCOPE_REASON = {
-    'host': 'read-only or missing in this network namespace (host scope): set it on the host itself',
-    'absent': 'not known to this kernel: never written',
-}
 # Where the state trust checks start (unit tests move it to their temporary directory).
 TRUST_ANCHOR = '/'
+# The options messages name: variable_names maps each to the name the caller's user knows.
+NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'force', 'state_dir', 'lock_timeout')
 # Errors that refuse a run before any change: each names the file or entry and the rule.
 REFUSALS = (StateError, hostfs.UnsafePathError)
+
+
+def option_names(params):
+    """Option -> the name messages give it (variable_names, else the option itself)."""
+    names = params['variable_names'] or {}
+    return dict((option, names.get(option) or option) for option in NAMED_OPTIONS)
 
 
 def mem_total_bytes(proc_path):
@@ -332,8 +349,8 @@ def mem_total_bytes(proc_path):
 
 
 class Run(object):
-    """One run of the module: read and check the host's state, plan, then (unless check mode) act
-    with every step undoable, then read back."""
+    """One run of the module: gather what the host looks like, let the planner (module_utils.dropin_plan)
+    decide, then (unless check mode) carry out the plan with every step undoable, then read back."""
 
     def __init__(self, module):
         self.module = module
@@ -342,8 +359,9 @@ class Run(object):
         self.proc = self.params['proc_path']
         self.root = self.params['root']
         self.release = self.params['kernel_release'] or os.uname()[2]
+        self.names = option_names(self.params)
         try:
-            self.priority = check_priority(self.params['priority'], 'priority')
+            self.priority = check_priority(self.params['priority'], self.names['priority'])
         except ProfileError as exc:
             module.fail_json(msg=to_native(exc), rules=exc.rules)
         self.dropin_dir = rooted(self.root, DROPIN_DIR)
@@ -384,20 +402,15 @@ class Run(object):
             msg += '. Nothing was changed'
         self.fail(msg, rules=[exc.rule])
 
-    def guarded(self, func):
+    def guarded(self, func, *args):
         """Run a read or lock step of the state store; a refusal or an I/O error fails the host,
         naming the file and the rule, before any change."""
         try:
-            return func()
+            return func(*args)
         except REFUSALS as exc:
             self.refuse(exc)
         except hostfs.FileOpError as exc:
             self.fail('%s. Nothing was changed' % to_native(exc), rules=['io'])
-
-    def open_state(self):
-        """Check the state directory (strict modes) and load the state file (every entry checked):
-        None when there is none."""
-        return self.guarded(self.store.load)
 
     def take_lock(self):
         """One run at a time on this host: held until the module exits."""
@@ -405,24 +418,33 @@ class Run(object):
 
     def read_own_file(self, path):
         """The text at one of our drop-in paths (None if none); a link or non-regular file is refused."""
-        return self.guarded(functools.partial(hostfs.read_text, path, 'drop-in'))
+        if path is None:
+            return None
+        return self.guarded(hostfs.read_text, path, 'drop-in')
 
-    def stale_path(self, state):
-        """Our drop-in at the priority the state records, when it differs from this run's."""
-        if state and state['priority'] is not None and state['priority'] != self.priority:
-            return os.path.join(self.dropin_dir, dropin_basename(state['priority']))
-        return None
-
-    def check_state_keys(self, state, settings, own_texts):
-        """The keys the state may restore: the collection's, this run's and those its own drop-ins set."""
-        managed = set(MANAGED_KEYS) | set(settings)
-        for text in own_texts:
-            if text is not None and is_ours(text):
-                managed.update(key for key, dummy, dummy2 in parse_conf(text))
+    def read_live(self, keys):
         try:
-            check_managed(state, managed, self.store.state_path)
-        except StateError as exc:
-            self.refuse(exc)
+            return read_sysctls(sorted(set(keys)), self.proc)
+        except SysctlKeyError as exc:
+            self.fail(to_native(exc))
+
+    def adopt(self, plan_func, *args):
+        """Call the planner; take its outcome (keys, diffs, warnings) as this run's, or fail on a refusal."""
+        try:
+            plan = plan_func(*args)
+        except Refusal as exc:
+            self.keys = exc.keys
+            self.warnings = list(exc.warnings)
+            extra = dict(exc.extra)
+            if exc.rules is not None:
+                extra['rules'] = exc.rules
+            self.fail(exc.message, **extra)
+        self.keys = plan.keys
+        self.diffs = plan.diffs
+        self.warnings = list(plan.warnings)
+        self.changed = plan.changed
+        self.file_changed = plan.file_changed
+        return plan
 
     def do(self, what, action, inverse):
         """Carry out one file step; remember how to put it back if a later step fails."""
@@ -470,8 +492,6 @@ class Run(object):
         """A file that sat at ``path`` before the first rollout, kept in the state by version 0.1: copy it
         to the backups and say where. It is never written back into the sysctl directory itself: the
         state is data, and its text would be applied as root at the next boot."""
-        if text is None:
-            return
         try:
             copy = self.store.backup(os.path.basename(path) + '.before-first-rollout', text)
         except (hostfs.FileOpError, hostfs.UnsafePathError) as exc:
@@ -481,14 +501,25 @@ class Run(object):
         self.warn('the file that was at %s before the first rollout is not put back (a state file is data, never '
                   'instructions): its text is in %s; restore it by hand if it is still wanted' % (path, copy))
 
-    def live_diff(self, before, after):
-        if before == after:
-            return
-        self.diffs.append({
-            'before_header': 'live values (/proc/sys)', 'after_header': 'live values (/proc/sys)',
-            'before': ''.join('%s = %s\n' % (k, before[k]) for k in sorted(before)),
-            'after': ''.join('%s = %s\n' % (k, after[k]) for k in sorted(after)),
-        })
+    def carry_out(self, steps):
+        """The plan's file steps in order; on a refusal or an I/O error put back what was done and fail."""
+        try:
+            for step in steps:
+                if step.action == 'save_state':
+                    self.save_state(step.after, step.before)
+                elif step.action == 'backup':
+                    self.backup(step.path, step.after, step.required)
+                elif step.action == 'keep_previous':
+                    self.keep_previous(step.path, step.after)
+                elif step.action == 'fix_mode':
+                    hostfs.fix_owner_mode(step.path, 0o644, 'drop-in')
+                else:
+                    self.do('drop-in %s' % step.path, self.file_step(step.path, step.after),
+                            self.file_step(step.path, step.before))
+        except REFUSALS + (hostfs.FileOpError,) as exc:
+            problems = self.roll_back_files()
+            self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
+                      changed=bool(problems), rules=[getattr(exc, 'rule', 'io')])
 
     def apply_live(self, changes, done_msg):
         """Write ``changes`` all or nothing. On failure put the files back too and fail the host,
@@ -507,15 +538,23 @@ class Run(object):
                      else '; '.join(problems))
             self.fail('%s failed: %s. Rolled back: every key written in this run is at its value from before the '
                       'run again (read back: %s); %s.' % (
-                          done_msg, errors[0], ', '.join('%s = %s' % (k, outcome[k]['live']) for k in sorted(outcome)),
+                          done_msg, errors[0],
+                          ', '.join('%s = %s' % (key, outcome[key]['live']) for key in sorted(outcome)),
                           files), changed=bool(problems), rules=['kernel_refused'])
         self.undo = []
         self.fail('%s failed and could not be fully rolled back: %s. The drop-in and the state file are kept, so '
-                  'that state=absent can restore the values from before the first rollout (%s).'
-                  % (done_msg, '; '.join(errors), self.store.state_path), changed=True, rules=['kernel_refused'])
+                  'that %s=absent can restore the values from before the first rollout (%s).'
+                  % (done_msg, '; '.join(errors), self.names['state'], self.store.state_path), changed=True,
+                  rules=['kernel_refused'])
+
+    def read_back(self):
+        """Every key's live value after the run."""
+        after = read_sysctls(sorted(self.keys), self.proc)
+        for key, entry in self.keys.items():
+            entry['live'] = after[key]['value']
 
     def counts(self):
-        out = dict((s, 0) for s in STATUSES)
+        out = dict((status, 0) for status in STATUSES)
         for entry in self.keys.values():
             out[entry['status']] = out.get(entry['status'], 0) + 1
         return out
@@ -527,7 +566,7 @@ class Run(object):
             'state': self.params['state'], 'profile': self.params['profile'], 'path': self.path,
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
-        summary = ', '.join('%d %s' % (counts[s], s) for s in STATUSES if counts.get(s))
+        summary = ', '.join('%d %s' % (counts[status], status) for status in STATUSES if counts.get(status))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
                    msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
                                            summary or 'no keys'),
@@ -549,336 +588,87 @@ class Run(object):
     def present(self):
         """Plan without the lock (bad input or a refused state changes nothing, not even the state
         directory); if the plan changes something, take the lock, plan again under it and act."""
-        plan = self.plan_present()
-        if plan is not None and self.changed and not self.check:
+        params = self.params
+        try:
+            wanted = check_settings(params['settings'], params['force'], self.names)
+        except Refusal as exc:
+            self.fail(exc.message, **({'rules': exc.rules} if exc.rules is not None else {}))
+        plan = self.plan_present(wanted)
+        if not plan.writes_nothing and plan.changed and not self.check:
             self.take_lock()
             self.reset()
-            plan = self.plan_present()
-            if plan is not None and self.changed:
+            plan = self.plan_present(wanted)
+            if not plan.writes_nothing and plan.changed:
                 self.act_present(plan)
-                return self.result(mem_total_bytes=plan['mem'], memory_cap_bytes=plan['cap'])
-        if plan is None:
+                return self.result(mem_total_bytes=plan.mem_total, memory_cap_bytes=plan.memory_cap)
+        if plan.writes_nothing:
             return self.result()
-        return self.check_only_result(mem_total_bytes=plan['mem'], memory_cap_bytes=plan['cap'])
+        return self.check_only_result(mem_total_bytes=plan.mem_total, memory_cap_bytes=plan.memory_cap)
 
-    def plan_present(self):
-        """Every decision of state=present, nothing written: sets self.keys, self.diffs and
-        self.changed and returns what act_present needs (None: nothing to write at all)."""
+    def plan_present(self, wanted):
+        """Gather what state=present decides on (nothing written), and plan. The host's state is checked
+        before anything else: strict modes, every entry against the input rules, our own files never
+        through a link. (present() holds the lock when acting.)"""
         params = self.params
-        force = params['force'] or []
-        if not params['settings']:
-            self.fail('settings is empty: nothing to write (use state=absent to remove the drop-in)')
-        try:
-            settings = validate_settings(params['settings'], force, 'settings')
-        except ProfileError as exc:
-            self.fail('invalid settings: %s' % to_native(exc), rules=exc.rules)
-        comments = dict((k, to_native(v)) for k, v in (params['comments'] or {}).items())
-        notes = list(params['notes'] or [])
-        ints = dict((k, parse_ints(v)) for k, v in settings.items())
         mem = mem_total_bytes(self.proc)
-        cap = memory_cap(mem) if mem else None
-
-        # The host's state, checked before anything else: strict modes, every entry against the
-        # input rules, our own files never through a link. (present() holds the lock when acting.)
-        state = self.open_state()
-        stale = self.stale_path(state)
-        old_content = self.read_own_file(self.path)
-        if old_content is not None and not is_ours(old_content):
-            # never overwrite a file we did not write (DESIGN: other files are never edited)
-            self.fail('drop-in %s holds a file netfleet.tuning did not write (no "# %s" line): it is never '
-                      'overwritten. Move it away or choose another priority (rule: foreign_file). Nothing was '
-                      'changed' % (self.path, FINGERPRINT), rules=['foreign_file'])
-        stale_content = self.read_own_file(stale) if stale else None
-        if state:
-            self.check_state_keys(state, settings, (old_content, stale_content))
-        try:
-            live = read_sysctls(sorted(settings), self.proc)
-        except SysctlKeyError as exc:
-            self.fail(to_native(exc))
-
-        # 1. scope and kernel: which keys this host can and should set
-        unsettable = []
-        candidates = []
-        skipped = {}
-        for key in sorted(settings):
-            entry = live[key]
-            self.keys[key] = {'scope': entry['scope'], 'desired': settings[key], 'before': entry['value']}
-            reason = obsolete_reason(key, self.release)
-            if reason is None and entry['scope'] != 'netns':
-                reason = SCOPE_REASON[entry['scope']]
-                unsettable.append('%s (%s)' % (key, reason))
-            elif reason is None and entry.get('error'):
-                reason = entry['error']
-                unsettable.append('%s (%s)' % (key, reason))
-            if reason:
-                self.keys[key].update(status='skipped', reason=reason)
-                skipped[key] = reason
-            else:
-                candidates.append(key)
-        if unsettable and params['unsettable'] == 'fail':
-            self.fail('%d key(s) cannot be set on this host and %s is fail: %s. Nothing was changed.' % (
-                len(unsettable), params['variable_names'].get('unsettable') or 'unsettable', '; '.join(unsettable)),
-                rules=['unsettable'])
-
-        # 2. the memory guardrail (only for keys we would write)
-        if mem:
-            limit = memory_cap(mem)
-            for key in params['fit_to_memory'] or []:
-                if key in candidates:
-                    fitted = fit_to_cap(key, ints[key], limit)
-                    if fitted != ints[key]:
-                        ints[key] = fitted
-                        comments[key] = '%s; lowered to %d by the memory guardrail' % (comments.get(key, ''), limit)
-                        notes.append('  %s lowered to %d: the memory guardrail allows one socket at most MemTotal '
-                                     '(%d bytes) / %d, rounded down to a power of two' % (key, limit, mem,
-                                                                                          MEMORY_FRACTION))
-            if 'memory' not in force:
-                bad = memory_violations(dict((k, ints[k]) for k in candidates), mem, os.sysconf('SC_PAGE_SIZE'))
-                if bad:
-                    self.fail('memory guardrail: %s. Nothing was changed.' % '; '.join(bad[k] for k in sorted(bad)),
-                              rules=['memory'], mem_total_bytes=mem)
-        elif candidates:
-            self.warn('MemTotal not found in %s/meminfo: the memory guardrail was not applied' % self.proc)
-
-        # 3. the values from before the first rollout: saved ones (checked), else the live ones, which
-        # must pass the input rules too (they may be restored one day). only_raise compares with them.
-        original = dict(state['original']) if state else {}
-        unknown = set()
-        if state is None and old_content is not None and is_ours(old_content):
-            # our drop-in without its state (the state file was removed): the live values are ours
-            unknown = set(k for k, dummy, dummy2 in parse_conf(old_content)) & set(candidates)
-            if unknown:
-                self.warn('%s exists but %s does not: the values from before the first rollout of %s are '
-                          'unknown, so state=absent will leave them as they are' % (
-                              self.path, self.store.state_path, ', '.join(sorted(unknown))))
-        to_write = {}
-        originals_now = {}
-        for key in candidates:
-            if key in original:
-                base = parse_ints(original[key])
-            else:
-                try:
-                    base = normalize_value(key, live[key]['value']) if live[key]['value'] is not None else None
-                except ProfileError as exc:
-                    reason = ('its live value %r fails the input rules (%s): the collection could neither keep '
-                              'it nor restore it later, so it leaves this key alone' % (live[key]['value'], exc))
-                    self.keys[key].update(status='skipped', reason=reason)
-                    skipped[key] = reason
-                    continue
-                if key not in unknown:
-                    originals_now[key] = format_value(base) if base is not None else None
-            desired = ints[key]
-            effective = only_raise(desired, base) if params['only_raise'] else desired
-            if effective != desired:
-                why = 'only_raise: kept the host\'s higher %s (profile: %s)' % (format_value(effective), format_value(desired))
-                self.keys[key]['reason'] = why
-                comments[key] = '%s; %s' % (comments.get(key, ''), why)
-            to_write[key] = format_value(effective)
-            self.keys[key]['value'] = to_write[key]
-        if not to_write and old_content is None:
-            # A drop-in without a single assignment would only mislead the next reader of /etc/sysctl.d.
-            self.warn('none of the %d key(s) can be set on this host (all skipped): no drop-in written, '
-                      'nothing changed' % len(settings))
-            return None
-
-        content = render(to_write, comments, params['header'], notes, skipped, params['profile'])
-
-        # 4. who else sets our keys later in the load order (our own stale file, if any, does not count)
-        order = [f for f in load_order(self.root, include=self.path) if f != stale]
-        overrides = find_overrides(self.path, to_write, order)
-        writes = {}
-        for key in sorted(to_write):
-            entry = self.keys[key]
-            value = to_write[key]
-            if key in overrides and parse_ints(overrides[key][1]) != parse_ints(value):
-                by, theirs = overrides[key]
-                entry.update(status='overridden', by=by,
-                             reason='%s sets %s = %s later in the load order: live value left as that file sets it'
-                             % (by, key, theirs))
-                self.warn('%s is overridden by %s (%s = %s comes after %s): not applied live' % (
-                    key, by, key, theirs, self.path))
-            elif parse_ints(live[key]['value']) == parse_ints(value):
-                entry['status'] = 'unchanged'
-            else:
-                entry['status'] = 'applied'
-                writes[key] = value
-            if key in overrides and entry['status'] != 'overridden':
-                entry['also_set_by'] = overrides[key][0]
-
-        # 5. keys we applied in an earlier run and no longer manage: put their original value back
-        restores = {}
-        released = set()
-        prev_applied = set(state['applied']) if state else set()
-        gone = sorted(k for k in prev_applied if k not in to_write and k not in skipped)
-        if gone:
-            gone_live = read_sysctls(gone, self.proc)
-            for key in gone:
-                orig = original.get(key)
-                cur = gone_live[key]
-                if orig is None or cur['scope'] != 'netns':
-                    continue
-                released.add(key)
-                status = 'unchanged' if parse_ints(cur['value']) == parse_ints(orig) else 'restored'
-                self.keys[key] = {'status': status, 'scope': cur['scope'], 'before': cur['value'], 'value': None,
-                                  'reason': 'no longer in the profile: original value from before the first rollout'}
-                if status == 'restored':
-                    restores[key] = orig
-
-        # 5b. the state to keep: original values are recorded once, at the first rollout of each key
-        # version 0.1 kept a foreign file that sat at our path; it is never written back into
-        # /etc/sysctl.d (state is data, never instructions): a copy goes to the backups instead
-        previous_files = dict(state['previous_files']) if state else {}
-        stale_ours = stale_content is not None and is_ours(stale_content)
-        stale_previous = previous_files.pop(os.path.basename(stale), None) if stale_ours else None
-        if stale_content is not None and not stale_ours:
-            self.warn('%s is no longer a netfleet-tuning drop-in (no fingerprint line): left as it is' % stale)
-        new_state = {
-            'version': empty_state()['version'],
-            'created': state['created'] if state else now(),
-            'priority': self.priority,
-            'original': dict(original),
-            'applied': sorted((prev_applied - released) | set(writes)),
-            'previous_files': previous_files,
+        state = self.guarded(self.store.load)
+        stale = stale_path(self.dropin_dir, state, self.priority)
+        own_text = self.read_own_file(self.path)
+        stale_text = self.read_own_file(stale)
+        live = self.read_live(list(wanted) + (list(state['applied']) if state else []))
+        order = [path for path in load_order(self.root, include=self.path) if path != stale]
+        host = {
+            'kernel_release': self.release, 'mem_total': mem, 'page_size': os.sysconf('SC_PAGE_SIZE'), 'now': now(),
+            'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
         }
-        for key, value in originals_now.items():
-            new_state['original'].setdefault(key, value)
-        for key in released:
-            new_state['original'].pop(key, None)
-
-        if old_content is None:
-            file_needs = True
-        else:
-            file_needs = old_content != content or hostfs.needs_owner_mode(self.path, 0o644)
-        state_needs = state is None or dict(state, created=None) != dict(new_state, created=None)
-        self.file_changed = bool(file_needs or stale_ours)
-        self.changed = bool(self.file_changed or writes or restores or state_needs)
-        if old_content != content:
-            self.diffs.append({'before_header': self.path, 'after_header': self.path,
-                               'before': old_content or '', 'after': content})
-        before_live = dict((k, live[k]['value']) for k in writes)
-        before_live.update(dict((k, self.keys[k]['before']) for k in restores))
-        after_live = dict(writes)
-        after_live.update(restores)
-        self.live_diff(before_live, after_live)
-
-        return dict(mem=mem, cap=cap, state=state, new_state=new_state, state_needs=state_needs,
-                    old_content=old_content, content=content, file_needs=file_needs, stale=stale,
-                    stale_content=stale_content, stale_ours=stale_ours, stale_previous=stale_previous,
-                    live=live, writes=writes, restores=restores)
+        options = {
+            'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path, 'proc_path': self.proc,
+            'priority': self.priority, 'profile': params['profile'], 'header': params['header'],
+            'comments': dict((key, to_native(why)) for key, why in (params['comments'] or {}).items()),
+            'notes': list(params['notes'] or []), 'only_raise': params['only_raise'],
+            'unsettable': params['unsettable'], 'force': params['force'] or [],
+            'fit_to_memory': params['fit_to_memory'] or [], 'names': self.names,
+        }
+        return self.adopt(plan_present, wanted, live, state, own_text, stale_text,
+                          find_overrides(self.path, sorted(wanted), order), host, options)
 
     def act_present(self, plan):
         """Carry out a plan, every step undoable: the state first, then the files, then the live values."""
-        state, new_state, old_content, content = plan['state'], plan['new_state'], plan['old_content'], plan['content']
-        stale, stale_content, stale_previous = plan['stale'], plan['stale_content'], plan['stale_previous']
-        live, writes, restores = plan['live'], plan['writes'], plan['restores']
-        try:
-            if plan['state_needs']:
-                self.save_state(new_state, state)
-            if old_content is not None and old_content != content:
-                self.backup(self.path, old_content)
-            if plan['file_needs'] and old_content == content:
-                hostfs.fix_owner_mode(self.path, 0o644, 'drop-in')
-            elif plan['file_needs']:
-                self.do('drop-in %s' % self.path, self.file_step(self.path, content),
-                        self.file_step(self.path, old_content))
-            if plan['stale_ours']:
-                self.backup(stale, stale_content)
-                self.keep_previous(stale, stale_previous)
-                self.do('drop-in %s' % stale, self.file_step(stale, None), self.file_step(stale, stale_content))
-        except REFUSALS + (hostfs.FileOpError,) as exc:
-            problems = self.roll_back_files()
-            self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
-                      changed=bool(problems), rules=[getattr(exc, 'rule', 'io')])
-        changes = [(k, writes[k], live[k]['value']) for k in sorted(writes)]
-        changes += [(k, restores[k], self.keys[k]['before']) for k in sorted(restores)]
-        self.apply_live(changes, 'applying the drop-in')
-
-        # 7. read every value back
-        after = read_sysctls(sorted(self.keys), self.proc)
-        for key, entry in self.keys.items():
-            entry['live'] = after[key]['value']
+        self.carry_out(plan.steps)
+        self.apply_live(plan.live_changes, plan.live_what)
+        self.read_back()
 
     # ---- state=absent -----------------------------------------------------------------------
     def absent(self):
         """As present(): plan, then lock, plan again and act only when something changes."""
         plan = self.plan_absent()
-        if self.changed and not self.check:
+        if plan.changed and not self.check:
             self.take_lock()
             self.reset()
             plan = self.plan_absent()
-            if self.changed:
+            if plan.changed:
                 self.act_absent(plan)
                 return self.result()
         return self.check_only_result()
 
     def plan_absent(self):
-        state = self.open_state()
-        stale = self.stale_path(state)
-        texts = {self.path: self.read_own_file(self.path)}
-        if stale:
-            texts[stale] = self.read_own_file(stale)
-        if state:
-            self.check_state_keys(state, (), texts.values())
-        files = {}
-        for path, content in texts.items():
-            if content is None:
-                continue
-            if is_ours(content):
-                files[path] = content
-            else:
-                self.warn('%s is not a netfleet-tuning drop-in (no fingerprint line): left as it is' % path)
-        restores = {}
-        if state and state['applied']:
-            applied = list(state['applied'])
-            live = read_sysctls(applied, self.proc)
-            overrides = find_overrides(self.path, applied, load_order(self.root, include=self.path))
-            for key in applied:
-                orig = state['original'].get(key)
-                cur = live[key]
-                entry = {'scope': cur['scope'], 'before': cur['value'], 'desired': orig, 'value': None}
-                self.keys[key] = entry
-                if key in overrides:
-                    entry.update(status='overridden', by=overrides[key][0],
-                                 reason='%s sets it: live value left as is' % overrides[key][0])
-                elif orig is None:
-                    entry.update(status='skipped', reason='not known from before the first rollout: nothing to restore')
-                elif cur['scope'] != 'netns':
-                    entry.update(status='skipped', reason=SCOPE_REASON[cur['scope']])
-                elif parse_ints(cur['value']) == parse_ints(orig):
-                    entry.update(status='unchanged', reason='already the value from before the first rollout')
-                else:
-                    entry.update(status='restored', reason='value from before the first rollout')
-                    restores[key] = orig
-        elif files and not state:
-            self.warn('no saved values in %s: the drop-in is removed but live values stay as they are'
-                      % self.store.state_path)
-        previous = state['previous_files'] if state else {}
-        self.file_changed = bool(files)
-        self.changed = bool(files or restores or state)
-        for path, content in sorted(files.items()):
-            self.diffs.append({'before_header': path, 'after_header': '(removed)', 'before': content, 'after': ''})
-        self.live_diff(dict((k, self.keys[k]['before']) for k in restores), restores)
-        return dict(state=state, files=files, previous=previous, restores=restores)
+        state = self.guarded(self.store.load)
+        stale = stale_path(self.dropin_dir, state, self.priority)
+        own_text = self.read_own_file(self.path)
+        stale_text = self.read_own_file(stale)
+        applied = list(state['applied']) if state else []
+        live = self.read_live(applied) if applied else {}
+        overrides = find_overrides(self.path, applied, load_order(self.root, include=self.path)) if applied else {}
+        options = {'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path}
+        return self.adopt(plan_absent, state, live, own_text, stale_text, overrides, options)
 
     def act_absent(self, plan):
         """The files first (a full state file system only costs the backup), then the live values."""
-        state, files, previous, restores = plan['state'], plan['files'], plan['previous'], plan['restores']
-        try:
-            for path, content in sorted(files.items()):
-                self.backup(path, content, required=False)
-                self.keep_previous(path, previous.get(os.path.basename(path)))
-                self.do('drop-in %s' % path, self.file_step(path, None), self.file_step(path, content))
-        except REFUSALS + (hostfs.FileOpError,) as exc:
-            problems = self.roll_back_files()
-            self.fail('%s. %s' % (to_native(exc), 'Nothing was changed' if not problems else '; '.join(problems)),
-                      changed=bool(problems), rules=[getattr(exc, 'rule', 'io')])
-        self.apply_live([(k, restores[k], self.keys[k]['before']) for k in sorted(restores)],
-                        'restoring the values from before the first rollout')
+        self.carry_out(plan.steps)
+        self.apply_live(plan.live_changes, plan.live_what)
         if self.keys:
-            after = read_sysctls(sorted(self.keys), self.proc)
-            for key, entry in self.keys.items():
-                entry['live'] = after[key]['value']
-        if state:
+            self.read_back()
+        if plan.delete_state:
             try:
                 self.store.delete()
             except REFUSALS + (hostfs.FileOpError,) as exc:
@@ -898,7 +688,8 @@ def main():
             priority=dict(type='int', default=60),
             only_raise=dict(type='bool', default=True),
             unsettable=dict(type='str', default='skip', choices=['skip', 'fail']),
-            variable_names=dict(type='dict', default={}, options=dict(unsettable=dict(type='str'))),
+            variable_names=dict(type='dict', default={},
+                                options=dict((option, dict(type='str')) for option in NAMED_OPTIONS)),
             force=dict(type='list', elements='str', default=[], choices=['memory', 'tcp_feature_off']),
             fit_to_memory=dict(type='list', elements='str', default=[]),
             state_dir=dict(type='path', default='/var/lib/netfleet-tuning'),
@@ -910,12 +701,12 @@ def main():
         supports_check_mode=True,
     )
     try:
-        check_state_dir(module.params['state_dir'], 'state_dir')
+        check_state_dir(module.params['state_dir'], option_names(module.params)['state_dir'])
     except ProfileError as exc:
         module.fail_json(msg=to_native(exc), rules=exc.rules)
     if not 0 <= module.params['lock_timeout'] <= 3600:
-        module.fail_json(msg='lock_timeout: must be 0..3600 seconds, got %d (rule: range)'
-                         % module.params['lock_timeout'], rules=['range'])
+        module.fail_json(msg='%s: must be 0..3600 seconds, got %d (rule: range)' % (
+            option_names(module.params)['lock_timeout'], module.params['lock_timeout']), rules=['range'])
     run = Run(module)
     try:
         result = run.present() if module.params['state'] == 'present' else run.absent()

@@ -5,31 +5,20 @@
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Pure standard library, no Ansible imports: the ``netfleet.tuning.rollback_check`` filter wraps it.
+Pure standard library, no Ansible imports: the ``netfleet.tuning.rollback_check`` filter wraps it. Values
+are compared as the value model compares them (module_utils/sysctl_value.same_value).
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import re
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import same_value
 
 __all__ = ['check_restored']
 
 
-def _same_value(left, right):
-    """Sysctl values equal as the kernel sees them: whitespace-separated fields, integers compared as integers."""
-    if left is None or right is None:
-        return left is None and right is None
-    left_parts, right_parts = str(left).split(), str(right).split()
-    if len(left_parts) != len(right_parts):
-        return False
-    for a, b in zip(left_parts, right_parts):
-        if re.match(r'\A-?[0-9]+\Z', a) and re.match(r'\A-?[0-9]+\Z', b):
-            if int(a) != int(b):
-                return False
-        elif a != b:
-            return False
-    return True
+def _text(value):
+    return None if value is None else str(value)
 
 
 def check_restored(role_result, live_sysctl, baseline_sysctl=None):
@@ -72,12 +61,12 @@ def check_restored(role_result, live_sysctl, baseline_sysctl=None):
             mismatches.append('%s: not in the fresh read of the live values' % key)
             continue
         now = live_value(key)
-        if not _same_value(now, entry.get('desired')):
+        if not same_value(key, _text(now), _text(entry.get('desired'))):
             mismatches.append('%s: live value %r, expected the saved %r' % (key, now, entry.get('desired')))
             continue
         base = baseline_sysctl.get(key)
         base = base.get('value') if isinstance(base, dict) else base
-        if base is not None and not _same_value(now, base):
+        if base is not None and not same_value(key, _text(now), _text(base)):
             notes.append('%s: restored to %r, which differs from the stored baseline %r (the baseline was taken '
                          'after an earlier change)' % (key, now, base))
     return {'ok': not mismatches, 'checked': checked, 'mismatches': mismatches, 'notes': notes}

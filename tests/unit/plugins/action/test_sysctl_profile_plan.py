@@ -19,7 +19,8 @@ from ansible_collections.netfleet.tuning.plugins.action.sysctl_profile_plan impo
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import INPUT_NAMES, build_plan
 
 # what roles/sysctl_profile/tasks/validate.yml passes
-ROLE_NAMES = INPUT_NAMES
+ROLE_NAMES = dict((name, 'sysctl_profile_name' if name == 'profile' else 'sysctl_profile_' + name)
+                  for name in INPUT_NAMES)
 WRAPPING = ('Finalization of task args', 'filter plugin', 'Traceback', 'Error while resolving')
 
 

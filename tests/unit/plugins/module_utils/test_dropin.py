@@ -41,9 +41,9 @@ def test_render_layout():
 
 
 def test_render_is_stable():
-    a = dr.render({'net.b.c': '1', 'net.a.b': '2'})
-    b = dr.render(dict([('net.a.b', '2'), ('net.b.c', '1')]))
-    assert a == b
+    one_order = dr.render({'net.b.c': '1', 'net.a.b': '2'})
+    other_order = dr.render(dict([('net.a.b', '2'), ('net.b.c', '1')]))
+    assert one_order == other_order
 
 
 @pytest.mark.parametrize('key, value', [('net.a.b', '1\nkernel.x = 1'), ('net.a.b', '1 = 2'), ('net.a.b\n', '1'),
@@ -93,7 +93,7 @@ def test_load_order_sorting_masking_and_sysctl_conf(tmp_path):
     write(tmp_path, '/etc/sysctl.conf', 'x')
     os.symlink('/dev/null', os.path.join(str(tmp_path), 'etc/sysctl.d/70-vendor.conf'))
     files = dr.load_order(str(tmp_path), include=ours)
-    rel = [os.path.relpath(f, str(tmp_path)) for f in files]
+    rel = [os.path.relpath(path, str(tmp_path)) for path in files]
     assert rel == ['lib/sysctl.d/10-lib.conf', 'etc/sysctl.d/50-default.conf', 'etc/sysctl.d/60-netfleet-tuning.conf',
                    'usr/local/lib/sysctl.d/65-local.conf', 'run/sysctl.d/99-run.conf', 'etc/sysctl.conf']
     assert masked in files

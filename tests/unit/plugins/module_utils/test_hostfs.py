@@ -82,7 +82,7 @@ def test_state_dir_link_refused(anchor):
     real = anchor / 'real'
     real.mkdir(mode=0o700)
     os.symlink(str(real), str(anchor / 'state'))
-    rule, dummy = rule_of(hostfs.check_trusted_dir, str(anchor / 'state'), anchor=str(anchor))
+    rule, dummy_message = rule_of(hostfs.check_trusted_dir, str(anchor / 'state'), anchor=str(anchor))
     assert rule == 'symlink'
 
 
@@ -93,13 +93,13 @@ def test_root_owned_link_in_parents_is_followed_and_its_target_checked(anchor):
     os.symlink(str(real), str(anchor / 'via'))
     assert hostfs.check_trusted_dir(str(anchor / 'via' / 'state'), anchor=str(anchor)) is True
     os.chmod(str(real), 0o777)
-    rule, dummy = rule_of(hostfs.check_trusted_dir, str(anchor / 'via' / 'state'), anchor=str(anchor))
+    rule, dummy_message = rule_of(hostfs.check_trusted_dir, str(anchor / 'via' / 'state'), anchor=str(anchor))
     assert rule == 'mode'
 
 
 def test_not_a_directory(anchor):
     (anchor / 'state').write_text('x')
-    rule, dummy = rule_of(hostfs.check_trusted_dir, str(anchor / 'state'), anchor=str(anchor))
+    rule, dummy_message = rule_of(hostfs.check_trusted_dir, str(anchor / 'state'), anchor=str(anchor))
     assert rule == 'not_a_directory'
 
 
@@ -108,7 +108,7 @@ def test_read_text_never_follows(anchor):
     secret.write_text('private')
     os.chmod(str(secret), 0o600)
     os.symlink(str(secret), str(anchor / 'link'))
-    rule, dummy = rule_of(hostfs.read_text, str(anchor / 'link'), 'drop-in')
+    rule, dummy_message = rule_of(hostfs.read_text, str(anchor / 'link'), 'drop-in')
     assert rule == 'symlink'
     assert hostfs.read_text(str(anchor / 'missing')) is None
     assert hostfs.read_text(str(secret)) == 'private'
@@ -116,7 +116,7 @@ def test_read_text_never_follows(anchor):
 
 def test_read_text_refuses_fifo_without_blocking(anchor):
     os.mkfifo(str(anchor / 'fifo'))
-    rule, dummy = rule_of(hostfs.read_text, str(anchor / 'fifo'))
+    rule, dummy_message = rule_of(hostfs.read_text, str(anchor / 'fifo'))
     assert rule == 'not_regular'
 
 

@@ -50,8 +50,8 @@ def test_valid_keys(key):
 def test_invalid_keys(key):
     with pytest.raises(SysctlKeyError) as info:
         ss.validate_key(key)
-    assert repr(key) in str(info.value)
-    assert 'must match' in str(info.value)
+    assert str(info.value).startswith(key.replace('\n', '\\n') + ': key must match ')
+    assert info.value.rules == ['key_pattern']
     assert not ss.KEY_PATTERN.match(key)
     assert not ss.KEY_PATTERN.search(key)
 

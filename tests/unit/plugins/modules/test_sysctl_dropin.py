@@ -143,7 +143,7 @@ def host(tmp_path):
 def snapshot(host):
     files = {}
     for base in (host.proc, host.root, host.state_dir):
-        for dirpath, dummy, names in os.walk(base):
+        for dirpath, dummy_dirs, names in os.walk(base):
             for name in names:
                 path = os.path.join(dirpath, name)
                 with open(path) as handle:
@@ -194,7 +194,7 @@ def test_second_run_no_change(host):
     res = host.run(settings=JSON_API, diff=True)
     assert not res['changed'] and not res['file_changed']
     assert 'diff' not in res
-    assert set(k['status'] for k in res['keys'].values()) == {'unchanged', 'skipped'}
+    assert set(entry['status'] for entry in res['keys'].values()) == {'unchanged', 'skipped'}
     assert snapshot(host) == before
 
 
@@ -281,11 +281,12 @@ def test_unsettable_fail_changes_nothing(host):
 
 def test_nothing_settable_writes_no_dropin(host):
     before = snapshot(host)
-    host_scope = dict((k, v) for k, v in JSON_API.items() if k.startswith('net.core.') and k != 'net.core.somaxconn')
+    host_scope = dict((key, value) for key, value in JSON_API.items()
+                      if key.startswith('net.core.') and key != 'net.core.somaxconn')
     res = host.run(settings=host_scope)
     assert res['changed'] is False
-    assert set(k['status'] for k in res['keys'].values()) == {'skipped'}
-    assert any('none of the %d key(s) can be set' % len(host_scope) in w for w in res.get('warnings', []))
+    assert set(entry['status'] for entry in res['keys'].values()) == {'skipped'}
+    assert any('none of the %d key(s) can be set' % len(host_scope) in warning for warning in res.get('warnings', []))
     assert not os.path.exists(host.dropin)
     assert snapshot(host) == before
 
@@ -336,7 +337,7 @@ def test_override_by_later_file(host):
     entry = res['keys']['net.ipv4.tcp_rmem']
     assert entry['status'] == 'overridden' and entry['by'] == later
     assert host.live('net.ipv4.tcp_rmem') == '4096 16384 65536'  # not fought live
-    assert any('overridden by %s' % later in w for w in res['warnings'])
+    assert any('overridden by %s' % later in warning for warning in res['warnings'])
     assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'applied'  # an earlier file does not override
 
 
@@ -377,7 +378,8 @@ def test_absent_restores_and_second_absent_is_noop(host):
     assert not res['changed'] and res['keys'] == {}
     now = snapshot(host)
     # the live values and sysctl.d are as before the rollout; only backups and the lock file remain
-    assert dict((k, v) for k, v in now.items() if '/backup/' not in k and not k.endswith('.lock')) == pristine
+    kept = dict((path, text) for path, text in now.items() if '/backup/' not in path and not path.endswith('.lock'))
+    assert kept == pristine
 
 
 def test_absent_check_mode(host):
@@ -393,7 +395,7 @@ def test_absent_without_state_removes_file_and_warns(host):
     os.unlink(os.path.join(host.state_dir, 'sysctl_profile.json'))
     res = host.run(state='absent')
     assert res['changed'] and not os.path.exists(host.dropin)
-    assert any('no saved values' in w for w in res['warnings'])
+    assert any('no saved values' in warning for warning in res['warnings'])
     assert host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
 
 
@@ -407,7 +409,7 @@ def test_foreign_file_at_our_path_is_never_overwritten(host):
     # absent leaves it alone too (it is not ours)
     res = host.run(state='absent')
     assert not res['changed'] and host.read_dropin() == foreign
-    assert any('not a netfleet-tuning drop-in' in w for w in res['warnings'])
+    assert any('not a netfleet-tuning drop-in' in warning for warning in res['warnings'])
 
 
 def test_previous_file_of_version_1_goes_to_the_backups_not_back_into_sysctl_d(host):
@@ -420,9 +422,9 @@ def test_previous_file_of_version_1_goes_to_the_backups_not_back_into_sysctl_d(h
     write_state(host, state)
     res = host.run(state='absent')
     assert res['changed'] and not os.path.exists(host.dropin)
-    kept = [w for w in res['warnings'] if 'is not put back' in w]
+    kept = [warning for warning in res['warnings'] if 'is not put back' in warning]
     assert kept, res['warnings']
-    copies = [n for n in os.listdir(os.path.join(host.state_dir, 'backup')) if '.before-first-rollout' in n]
+    copies = [name for name in os.listdir(os.path.join(host.state_dir, 'backup')) if '.before-first-rollout' in name]
     assert len(copies) == 1
     with open(os.path.join(host.state_dir, 'backup', copies[0])) as handle:
         assert handle.read() == 'kernel.panic = 1\n'
@@ -489,7 +491,10 @@ def test_memory_guardrail_refuses_and_force(tmp_path):
     heavy = {'net.ipv4.tcp_rmem': '4096 87380 33554432'}
     res = host.run(settings=heavy, expect_fail=True)
     assert 'memory guardrail' in res['msg'] and 'net.ipv4.tcp_rmem' in res['msg']
-    assert 'sysctl_profile_force' in res['msg'] and res['rules'] == ['memory']
+    assert 'add memory to force to apply it anyway' in res['msg'] and res['rules'] == ['memory']
+    # a module names its own options; a caller maps them to the names its user set (the role: its variables)
+    res = host.run(settings=heavy, variable_names={'force': 'sysctl_profile_force'}, expect_fail=True)
+    assert 'add memory to sysctl_profile_force to apply it anyway' in res['msg']
     assert snapshot(host) == before
     res = host.run(settings=heavy, force=['memory'])
     assert host.live('net.ipv4.tcp_rmem') == '4096 87380 33554432'
@@ -571,7 +576,7 @@ def test_read_back_mismatch_rolls_everything_back(host, monkeypatch):
     assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'rolled_back'
     assert not res['changed']
     now = snapshot(host)
-    assert dict((k, v) for k, v in now.items() if not k.endswith('.lock')) == pristine
+    assert dict((path, text) for path, text in now.items() if not path.endswith('.lock')) == pristine
 
 
 def test_write_error_reported(host):
@@ -683,7 +688,7 @@ def test_stale_file_that_is_not_ours_is_left(host):
     host.write_file('/etc/sysctl.d/60-netfleet-tuning.conf', '# someone else\n')
     res = host.run(settings=JSON_API, priority=70)
     assert host.read_dropin() == '# someone else\n' and os.path.exists(res['path'])
-    assert any('no longer a netfleet-tuning drop-in' in w and old in w for w in res['warnings'])
+    assert any('no longer a netfleet-tuning drop-in' in warning and old in warning for warning in res['warnings'])
 
 
 def test_kernel_refusal_mid_way_rolls_back_a_half_written_triplet(host, monkeypatch):
@@ -703,7 +708,7 @@ def test_kernel_refusal_mid_way_rolls_back_a_half_written_triplet(host, monkeypa
     assert res['keys']['net.ipv4.tcp_wmem']['status'] == 'rolled_back'
     assert res['keys']['net.ipv4.tcp_wmem']['live'] == '4096 16384 4194304'
     assert res['keys']['net.ipv4.tcp_rmem']['status'] == 'rolled_back'
-    assert dict((k, v) for k, v in snapshot(host).items() if not k.endswith('.lock')) == before
+    assert dict((path, text) for path, text in snapshot(host).items() if not path.endswith('.lock')) == before
 
 
 def test_full_state_fs_on_rollout_names_the_state_file(host, monkeypatch):
@@ -716,7 +721,7 @@ def test_full_state_fs_on_rollout_names_the_state_file(host, monkeypatch):
     assert res['msg'].startswith('cannot write state file %s: No space left on device' % os.path.join(
         host.state_dir, 'sysctl_profile.json'))
     assert 'Nothing was changed' in res['msg'] and host.dropin not in res['msg']
-    assert dict((k, v) for k, v in snapshot(host).items() if not k.endswith('.lock')) == before
+    assert dict((path, text) for path, text in snapshot(host).items() if not path.endswith('.lock')) == before
 
 
 def test_full_state_fs_still_lets_absent_remove_our_dropin(host, monkeypatch):
@@ -730,9 +735,9 @@ def test_full_state_fs_still_lets_absent_remove_our_dropin(host, monkeypatch):
     monkeypatch.setattr(state_store.StateStore, 'backup', full)
     res = host.run(state='absent')
     assert res['changed'] and not os.path.exists(host.dropin)
-    assert any('no backup of %s' % host.dropin in w and 'No space left' in w for w in res['warnings'])
+    assert any('no backup of %s' % host.dropin in warning and 'No space left' in warning for warning in res['warnings'])
     now = snapshot(host)
-    assert dict((k, v) for k, v in now.items() if not k.endswith('.lock')) == pristine
+    assert dict((path, text) for path, text in now.items() if not path.endswith('.lock')) == pristine
 
 
 def test_live_value_failing_the_rules_is_left_alone(host):
@@ -748,7 +753,7 @@ def test_missing_state_with_our_dropin_records_no_tuned_value_as_original(host):
     host.run(settings=JSON_API)
     os.unlink(os.path.join(host.state_dir, 'sysctl_profile.json'))
     res = host.run(settings=dict(JSON_API, **{'net.core.somaxconn': '8192'}))
-    assert any('values from before the first rollout of' in w for w in res['warnings'])
+    assert any('values from before the first rollout of' in warning for warning in res['warnings'])
     original = host.state()['original']
     assert 'net.ipv4.tcp_rmem' not in original and original['net.core.somaxconn'] == '4096'
     res = host.run(state='absent')
