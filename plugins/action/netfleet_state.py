@@ -4,8 +4,9 @@
 """Action plugin for netfleet.tuning.netfleet_state: write files on the controller, in process.
 
 No module runs and nothing reaches the managed host: the files are written by the worker process
-of ansible-playbook (each host's task in parallel), atomically (a temporary file in the same
-directory, fsync, rename), with a fixed mode, in a directory created with a fixed mode.
+of ansible-playbook (each host's task in parallel), atomically (module_utils.hostfs.replace_file, the
+collection's one atomic write: a temporary file in the same directory, fsync, rename), with a fixed
+mode, in a directory created with a fixed mode.
 The arguments are checked with validate_argument_spec() against the documentation stub's ARGUMENT_SPEC
 (plugins/modules/netfleet_state.py), then by the rules below (modes, file names).
 """
@@ -16,18 +17,14 @@ __metaclass__ = type
 import json
 import os
 import stat
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netfleet.tuning.plugins.modules.netfleet_state import ARGUMENT_SPEC
+from ansible_collections.netfleet.tuning.plugins.module_utils.hostfs import replace_file
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.host_file import NAME_MAX
-
-# the temporary file's name repeats at most this many bytes of the target's, so that a target name of
-# NAME_MAX bytes still leaves room for the temporary name's dot, random part and suffix
-_TMP_NAME_BYTES = 64
 
 
 def _mode(value, name):
@@ -84,32 +81,6 @@ def _same_content(path, data, mode):
         return handle.read() == data
 
 
-def _write_atomic(path, data, mode):
-    """Replace ``path`` with ``data`` (a temporary file in its directory, fchmod, fsync, rename).
-
-    Not module_utils/hostfs.write_atomic, the hosts' writer, which differs where the controller's files need
-    this: its temporary name repeats the whole target name (a host file name of NAME_MAX bytes fails with
-    ENAMETOOLONG), as root it gives the file to root:root (a group that reads the 0640 files in a setgid
-    state directory would lose them), and it refuses a link at the target (replaced here, never followed).
-    """
-    directory = os.path.dirname(path)
-    base = to_text(to_bytes(os.path.basename(path), errors='surrogate_then_replace')[:_TMP_NAME_BYTES], errors='ignore')
-    fd, temp_path = tempfile.mkstemp(prefix='.%s.' % base, suffix='.tmp', dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        try:
-            os.unlink(temp_path)
-        except OSError:
-            pass
-        raise
-
-
 def _content(value):
     """The bytes of one file. A dict or list is written as JSON: ansible-core before 2.19 turns a template
     whose whole result is JSON text (report_render('json')) back into a dict before the action sees it."""
@@ -155,7 +126,7 @@ class ActionModule(ActionBase):
                 if _same_content(target, data, mode):
                     unchanged.append(target)
                     continue
-                _write_atomic(target, data, mode)
+                replace_file(target, data, mode)
                 written.append(target)
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('cannot write in %s on the controller: %s' % (path, to_native(exc)))

@@ -13,9 +13,11 @@ writes, replaces, removes and locks files on a host:
   be a symbolic link.
 - ``read_text``: reads a regular file without following a link at its last component (O_NOFOLLOW);
   a link, a FIFO or a device there is refused, never opened.
-- ``write_atomic``: a new file in the same directory (mkstemp: O_EXCL), mode and owner set on the
-  descriptor, fsync, then rename over the target. rename() replaces a link itself, never its target;
-  a link already at the target is refused before anything is written.
+- ``replace_file``: the one atomic write of the collection (hosts and the controller's netfleet_state
+  action): a new file in the same directory (mkstemp: O_EXCL), mode (and owner) set on the
+  descriptor, fsync, then rename over the target. rename() replaces a link itself, never its target.
+- ``write_atomic``: replace_file for the host's own files: a link already at the target is refused
+  before anything is written, the file is root's when we run as root.
 - ``remove``: unlinks a regular file; a link there is refused (unlink would not follow it either).
 - ``Lock``: an exclusive flock on a file in a trusted directory, waited for a bounded time.
 
@@ -35,7 +37,7 @@ import time
 
 __all__ = [
     'UnsafePathError', 'FileOpError', 'trusted_uids', 'check_trusted_dir', 'make_trusted_dir',
-    'read_text', 'write_atomic', 'fix_owner_mode', 'needs_owner_mode', 'remove', 'is_link', 'Lock',
+    'read_text', 'replace_file', 'write_atomic', 'TMP_NAME_BYTES', 'fix_owner_mode', 'needs_owner_mode', 'remove', 'is_link', 'Lock',
 ]
 
 
@@ -243,22 +245,26 @@ def read_text(path, what='file', strict=False, limit=None):
         raise UnsafePathError(path, 'not_text', what, 'is not UTF-8 text')
 
 
-def write_atomic(path, text, mode, what='file'):
-    """Replace ``path`` with ``text`` atomically (mkstemp in its directory, fchmod/fchown, fsync,
-    rename, fsync of the directory). A link or non-regular file at ``path`` is refused first."""
-    _existing_regular(path, what, 'is a symbolic link: refused, the link and its target are left as they are '
-                      '(remove the link, then run again)')
+# A temporary file's name repeats at most this many bytes of its target's name, so that a target name
+# of NAME_MAX (255) bytes still leaves room for the dot, mkstemp's random part and the suffix.
+TMP_NAME_BYTES = 64
+
+
+def replace_file(path, data, mode, owner=None):
+    """The one atomic file write: a new file in ``path``'s directory (mkstemp: O_EXCL, a name of at
+    most TMP_NAME_BYTES of the target's), fchmod ``mode``, fchown ``owner`` (uid, gid) when given,
+    write ``data`` (bytes or text), fsync, rename over ``path``, fsync the directory. Whatever sits at
+    ``path`` is replaced, a link too (the link, never its target): callers that must refuse links
+    check first (write_atomic). Raises OSError; the temporary file never stays behind."""
     directory = os.path.dirname(path) or '.'
-    data = text.encode('utf-8') if not isinstance(text, bytes) else text
-    try:
-        fd, tmp_path = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
-    except OSError as exc:
-        raise FileOpError(path, what, 'write', exc)
+    data = data.encode('utf-8') if not isinstance(data, bytes) else data
+    name = os.path.basename(path).encode('utf-8', 'surrogateescape')[:TMP_NAME_BYTES].decode('utf-8', 'ignore')
+    fd, tmp_path = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=directory)
     try:
         try:
             os.fchmod(fd, mode)
-            if os.geteuid() == 0:
-                os.fchown(fd, 0, 0)
+            if owner is not None:
+                os.fchown(fd, owner[0], owner[1])
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
@@ -267,13 +273,24 @@ def write_atomic(path, text, mode, what='file'):
         finally:
             os.close(fd)
         os.rename(tmp_path, path)
-    except OSError as exc:
+    except BaseException:
         try:
             os.unlink(tmp_path)
         except OSError:
             pass
-        raise FileOpError(path, what, 'write', exc)
+        raise
     _fsync_dir(directory)
+
+
+def write_atomic(path, text, mode, what='file'):
+    """Replace ``path`` with ``text`` atomically (replace_file), owned by root when run as root. A link
+    or non-regular file at ``path`` is refused first; an OSError becomes a FileOpError naming ``what``."""
+    _existing_regular(path, what, 'is a symbolic link: refused, the link and its target are left as they are '
+                      '(remove the link, then run again)')
+    try:
+        replace_file(path, text, mode, owner=(0, 0) if os.geteuid() == 0 else None)
+    except OSError as exc:
+        raise FileOpError(path, what, 'write', exc)
 
 
 def _fsync_dir(directory):

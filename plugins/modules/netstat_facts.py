@@ -30,13 +30,14 @@ description:
     module runs in, also when O(proc_path) points at another procfs mount.
 author:
   - netfleet.tuning contributors (@netfleet)
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Facts are gathered in check mode too; the O(textfile) write is skipped.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.

@@ -95,33 +95,15 @@ options:
     choices: [skip, fail]
     default: skip
   variable_names:
-    description:
-      - The name an option has for the caller, used in messages (the role passes its variables' names).
-        An option not listed is named as itself.
-    type: dict
-    default: {}
+    # the options its messages name (description, type and default: the netfleet.tuning.variable_names fragment)
     suboptions:
-      state:
-        description: Name of O(state).
-        type: str
-      settings:
-        description: Name of O(settings).
-        type: str
-      priority:
-        description: Name of O(priority).
-        type: str
-      unsettable:
-        description: Name of O(unsettable).
-        type: str
-      force:
-        description: Name of O(force).
-        type: str
-      state_dir:
-        description: Name of O(state_dir).
-        type: str
-      lock_timeout:
-        description: Name of O(lock_timeout).
-        type: str
+      state: {description: Name of O(state)., type: str}
+      settings: {description: Name of O(settings)., type: str}
+      priority: {description: Name of O(priority)., type: str}
+      unsettable: {description: Name of O(unsettable)., type: str}
+      force: {description: Name of O(force)., type: str}
+      state_dir: {description: Name of O(state_dir)., type: str}
+      lock_timeout: {description: Name of O(lock_timeout)., type: str}
   force:
     description:
       - Rules to override. V(memory) applies per-socket maxima above 1/32 of the host's RAM (and a
@@ -161,18 +143,16 @@ options:
   kernel_release:
     description: Kernel release to decide kernel-dependent keys; defaults to the running kernel's (C(uname -r)).
     type: str
+extends_documentation_fragment:
+  - netfleet.tuning.attributes
+  - netfleet.tuning.attributes.platform
+  - netfleet.tuning.variable_names
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Two diffs, the drop-in's text and the live values.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 notes:
   - Linux only. Writes C(/proc/sys) directly (no C(sysctl) command, no shell).
   - Never edits any file but its own drop-in. A file of its own at another priority (recorded in

@@ -17,6 +17,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.netfleet.tuning.plugins.action import netfleet_state
+from ansible_collections.netfleet.tuning.plugins.module_utils.hostfs import replace_file
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.host_file import NAME_MAX, host_file_name
 
 
@@ -31,7 +32,7 @@ def test_host_file_names_are_accepted_and_written(tmp_path, host):
     name = host_file_name(host, '.json')
     netfleet_state._check_name(name)
     target = os.path.join(str(tmp_path), name)
-    netfleet_state._write_atomic(target, b'{}\n', 0o640)
+    replace_file(target, b'{}\n', 0o640)
     assert os.listdir(str(tmp_path)) == [name]  # no temporary file left behind
     with open(target, 'rb') as handle:
         assert handle.read() == b'{}\n'
@@ -41,7 +42,7 @@ def test_a_name_of_name_max_bytes_is_written(tmp_path):
     # the temporary file next to it must not be longer than the file system allows
     name = 'a' * NAME_MAX
     netfleet_state._check_name(name)
-    netfleet_state._write_atomic(os.path.join(str(tmp_path), name), b'x', 0o640)
+    replace_file(os.path.join(str(tmp_path), name), b'x', 0o640)
     assert os.listdir(str(tmp_path)) == [name]
 
 

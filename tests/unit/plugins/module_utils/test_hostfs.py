@@ -167,6 +167,27 @@ def test_write_atomic_error_names_the_file(anchor):
     assert str(info.value).startswith('cannot write state file %s:' % missing_dir)
 
 
+def test_replace_file_replaces_a_link_never_its_target(anchor):
+    # the controller's writer (netfleet_state): the link itself is replaced, its target untouched
+    target = anchor / 'target'
+    target.write_text('theirs')
+    link = anchor / 'report.json'
+    os.symlink(str(target), str(link))
+    hostfs.replace_file(str(link), b'ours', 0o640)
+    assert not os.path.islink(str(link)) and link.read_text() == 'ours'
+    assert target.read_text() == 'theirs'
+    assert stat.S_IMODE(os.stat(str(link)).st_mode) == 0o640
+
+
+def test_replace_file_leaves_no_temporary_file_when_it_fails(anchor, monkeypatch):
+    def refuse(*args):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(hostfs.os, 'fsync', refuse)
+    with pytest.raises(OSError):
+        hostfs.replace_file(str(anchor / 'f'), 'x', 0o600)
+    assert os.listdir(str(anchor)) == []
+
+
 def test_remove_and_fix_mode_refuse_links(anchor):
     target = anchor / 'target'
     target.write_text('theirs')
