@@ -33,7 +33,7 @@ def run(check=False, **args):
     connection = connection_loader.get('local', play_context)
     loader = DataLoader()
     action = ActionModule(task, connection, play_context, loader, Templar(loader=loader), None)
-    action._load_name = 'netfleet.tuning.sysctl_profile_plan'  # what the plugin loader sets on the plugins it loads
+    task.action = 'netfleet.tuning.sysctl_profile_plan'
     return action.run(task_vars={}), connection
 
 
