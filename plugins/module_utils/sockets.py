@@ -53,7 +53,7 @@ __all__ = ['parse_ss', 'split_endpoint', 'rmem_default', 'rmem_triplet', 'unlock
 # and at least its whole receive buffer every BUSY_BUFFER_SECONDS seconds (a socket that turns its buffer
 # over more slowly than that is not held back by it).
 BUSY_MIN_RATE = 256 * 1024
-BUSY_BUFFER_SECONDS = 2
+BUSY_BUFFER_SECONDS = 4
 CASES = ('locked_at_connect', 'below_default')
 # Bounds on what is parsed (the output is input): at most this many sockets, names this long.
 MAX_SOCKETS = 200000

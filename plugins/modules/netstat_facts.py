@@ -78,7 +78,7 @@ options:
         the established TCP sockets whose receive buffer an application pinned (C(SO_RCVBUF), which the kernel
         doubles and which turns receive autotuning off for that socket, so no sysctl helps it).
       - The rule needs two reads, so it runs only with O(sample_seconds) (ss then runs at both reads). A
-        socket is pinned when it received at least max(256 KiB, half its buffer) per second between the reads
+        socket is pinned when it received at least max(256 KiB, a quarter of its buffer) per second between the reads
         (idle and lightly used sockets never count), kept the same buffer (C(rb)) below the C(net.ipv4.tcp_rmem) maximum, and either its
         receive window scale is lower than an unlocked socket's and equal to what its own buffer gives
         (C(SO_RCVBUF) set before connect; a connection opened before the sysctls were raised does not match),

@@ -290,10 +290,11 @@ def test_busy_is_a_rate():
     assert sockets.pinned_case(sock(131072, 1, floor - 1), sock(131072, 1, 0), *TUNED, seconds=10) is None
     # the same bytes in a longer window: not busy (a light socket stays light however long the window)
     assert sockets.pinned_case(sock(131072, 1, floor), sock(131072, 1, 0), *TUNED, seconds=60) is None
-    # a bigger buffer must turn over every BUSY_BUFFER_SECONDS: 2 MiB needs 1 MiB/s
-    big = 2097152
-    assert sockets.pinned_case(sock(big, 5, 10 * big // 2), sock(big, 5, 0), *TUNED, seconds=10) == 'locked_at_connect'
-    assert sockets.pinned_case(sock(big, 5, 10 * big // 2 - 1), sock(big, 5, 0), *TUNED, seconds=10) is None
+    # a bigger buffer must turn over every BUSY_BUFFER_SECONDS (4): 8 MiB needs 2 MiB/s
+    big, turnover = 8388608, 10 * 8388608 // sockets.BUSY_BUFFER_SECONDS
+    assert sockets.BUSY_BUFFER_SECONDS == 4
+    assert sockets.pinned_case(sock(big, 7, turnover), sock(big, 7, 0), *TUNED, seconds=10) == 'locked_at_connect'
+    assert sockets.pinned_case(sock(big, 7, turnover - 1), sock(big, 7, 0), *TUNED, seconds=10) is None
     # rb changed between the reads, not seen at the first read, a new connection on the same ports, no window
     assert sockets.pinned_case(sock(131072, 1, 10 * floor), sock(65536, 1, 0), *TUNED, seconds=10) is None
     assert sockets.pinned_case(sock(131072, 1, 10 * floor), None, *TUNED, seconds=10) is None
