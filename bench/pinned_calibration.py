@@ -16,12 +16,15 @@ long (default 30), one per scenario:
                   8192,65536,262144,1048576)
   pin_<N>_pre     like pre_tuning, with the pin (--pre-pins, default 65536)
 
-In each, ``ss -tmipn state established`` (LC_ALL=C) is read twice in the host, at ``--reads``
-seconds (default 12,22), and saved as text; the load's summary (PruneCalled, TCPRcvCollapsed) too.
-Then every scenario goes through the collection's own rule (plugins/module_utils/sockets.py,
-``summarize`` with the earlier read) and the script prints one Markdown table of what it measured
-and what the rule said, per scenario: the table in docs/reference.md ("socket_buffers") comes from
-it. ``--analyze DIR`` re-runs only the analysis on a saved run.
+Beside the load, tools/netlab/sockhelper.py holds idle, light and SO_RCVBUF-after-connect sockets in
+the same host. In each scenario, ``ss -tmipn state established`` (LC_ALL=C) is read twice in the host,
+at ``--reads`` seconds (default 12,22), and saved as text; the load's summary (PruneCalled,
+TCPRcvCollapsed) too. Then every socket goes through the collection's own rule
+(plugins/module_utils/sockets.py, ``pinned_case`` with the earlier read and the seconds between the
+reads) and the script prints one Markdown table, per scenario and kind of socket, of what it measured
+and what the rule said (also written to <out>/table.md): the table in docs/reference.md
+("socket_buffers") comes from it, and tests/unit/fixtures/ss/pinned-lab-6.18 holds one run's reads.
+``--analyze DIR`` re-runs only the analysis on a saved run (no root, no lab).
 
   sudo .venv/bin/python bench/pinned_calibration.py                  # about 4 minutes
   sudo .venv/bin/python bench/pinned_calibration.py --analyze .cache/calibration/pinned-<stamp>
@@ -221,7 +224,8 @@ def main():
         todo = [s for s in todo if s['name'] in wanted]
     outdir = args.out or os.path.join(REPO, '.cache', 'calibration', 'pinned-%s' % time.strftime('%Y%m%d-%H%M%S'))
     os.makedirs(outdir, exist_ok=True)
-    run([NETLAB, 'down', '--name', args.lab], check=False)
+    if run([NETLAB, 'status', '--name', args.lab], check=False).returncode == 0:
+        raise SystemExit('a lab named %s is up: pick another --lab (this script removes its own lab only)' % args.lab)
     try:
         run([NETLAB, 'up', '--name', args.lab, '--hosts', '1'], timeout=300)
         for scenario in todo:
