@@ -13,7 +13,9 @@ module opens the files (relative to ``proc_path``) and turns them into one snaps
      'monotonic': float, 'collected_at': 'YYYY-MM-DDTHH:MM:SS.mmmZ'}
 
 ``run_ss`` takes the module (anything with ``get_bin_path`` and ``run_command``) so that the
-command runs through Ansible's own runner, as a list argv with the locale pinned.
+command runs through Ansible's own runner, as a list argv with the locale pinned. Its output is input:
+more than MAX_SS_BYTES, or text sockets.parse_ss refuses (a process name can hold any character), is
+not reported (a warning), never a failure of the whole read.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -29,11 +31,15 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
 
 __all__ = ['ProcReadError', 'READ_ERRORS', 'COUNTER_FILES', 'SS_ARGS', 'SS_ENV', 'read_file', 'read_snapshot',
-           'run_ss', 'tcp_rmem_default', 'socket_buffers', 'iso_now', 'os_error_message']
+           'run_ss', 'rmem_limits', 'socket_buffers', 'iso_now', 'os_error_message',
+           'MAX_SS_BYTES']
 
 # The counter files, relative to proc_path; a missing one only warns.
 COUNTER_FILES = ('net/netstat', 'net/snmp', 'net/snmp6')
-SS_ARGS = ('-tmin', 'state', 'established')
+# -p: the owning process (name, pid) of each socket, shown to root only; -i: wscale, bytes_received
+SS_ARGS = ('-tmipn', 'state', 'established')
+# ss prints about 1 KB per socket: the output of more than ~50,000 established sockets is not parsed
+MAX_SS_BYTES = 64 * 1024 * 1024
 SS_ENV = {'LC_ALL': 'C', 'LANG': 'C', 'LANGUAGE': 'C'}
 
 
@@ -138,7 +144,7 @@ def read_snapshot(proc_path, page_size, warnings, monotonic=None):
 
 
 def run_ss(module, warnings):
-    """Parsed ``ss -tmin state established`` (sockets.parse_ss), or None (with a warning)."""
+    """Parsed ``ss -tmipn state established`` (sockets.parse_ss), or None (with a warning)."""
     ss = module.get_bin_path('ss')
     if not ss:
         warnings.append('socket_buffers: ss (iproute2) is not installed, socket buffers not reported')
@@ -148,25 +154,43 @@ def run_ss(module, warnings):
     if rc != 0:
         warnings.append('socket_buffers: %s exited %d: %s' % (' '.join(argv), rc, (err or out).strip()[:500]))
         return None
-    return sockets.parse_ss(out, source=' '.join(argv))
+    if len(out) > MAX_SS_BYTES:
+        warnings.append('socket_buffers: %s printed more than %d bytes, socket buffers not reported'
+                        % (' '.join(argv), MAX_SS_BYTES))
+        return None
+    try:
+        return sockets.parse_ss(out, source=' '.join(argv))
+    except sockets.ProcParseError as exc:
+        warnings.append('socket_buffers: %s, socket buffers not reported' % exc)
+        return None
 
 
-def tcp_rmem_default(proc_path, sysctl=None):
-    """The net.ipv4.tcp_rmem default (middle value): from ``sysctl`` (read_sysctls) when it has the
-    key, else read live. None when it cannot be read."""
-    known = (sysctl or {}).get('net.ipv4.tcp_rmem')
-    value = known['value'] if known else sysctl_scope.read_value('net.ipv4.tcp_rmem', proc_path)
-    return sockets.rmem_default(value)
+def _live(key, proc_path, sysctl):
+    known = (sysctl or {}).get(key)
+    return known['value'] if known else sysctl_scope.read_value(key, proc_path)
 
 
-def socket_buffers(module, proc_path, warnings, sysctl=None, earlier=None):
-    """Run ss and count the receive buffers below the tcp_rmem default (sockets.summarize, with
-    ``earlier`` an earlier read's sockets): the summary, or None with a warning."""
+def rmem_limits(proc_path, sysctl=None):
+    """``(tcp_rmem default, tcp_rmem max, net.core.rmem_max)`` from ``sysctl`` (read_sysctls) when it has
+    the keys, else read live; each None when it cannot be read."""
+    triplet = sockets.rmem_triplet(_live('net.ipv4.tcp_rmem', proc_path, sysctl))
+    try:
+        rmem_max = _live('net.core.rmem_max', proc_path, sysctl)
+    except (IOError, OSError):
+        rmem_max = None
+    rmem_max = int(rmem_max) if isinstance(rmem_max, str) and rmem_max.isdigit() else None
+    return (triplet[1], triplet[2], rmem_max) if triplet else (None, None, rmem_max)
+
+
+def socket_buffers(module, proc_path, warnings, sysctl=None, earlier=None, seconds=None):
+    """Run ss and apply the pinned receive buffer rule (sockets.summarize, with ``earlier`` the sockets of
+    a read ``seconds`` before: the rule needs two): the summary, or None with a warning."""
     found = run_ss(module, warnings)
     if found is None:
         return None
-    default = tcp_rmem_default(proc_path, sysctl)
+    default, maximum, rmem_max = rmem_limits(proc_path, sysctl)
     if default is None:
         warnings.append('socket_buffers: net.ipv4.tcp_rmem cannot be read, socket buffers not reported')
         return None
-    return sockets.summarize(found, default, earlier=earlier)
+    return sockets.summarize(found, default, earlier=earlier, tcp_rmem_max=maximum, rmem_max=rmem_max,
+                             seconds=seconds)

@@ -14,7 +14,8 @@ kept small (it is held for every host of the fleet)::
 
     {'boot_id': str or None, 'netns': str or None, 'monotonic': float (the host's time.monotonic()),
      'collected_at': 'YYYY-MM-DDTHH:MM:SS.mmmZ', 'metrics': {name: int},
-     'sockets': [{'local': str, 'peer': str, 'skmem': {'rb': int}}]}    # only with socket_buffers
+     'sockets': [{'local': str, 'peer': str, 'skmem': {'rb': int},    # only with socket_buffers
+                  'bytes_received': int or None}]}
 
 The *record* is what the playbooks keep (on the host in its state directory, and on the
 controller for the report)::
@@ -44,6 +45,7 @@ import re
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import type_name as _type_name
+from ansible_collections.netfleet.tuning.plugins.module_utils import sockets as sockets_rule
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN, SCOPES
 
 __all__ = [
@@ -74,7 +76,13 @@ RATE_FIELDS = ('delta', 'per_second', 'per_million_segs')
 START_FIELDS = ('boot_id', 'netns', 'monotonic', 'collected_at', 'metrics')
 START_OPTIONAL = ('sockets',)
 SOCKET_BUFFER_INTS = ('tcp_rmem_default', 'established', 'with_rb', 'pinned_below_default', 'pinned_drops')
+# the pinned-socket rule's fields (issue 17): optional, so that records written before it still read back
+SOCKET_BUFFER_OPTIONAL_INTS = ('tcp_rmem_max', 'rmem_max', 'unlocked_wscale', 'pinned')
+SOCKET_BUFFER_OPTIONAL = SOCKET_BUFFER_OPTIONAL_INTS + ('pinned_cases', 'pinned_groups', 'pinned_stable')
 OFFENDER_FIELDS = ('local', 'peer', 'sockets', 'rb_min', 'rb_max', 'drops')
+PINNED_GROUP_FIELDS = ('process', 'pid', 'local', 'peer', 'case', 'sockets', 'rb_min', 'rb_max', 'rcv_wscale',
+                       'received_bytes', 'drops')
+MAX_PROCESS_NAME = sockets_rule.MAX_PROCESS_NAME
 
 METRIC_NAME_RE = re.compile(r'\A[a-z_]{1,64}\Z')
 TIME_RE = re.compile(r'\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z\Z')
@@ -203,31 +211,36 @@ def _check_sockets(check, entry, value):
     out = []
     for index, item in enumerate(value):
         where = '%s[%d]' % (entry, index)
-        check.dict_(where, item, required=('local', 'peer', 'skmem'))
+        check.dict_(where, item, required=('local', 'peer', 'skmem'), optional=('bytes_received',))
         skmem = check.dict_(where + '.skmem', item['skmem'], required=('rb',))
-        out.append({
+        entry = {
             'local': check.text(where + '.local', item['local'], MAX_ENDPOINT),
             'peer': check.text(where + '.peer', item['peer'], MAX_ENDPOINT),
             'skmem': {'rb': check.int_(where + '.skmem.rb', skmem['rb'], minimum=0)},
-        })
+        }
+        if 'bytes_received' in item:
+            entry['bytes_received'] = check.int_(where + '.bytes_received', item['bytes_received'],
+                                                 allow_none=True, minimum=0)
+        out.append(entry)
     return out
 
 
-def start_sockets(found, default):
-    """The sockets a start keeps for ``sockets.summarize(..., earlier=...)``: those with an ``rb``
-    below the tcp_rmem ``default`` (all with an ``rb`` when the default is unknown), reduced to
-    local, peer and rb. -> (list, number left out beyond MAX_START_SOCKETS).
+def start_sockets(found, default, tcp_rmem_max=None, rmem_max=None):
+    """The sockets a start keeps for ``sockets.summarize(..., earlier=...)``: those that one read says
+    the pinned rule may name (``sockets.static_case``: the rule then asks for the same ``rb`` and enough
+    bytes received at the end), reduced to local, peer, rb and bytes_received.
+    -> (list, number left out beyond MAX_START_SOCKETS).
 
-    summarize counts a socket as ``pinned_stable`` only when it is below the default at the end
-    and had the same ``rb`` at the start, so sockets at or above the default at the start are never
-    looked up (unless the default is lowered inside the window).
+    ``default``, ``tcp_rmem_max``, ``rmem_max``: the live tcp_rmem default and maximum and
+    net.core.rmem_max at the start (None when unknown). A socket not kept is never named at the end,
+    which is right as long as the sysctls do not change inside the window.
     """
     kept = []
     for entry in found or ():
-        rb = (entry.get('skmem') or {}).get('rb')
-        if rb is None or (default is not None and rb >= default):
+        if not sockets_rule.static_case(entry, default, tcp_rmem_max, rmem_max):
             continue
-        kept.append({'local': entry['local'], 'peer': entry['peer'], 'skmem': {'rb': rb}})
+        kept.append({'local': entry['local'], 'peer': entry['peer'], 'skmem': {'rb': entry['skmem']['rb']},
+                     'bytes_received': entry.get('bytes_received')})
     return kept[:MAX_START_SOCKETS], max(0, len(kept) - MAX_START_SOCKETS)
 
 
@@ -370,11 +383,17 @@ def _check_socket_buffers(check, value):
     if value is None:
         return None
     check.dict_('socket_buffers', value, required=('rule',) + SOCKET_BUFFER_INTS + ('offenders',),
-                optional=('pinned_stable',))
+                optional=SOCKET_BUFFER_OPTIONAL)
     out = {'rule': check.text('socket_buffers.rule', value['rule'], MAX_TEXT)}
-    for key in SOCKET_BUFFER_INTS + ('pinned_stable',):
+    for key in SOCKET_BUFFER_INTS:
+        out[key] = check.int_('socket_buffers.%s' % key, value[key], minimum=0)
+    for key in SOCKET_BUFFER_OPTIONAL_INTS + ('pinned_stable',):
         if key in value:
-            out[key] = check.int_('socket_buffers.%s' % key, value[key], minimum=0)
+            out[key] = check.int_('socket_buffers.%s' % key, value[key], allow_none=True, minimum=0)
+    if 'pinned_cases' in value:
+        out['pinned_cases'] = _check_pinned_cases(check, value['pinned_cases'])
+    if 'pinned_groups' in value:
+        out['pinned_groups'] = _check_pinned_groups(check, value['pinned_groups'])
     offenders = value['offenders']
     if not isinstance(offenders, list):
         check.fail('socket_buffers.offenders', 'type', 'must be a list, got %s' % _type_name(offenders))
@@ -392,6 +411,42 @@ def _check_socket_buffers(check, value):
             'rb_max': check.int_(where + '.rb_max', item['rb_max'], allow_none=True, minimum=0),
             'drops': check.int_(where + '.drops', item['drops'], minimum=0),
         })
+    return out
+
+
+def _check_pinned_cases(check, value):
+    if value is None:
+        return None
+    check.dict_('socket_buffers.pinned_cases', value, optional=sockets_rule.CASES)
+    return dict((case, check.int_('socket_buffers.pinned_cases.%s' % case, value[case], minimum=0))
+                for case in sockets_rule.CASES if case in value)
+
+
+def _check_pinned_groups(check, value):
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        check.fail('socket_buffers.pinned_groups', 'type', 'must be a list, got %s' % _type_name(value))
+    if len(value) > MAX_OFFENDERS:
+        check.fail('socket_buffers.pinned_groups', 'size', 'more than %d groups' % MAX_OFFENDERS)
+    out = []
+    for index, item in enumerate(value):
+        where = 'socket_buffers.pinned_groups[%d]' % index
+        check.dict_(where, item, required=PINNED_GROUP_FIELDS)
+        if item['case'] not in sockets_rule.CASES:
+            check.fail(where + '.case', 'choice', 'must be one of %s, got %s' % (
+                ', '.join(sockets_rule.CASES), _show(item['case'])))
+        group = {
+            'process': check.text(where + '.process', item['process'], MAX_PROCESS_NAME, allow_none=True),
+            'pid': check.int_(where + '.pid', item['pid'], allow_none=True, minimum=0),
+            'local': check.text(where + '.local', item['local'], MAX_ENDPOINT),
+            'peer': check.text(where + '.peer', item['peer'], MAX_ENDPOINT),
+            'case': item['case'],
+        }
+        for key in ('sockets', 'rb_min', 'rb_max', 'received_bytes', 'drops'):
+            group[key] = check.int_('%s.%s' % (where, key), item[key], minimum=0)
+        group['rcv_wscale'] = check.int_(where + '.rcv_wscale', item['rcv_wscale'], allow_none=True, minimum=0)
+        out.append(group)
     return out
 
 

@@ -66,11 +66,11 @@ options:
     type: str
   socket_buffers:
     description:
-      - Also run C(ss -tmin state established) (argv list, C(LC_ALL=C)) at both reads, and add to the
-        record how many established TCP sockets have a receive buffer below the C(net.ipv4.tcp_rmem)
-        default, with C(pinned_stable) (below the default with the same buffer at both reads), as
-        M(netfleet.tuning.netstat_facts) does.
-      - C(start) then carries the sockets below the default (local, peer and buffer size only).
+      - Also run C(ss -tmipn state established) (argv list, C(LC_ALL=C)) at both reads, and add to the
+        record the established TCP sockets whose receive buffer an application pinned (SO_RCVBUF) and
+        that were busy in the window, with their process, as M(netfleet.tuning.netstat_facts) does with
+        O(netfleet.tuning.netstat_facts#module:sample_seconds); docs/reference.md (socket_buffers) has the rule.
+      - C(start) then carries the sockets the rule may name (local, peer, buffer size and bytes received only).
       - Skipped with a warning when C(ss) is not installed.
     type: bool
     default: false
@@ -149,8 +149,8 @@ start:
       bytes without O(socket_buffers)).
     - C(boot_id), C(netns) (the network namespace identity), C(monotonic) (the host's C(CLOCK_MONOTONIC)
       seconds), C(collected_at) (ISO-8601 UTC), C(metrics) (the named metrics, integers) and, with
-      O(socket_buffers), C(sockets) (the established sockets whose receive buffer was below the
-      C(net.ipv4.tcp_rmem) default, as C(local), C(peer) and C(skmem.rb); at most 4096).
+      O(socket_buffers), C(sockets) (the established sockets the pinned receive buffer rule may name
+      at the end, as C(local), C(peer), C(skmem.rb) and C(bytes_received); at most 4096).
   returned: O(phase=start)
   type: dict
   sample: {"boot_id": "909edf35-58eb-4858-ad76-ccff11ccf7a7", "netns": "net:[4026531840]",
@@ -262,11 +262,10 @@ def phase_start(module, proc_path, warnings):
     if params['socket_buffers']:
         found = procread.run_ss(module, warnings)
         if found is not None:
-            kept, left_out = records.start_sockets(found, procread.tcp_rmem_default(proc_path))
+            kept, left_out = records.start_sockets(found, *procread.rmem_limits(proc_path))
             if left_out:
-                warnings.append('socket_buffers: %d sockets below the tcp_rmem default left out of start (at most %d '
-                                'kept): pinned_stable counts only the kept ones' % (left_out,
-                                                                                    records.MAX_START_SOCKETS))
+                warnings.append('socket_buffers: %d sockets the pinned rule may name left out of start (at most %d '
+                                'kept): only the kept ones can be named' % (left_out, records.MAX_START_SOCKETS))
     result = {'changed': False, 'start': records.build_start(snap, kept)}
     if params['load_baseline']:
         result['baseline'], result['baseline_error'] = load_baseline(params['state_dir'])
@@ -283,7 +282,8 @@ def phase_end(module, proc_path, keys, warnings):
     sysctl = sysctl_scope.read_sysctls(keys, proc_path)
     socket_buffers = None
     if params['socket_buffers']:
-        socket_buffers = procread.socket_buffers(module, proc_path, warnings, sysctl, earlier=start.get('sockets'))
+        socket_buffers = procread.socket_buffers(module, proc_path, warnings, sysctl, earlier=start.get('sockets'),
+                                                 seconds=snap['monotonic'] - start['monotonic'])
     record = records.build_record(start, snap, sysctl, socket_buffers, params['kind'], params['host'])
     try:
         # never return (or store) a record the controller would refuse to read back

@@ -23,8 +23,9 @@ description:
   - Each sysctl key gets a scope read from the live system, C(netns) (writable here), C(host) (read-only
     here, or a key the kernel registers only in the initial network namespace while this runs in a
     child one) or C(absent) (unknown to this kernel).
-  - Optionally counts established TCP sockets whose receive buffer is below the C(net.ipv4.tcp_rmem)
-    default (O(socket_buffers)), and writes the counters in Prometheus text format for node_exporter's
+  - Optionally names the established TCP sockets whose receive buffer an application pinned with
+    C(SO_RCVBUF), which no sysctl helps, with their owning process (O(socket_buffers)), and writes the
+    counters in Prometheus text format for node_exporter's
     textfile collector (O(textfile)).
   - Files under C(/proc/sys/net) and the sockets seen by C(ss) always belong to the network namespace the
     module runs in, also when O(proc_path) points at another procfs mount.
@@ -74,14 +75,19 @@ options:
     elements: str
   socket_buffers:
     description:
-      - Run C(ss -tmin state established) (argv list, C(LC_ALL=C)) and report how many established TCP sockets
-        have a receive buffer (C(rb)) below the C(net.ipv4.tcp_rmem) default, with the top offenders by
-        local and peer address.
-      - A socket starts at the default and autotuning only raises it, so a smaller buffer was set by the
-        application (C(SO_RCVBUF), which also turns autotuning off) or predates a raise of the default.
-        With O(sample_seconds), C(pinned_stable) counts sockets below the default with the same buffer in
-        both reads.
-      - Skipped with a warning when C(ss) is not installed.
+      - Run C(ss -tmipn state established) (argv list, C(LC_ALL=C), found with C(get_bin_path)) and report
+        the established TCP sockets whose receive buffer an application pinned (C(SO_RCVBUF), which the kernel
+        doubles and which turns receive autotuning off for that socket, so no sysctl helps it).
+      - The rule needs two reads, so it runs only with O(sample_seconds) (ss then runs at both reads). A
+        socket is pinned when it received at least max(256 KiB, a quarter of its buffer) per second between the reads
+        (idle and lightly used sockets never count), kept the same buffer (C(rb)) below the C(net.ipv4.tcp_rmem) maximum, and either its
+        receive window scale is lower than an unlocked socket's and equal to what its own buffer gives
+        (C(SO_RCVBUF) set before connect; a connection opened before the sysctls were raised does not match),
+        or its buffer is below the C(tcp_rmem) default on a socket opened under the current sysctls
+        (C(SO_RCVBUF) set after connect). Reasoning, limits and the lab calibration are in docs/reference.md.
+      - The owning process (name, pid) comes from C(ss -p), which shows it to root only.
+      - Skipped with a warning when C(ss) is not installed, fails, prints more than 64 MiB or prints text the
+        parser refuses.
     type: bool
     default: false
   textfile:
@@ -127,11 +133,16 @@ EXAMPLES = r'''
     msg: "{{ ansible_facts.netstat.rates.metrics.prune_called.per_million_segs }}"
   when: ansible_facts.netstat.rates.valid
 
-- name: Find applications that pin small receive buffers
+- name: Find applications that pin their receive buffers (SO_RCVBUF), under load (two reads, 10 s apart)
   netfleet.tuning.netstat_facts:
     socket_buffers: true
-    sysctls:
-      - net.ipv4.tcp_rmem
+    sample_seconds: 10
+  become: true
+
+- name: Name them (process, pid, buffer, endpoints)
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.netstat.socket_buffers.pinned_groups }}"
+  when: ansible_facts.netstat.socket_buffers.pinned | default(0, true) > 0
 
 - name: Export the counters node_exporter drops by default
   netfleet.tuning.netstat_facts:
@@ -229,14 +240,30 @@ ansible_facts:
                    "counters": {"TcpExt": {"PruneCalled": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0}}}}
         socket_buffers:
           description:
-            - C(tcp_rmem_default), C(established), C(with_rb) (sockets with an rb value), C(pinned_below_default),
-              C(pinned_drops) (their skmem drop counts), C(pinned_stable) (with O(sample_seconds)), C(rule), and
-              C(offenders), up to 10 groups by local and peer address (the ephemeral side's port shown as C(*)).
+            - C(rule) (the rule in words), the live C(tcp_rmem_default), C(tcp_rmem_max) and C(rmem_max)
+              (C(net.core.rmem_max), C(null) when unreadable), C(unlocked_wscale) (the receive window scale a
+              socket without C(SO_RCVBUF) gets when it connects now), C(established) and C(with_rb) (sockets
+              with an rb value).
+            - C(pinned) (how many sockets the rule names), C(pinned_cases) (how many by each case,
+              C(locked_at_connect) and C(below_default)) and C(pinned_groups), up to 10 groups by owning
+              process, local and peer address (the ephemeral side's port shown as C(*)) and case, most
+              sockets first, each with C(process) and C(pid) (C(null) when ss did not show them), C(local),
+              C(peer), C(case), C(sockets), C(rb_min), C(rb_max), C(rcv_wscale), C(received_bytes) (between the
+              reads) and C(drops) (skmem C(d), sk_drops, at the second read). These four are C(null) without
+              O(sample_seconds).
+            - One read's plain observation, kept from earlier versions, C(pinned_below_default) (sockets whose
+              rb is below the tcp_rmem default, pinned ones and ones opened before the default was raised),
+              C(pinned_drops) (their skmem drop counts) and C(offenders) (their groups by local and peer address).
           returned: when O(socket_buffers) is true and ss ran
           type: dict
-          sample: {"tcp_rmem_default": 131072, "established": 6, "with_rb": 6, "pinned_below_default": 1,
-                   "pinned_drops": 0, "offenders": [{"local": "127.0.0.1:*", "peer": "127.0.0.1:37931",
-                   "sockets": 1, "rb_min": 8192, "rb_max": 8192, "drops": 0}]}
+          sample: {"tcp_rmem_default": 87380, "tcp_rmem_max": 16777216, "rmem_max": 4194304, "unlocked_wscale": 9,
+                   "established": 8, "with_rb": 8, "pinned": 8,
+                   "pinned_cases": {"locked_at_connect": 8, "below_default": 0},
+                   "pinned_groups": [{"process": "python3", "pid": 4121, "local": "198.18.57.11:*",
+                                      "peer": "198.18.57.2:8080", "case": "locked_at_connect", "sockets": 8,
+                                      "rb_min": 131072, "rb_max": 131072, "rcv_wscale": 1,
+                                      "received_bytes": 216000000, "drops": 96}],
+                   "pinned_below_default": 0, "pinned_drops": 0, "offenders": []}
 textfile:
   description: What happened to O(textfile).
   returned: when O(textfile) is set
@@ -387,7 +414,8 @@ def gather(module):
         facts['rates'] = _filter_rate_counters(rates.window(first, snap), patterns)
 
     if want_ss:
-        summary = procread.socket_buffers(module, proc_path, warnings, facts['sysctl'], earlier=first_sockets)
+        summary = procread.socket_buffers(module, proc_path, warnings, facts['sysctl'], earlier=first_sockets,
+                                          seconds=snap['monotonic'] - first['monotonic'] if first else None)
         if summary is not None:
             facts['socket_buffers'] = summary
 

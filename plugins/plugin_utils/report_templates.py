@@ -119,7 +119,7 @@ def _context(report, charts):
         'failing': [_row(report, name, gated) for name in failing],
         'failing_counts': view.verdict_counts_text(report, failing),
         'passing_counts': view.verdict_counts_text(report, passing),
-        'passing': [], 'passing_summary': [], 'nearest': [],
+        'passing': [], 'passing_summary': [], 'nearest': [], 'noted': [], 'noted_more': 0,
         'linked': frozenset(detailed),
         'detail_note': view.detail_note(detailed, failing) if not full and len(failing) > len(detailed) else None,
     }
@@ -131,6 +131,8 @@ def _context(report, charts):
             (metric, zero, to_zero, fell, None if least is None else '%s (%s)' % (format_pct(least), host))
             for metric, zero, to_zero, fell, least, host in summary]
         context['nearest'] = [_row(report, name, gated) for name in nearest]
+        # a passing host has no section of its own here: its notes (pinned sockets) are listed
+        context['noted'], context['noted_more'] = view.noted(report, passing)
     hosts, charted = [], 0
     for name in detailed:
         entry = report['hosts'][name]

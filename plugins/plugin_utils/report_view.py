@@ -24,7 +24,7 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils.verdict import VER
 __all__ = ['FULL_DETAIL_HOSTS', 'DETAIL_LIMIT', 'CHART_LIMIT', 'NEAREST_LIMIT', 'TEXT_LIMIT', 'FAILING_ORDER',
            'gated_metrics', 'before_after', 'segs_rate', 'verdict_label', 'change_count', 'thresholds_text',
            'summary_line', 'groups', 'is_full', 'why', 'passing_summary', 'detailed', 'detail_note',
-           'verdict_counts_text', 'change_rows', 'render_text']
+           'verdict_counts_text', 'change_rows', 'noted', 'NOTED_LIMIT', 'render_text']
 
 # A role outcome's detail that only names the key's scope: the table shows no detail then.
 _SCOPES = ('netns', 'host', 'absent')
@@ -41,6 +41,9 @@ CHART_LIMIT = 100
 NEAREST_LIMIT = 20
 # The text report (printed after every batch) lists at most this many failing hosts.
 TEXT_LIMIT = 100
+
+# Passing hosts with a note (sockets that pin SO_RCVBUF, a reboot between the windows) listed with it, at most.
+NOTED_LIMIT = 100
 
 # Failing hosts first, in this order (no verdict at all, then the verdicts); each group in report order.
 FAILING_ORDER = ('failed', 'unreachable', 'not_improved', 'reset', 'insufficient_traffic')
@@ -190,6 +193,14 @@ def detail_note(detailed, failing):
             % (len(detailed), len(failing)))
 
 
+def noted(report, names, limit=NOTED_LIMIT):
+    """``([(name, [note, ...])], how many more)``: the hosts of ``names`` whose verdict carries notes (a passing
+    host with sockets that pin SO_RCVBUF gets one), in order, at most ``limit``. Linear in the hosts."""
+    found = [(name, report['hosts'][name].get('hints') or []) for name in names]
+    found = [(name, hints) for name, hints in found if hints]
+    return found[:limit], max(0, len(found) - limit)
+
+
 def verdict_counts_text(report, names):
     counts = {}
     for name in names:
@@ -220,7 +231,7 @@ def change_rows(entry):
 def render_text(report, width=None):
     """A fixed-width table for a terminal (the rollout prints it after every batch): the failing hosts
     first (at most TEXT_LIMIT), the passing ones too up to FULL_DETAIL_HOSTS hosts; then the summary and,
-    per failing host, why."""
+    per failing host, why; then the notes of passing hosts (sockets that pin SO_RCVBUF), at most TEXT_LIMIT."""
     gated = gated_metrics(report)
     failing, waiting, passing = groups(report)
     full = is_full(report)
@@ -253,6 +264,12 @@ def render_text(report, width=None):
             lines.append('    note: %s' % hint)
     if len(failing) > TEXT_LIMIT:
         lines.append('  ... and %d more failing host(s): report.md lists every one' % (len(failing) - TEXT_LIMIT))
+    with_notes, more = noted(report, passing, TEXT_LIMIT)
+    for name, hints in with_notes:
+        for hint in hints:
+            lines.append('  %s (%s): note: %s' % (name, verdict_label(report['hosts'][name]), hint))
+    if more:
+        lines.append('  ... and %d more passing host(s) with a note: report.md lists them' % more)
     if waiting:
         lines.append('  %d host(s) not reached: the rollout stopped before their batch%s' % (
             len(waiting), (': ' + ', '.join(waiting)) if full else ''))

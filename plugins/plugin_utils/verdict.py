@@ -65,6 +65,7 @@ from fractions import Fraction
 from ansible_collections.netfleet.tuning.plugins.module_utils import records
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import pinned_sockets
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import ALPHA, CONFIDENCE, drop_p_value
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.thresholds import Thresholds, is_int, parse_thresholds
 
@@ -258,9 +259,15 @@ def _describe(name, entry):
     return text
 
 
-def _pinned_hint(socket_buffers):
-    """A sentence when sockets pin a receive buffer below the tcp_rmem default, else None."""
+def _pinned_hint(socket_buffers, failing=True):
+    """The sentence naming the sockets that pin SO_RCVBUF (pinned_sockets.sentence), else None. A record
+    from before that rule (no ``pinned``) gets, on a failing host only, the older hint on sockets below
+    the tcp_rmem default."""
     if not isinstance(socket_buffers, dict):
+        return None
+    if 'pinned' in socket_buffers:
+        return pinned_sockets.sentence(socket_buffers)
+    if not failing:
         return None
     pinned = socket_buffers.get('pinned_below_default')
     if not _is_int(pinned) or pinned <= 0:
@@ -297,7 +304,8 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     (thresholds.validate_thresholds, the ``netfleet.tuning.thresholds`` filter), taken as
     it is (Thresholds.from_dict); else the three values are checked here, as in
     thresholds.validate_thresholds (ThresholdError on a bad one).  ``socket_buffers``: the verify facts'
-    ``socket_buffers`` (optional), used for a hint when the rates did not drop.
+    ``socket_buffers`` (optional): sockets that pin SO_RCVBUF come first among a not_improved host's reasons
+    and are a note (``hints``) on any other judged host.
 
     -> ``{'verdict': one of VERDICTS, 'passed': bool, 'reasons': [str],
     'hints': [str], 'message': str, 'reboot': bool or None,
@@ -410,6 +418,7 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
             for name in gated:
                 metrics[name]['met'] = True
             reasons.append('every gated metric (%s) was 0 in both windows' % ', '.join(gated))
+            hints.extend(filter(None, [_pinned_hint(socket_buffers, failing=False)]))
             return _finish(result, 'clean')
 
     # 4. improved / 5. not_improved
@@ -449,10 +458,14 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     reasons.extend(unproven)
     reasons.extend(met)
     if missing or failed:
+        # the cause no sysctl fixes comes first (the older below-default hint stays a note)
         hint = _pinned_hint(socket_buffers)
-        if hint:
+        if hint and 'pinned' in socket_buffers:
+            reasons.insert(0, hint)
+        elif hint:
             hints.append(hint)
         return _finish(result, 'not_improved')
+    hints.extend(filter(None, [_pinned_hint(socket_buffers, failing=False)]))
     if unproven:
         return _finish(result, 'insufficient_traffic')
     return _finish(result, 'improved')

@@ -11,29 +11,19 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
-import shutil
 
 import pytest
 
-from labkit import HOSTS, LAB, NETLAB, Lab, run
+from labkit import HOSTS, LAB, lab_up
 
 
 @pytest.fixture(scope='session')
 def lab():
     if os.geteuid() != 0:
         pytest.skip('the lab suite needs root (netlab creates network namespaces)')
-    run([NETLAB, 'down', '--name', LAB], check=False)
-    the_lab = None
-    try:
-        proc = run([NETLAB, 'up', '--name', LAB, '--hosts', str(HOSTS)], timeout=300)
-        inventory = proc.stdout.strip().splitlines()[-1]
-        the_lab = Lab(LAB, inventory)
+    with lab_up(LAB, HOSTS) as the_lab:
         the_lab.record_pristine()
         yield the_lab
-    finally:
-        run([NETLAB, 'down', '--name', LAB], check=False)
-        if the_lab is not None:
-            shutil.rmtree(the_lab.workdir, ignore_errors=True)
 
 
 @pytest.fixture

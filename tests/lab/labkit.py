@@ -11,8 +11,10 @@ name in the finalizer, also when a test fails. Nothing here touches the init nam
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -175,6 +177,22 @@ class Lab(object):
     def playbook(self, playbook, extravars=None, limit=None, extra_args=(), timeout=300, cwd=None, host_vars=None):
         return run(self.playbook_argv(playbook, extravars, limit, extra_args, host_vars), check=False, timeout=timeout,
                    env=self.env(), cwd=cwd or self.workdir)
+
+
+@contextlib.contextmanager
+def lab_up(name, hosts):
+    """A lab of its own: any leftover of that name removed, brought up with ``hosts`` hosts, and deleted by
+    name on the way out, also when a test fails. -> Lab."""
+    run([NETLAB, 'down', '--name', name], check=False)
+    the_lab = None
+    try:
+        proc = run([NETLAB, 'up', '--name', name, '--hosts', str(hosts)], timeout=300)
+        the_lab = Lab(name, proc.stdout.strip().splitlines()[-1])
+        yield the_lab
+    finally:
+        run([NETLAB, 'down', '--name', name], check=False)
+        if the_lab is not None:
+            shutil.rmtree(the_lab.workdir, ignore_errors=True)
 
 
 def playbook_path(name):

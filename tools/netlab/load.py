@@ -101,9 +101,23 @@ def _client_argv(state, host, opts):
             "--max-requests", str(int(opts["rate"] * opts["seconds"] * 1.2)),
             "--read-size", str(opts["read_size"]), "--think-ms", str(opts["think_ms"]),
             "--grace", str(GRACE), "--tag", "netlab:%s" % state["lab"]]
-    if opts.get("pin_rcvbuf"):
-        argv += ["--pin-rcvbuf", str(opts["pin_rcvbuf"])]
+    pin = _pin_of(opts.get("pin_rcvbuf"), host["label"])
+    if pin:
+        argv += ["--pin-rcvbuf", str(pin)]
     return argv
+
+
+def _pin_of(pins, label):
+    """The SO_RCVBUF a host's consumer sets: ``pins`` is one size for every host or {label: size}."""
+    if isinstance(pins, dict):
+        return pins.get(label, 0)
+    return pins or 0
+
+
+def _pin_text(pins):
+    if isinstance(pins, dict):
+        return ", SO_RCVBUF pinned in %s" % ", ".join("%s to %d" % item for item in sorted(pins.items()))
+    return ", SO_RCVBUF pinned to %d" % pins if pins else ""
 
 
 def _on_sigterm(signum, _frame):
@@ -120,6 +134,8 @@ def run_load(lab, seconds, selection="all", rate=50.0, connections=8, pin_rcvbuf
         raise LabError("--warmup must be at least 0 and less than --seconds")
     labels = naming.parse_host_selection(selection, [host["label"] for host in state["hosts"]], lab)
     hosts = [host for host in state["hosts"] if host["label"] in labels]
+    if isinstance(pin_rcvbuf, str):
+        pin_rcvbuf = naming.parse_pins(pin_rcvbuf, [host["label"] for host in state["hosts"]], lab)
     opts = {"seconds": seconds, "rate": rate, "connections": connections, "pin_rcvbuf": pin_rcvbuf,
             "read_size": read_size, "think_ms": think_ms}
     out_dir = os.path.join(state["state_dir"], "load")
@@ -133,8 +149,7 @@ def run_load(lab, seconds, selection="all", rate=50.0, connections=8, pin_rcvbuf
                            "netlab reset-host --name %s --host api restarts it)"
                            % (api["address"], api["port"], lab, lab))
         log("load: %d hosts x %s req/s x %ss, %d connections each%s; counters from %.1fs to %ss"
-            % (len(hosts), rate, seconds, connections, ", SO_RCVBUF pinned to %d" % pin_rcvbuf if pin_rcvbuf else "",
-               warmup, seconds))
+            % (len(hosts), rate, seconds, connections, _pin_text(pin_rcvbuf), warmup, seconds))
         try:
             start = time.monotonic()
             started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -174,6 +189,7 @@ def run_load(lab, seconds, selection="all", rate=50.0, connections=8, pin_rcvbuf
         result["hosts"][host["name"]] = summary.host_summary(
             client, seconds, summary.counter_deltas(counters_before, counters_after),
             round(t_after - t_before, 2), {"net.ipv4.tcp_rmem": rmem})
+        result["hosts"][host["name"]]["pin_rcvbuf"] = _pin_of(pin_rcvbuf, label) or None
     result["total"] = summary.total_summary(result["hosts"], all_latencies, seconds)
     result["total"]["machine_cpu_busy_pct"] = summary.cpu_busy_pct(cpu_before, cpu_after)
     window = after[hosts[0]["label"]][2] - before[hosts[0]["label"]][2]

@@ -147,6 +147,29 @@ def parse_host_selection(spec, labels, lab=None):
     return [label for label in labels if label in wanted]
 
 
+def parse_pins(spec, labels, lab=None):
+    """``--pin-rcvbuf``: '65536' -> 65536 (every chosen host), '0' or '' -> 0 (none), 'h01=8192,h03=1048576'
+    (hosts as parse_host_selection takes them) -> {'h01': 8192, 'h03': 1048576}; a host not named is not
+    pinned. Raises ValueError on anything else (a size must be 1 to 2**31-1 bytes)."""
+    spec = (spec or "").strip()
+    if spec.isdigit() or not spec:
+        return _pin_size(spec or "0", allow_zero=True)
+    pins = {}
+    for raw in spec.split(","):
+        host, sep, size = raw.strip().partition("=")
+        if not sep:
+            raise ValueError("--pin-rcvbuf: %r is neither BYTES nor HOST=BYTES" % raw.strip())
+        for label in parse_host_selection(host, labels, lab):
+            pins[label] = _pin_size(size.strip())
+    return pins
+
+
+def _pin_size(text, allow_zero=False):
+    if not text.isdigit() or not (0 if allow_zero else 1) <= int(text) < 2 ** 31:
+        raise ValueError("--pin-rcvbuf: %r is not a size in bytes (1 to 2**31-1)" % text)
+    return int(text)
+
+
 def lab_plan(lab, net, count):
     """Every name and address of a lab of count hosts on net, as plain data (goes into state.json)."""
     check_lab(lab)

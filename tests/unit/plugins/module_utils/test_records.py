@@ -51,25 +51,37 @@ def test_start_is_the_compact_part_of_a_snapshot():
     assert len(json.dumps(start)) < 400
 
 
+def socket_at(port, rb, wscale, received):
+    return {'local': '10.0.0.1:%d' % port, 'peer': '10.0.0.2:80', 'skmem': {'rb': rb, 'd': 3}, 'recv_q': 0,
+            'rcv_wscale': wscale, 'bytes_received': received, 'processes': [{'name': 'node', 'pid': 7}]}
+
+
 def test_start_sockets_keep_what_summarize_needs():
-    found = [
-        {'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 8192, 'd': 3}, 'recv_q': 0},
-        {'local': '10.0.0.1:40001', 'peer': '10.0.0.2:80', 'skmem': {'rb': 131072}},
-        {'local': '10.0.0.1:40002', 'peer': '10.0.0.2:80', 'skmem': {}},
+    limits = (87380, 16777216, 4194304)         # tcp_rmem default and max, rmem_max
+    first = [
+        socket_at(40000, 131072, 1, 10),        # pinned before connect: kept
+        socket_at(40001, 16384, 9, 10),         # SO_RCVBUF after connect: kept
+        socket_at(40002, 600000, 9, 10),        # autotuned: not kept
+        socket_at(40003, 500000, 7, 10),        # autotuned, opened before the tuning: not kept
+        {'local': '10.0.0.1:40004', 'peer': '10.0.0.2:80', 'skmem': {}},
     ]
-    kept, left_out = records.start_sockets(found, 131072)
-    assert kept == [{'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 8192}}]
+    kept, left_out = records.start_sockets(first, *limits)
+    assert kept == [{'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 131072}, 'bytes_received': 10},
+                    {'local': '10.0.0.1:40001', 'peer': '10.0.0.2:80', 'skmem': {'rb': 16384}, 'bytes_received': 10}]
     assert left_out == 0
-    # without a known default every socket with an rb is kept
-    assert len(records.start_sockets(found, None)[0]) == 2
-    # summarize gives the same pinned_stable from the compact list as from the full parse
-    assert sockets.summarize(found, 131072, earlier=kept) == sockets.summarize(found, 131072, earlier=found)
+    # without the tcp_rmem maximum nothing can be judged, nothing is kept
+    assert records.start_sockets(first, None) == ([], 0)
+    # summarize names the same sockets from the compact list as from the full first read
+    second = [dict(entry, bytes_received=10 ** 8) for entry in first]
+    kw = dict(tcp_rmem_max=limits[1], rmem_max=limits[2], seconds=10)
+    got = sockets.summarize(second, limits[0], earlier=kept, **kw)
+    assert got == sockets.summarize(second, limits[0], earlier=first, **kw)
+    assert got['pinned'] == 2
 
 
 def test_start_sockets_are_bounded():
-    found = [{'local': '10.0.0.1:%d' % port, 'peer': '10.0.0.2:80', 'skmem': {'rb': 4096}}
-             for port in range(1024, 1024 + records.MAX_START_SOCKETS + 5)]
-    kept, left_out = records.start_sockets(found, 131072)
+    found = [socket_at(port, 4096, 0, 0) for port in range(1024, 1024 + records.MAX_START_SOCKETS + 5)]
+    kept, left_out = records.start_sockets(found, 131072, 6291456, 212992)
     assert len(kept) == records.MAX_START_SOCKETS and left_out == 5
     start = records.build_start(snapshot(), kept)
     assert records.validate_start(start)['sockets'] == kept
@@ -181,6 +193,27 @@ def test_record_with_socket_buffers_round_trips():
     summary = sockets.summarize(found, 131072, earlier=found)
     got = records.build_record(start_of(), snapshot(mono=110.0), SYSCTL, summary, 'verify', 'web1')
     assert records.decode_record(records.encode_record(got), 'f') == got
+    # with pinned groups (process, pid)
+    second = [socket_at(40000, 131072, 1, 10 ** 8)]
+    summary = sockets.summarize(second, 87380, earlier=[socket_at(40000, 131072, 1, 0)], tcp_rmem_max=16777216,
+                                rmem_max=4194304, seconds=10)
+    assert summary['pinned_groups'][0]['process'] == 'node'
+    got = records.build_record(start_of(), snapshot(mono=110.0), SYSCTL, summary, 'verify', 'web1')
+    assert records.decode_record(records.encode_record(got), 'f') == got
+
+
+def test_record_from_before_the_pinned_rule_still_reads():
+    old = {'rule': 'r', 'tcp_rmem_default': 131072, 'established': 1, 'with_rb': 1, 'pinned_below_default': 1,
+           'pinned_drops': 0, 'pinned_stable': 1,
+           'offenders': [{'local': 'a:*', 'peer': 'b:1', 'sockets': 1, 'rb_min': 1, 'rb_max': 1, 'drops': 0}]}
+    got = dict(record(), socket_buffers=old)
+    assert records.decode_record(got, 'f')['socket_buffers'] == old
+
+
+def pinned_summary():
+    return sockets.summarize([socket_at(40000, 131072, 1, 10 ** 8)], 87380,
+                             earlier=[socket_at(40000, 131072, 1, 0)], tcp_rmem_max=16777216, rmem_max=4194304,
+                             seconds=10)
 
 
 def test_record_with_read_error_and_no_window_decodes():
@@ -233,6 +266,25 @@ def tampered(change):
      'socket_buffers.offenders', 'size'),
     (lambda r: r.update(socket_buffers=dict(sockets.summarize([], 131072), established=-1)),
      'socket_buffers.established', 'range'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned='1')), 'socket_buffers.pinned', 'type'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_cases={'other': 1})),
+     'socket_buffers.pinned_cases.other', 'unknown_field'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups={})),
+     'socket_buffers.pinned_groups', 'type'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[{}] * 101)),
+     'socket_buffers.pinned_groups', 'size'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[
+        dict(pinned_summary()['pinned_groups'][0], process='evil\n<script>')])),
+     'socket_buffers.pinned_groups[0].process', 'text'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[
+        dict(pinned_summary()['pinned_groups'][0], process='x' * 65)])),
+     'socket_buffers.pinned_groups[0].process', 'size'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[
+        dict(pinned_summary()['pinned_groups'][0], case='guess')])),
+     'socket_buffers.pinned_groups[0].case', 'choice'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[
+        dict(pinned_summary()['pinned_groups'][0], pid=-1)])),
+     'socket_buffers.pinned_groups[0].pid', 'range'),
 ])
 def test_tampered_record_names_source_entry_and_rule(change, entry, rule):
     with pytest.raises(RecordError) as info:

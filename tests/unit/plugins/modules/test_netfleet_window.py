@@ -18,7 +18,8 @@ from ansible_collections.netfleet.tuning.plugins.modules import netfleet_window
 # the fake /proc trees, the ss fixture and the module harness of the netstat_facts tests (module_runner)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules import test_netstat_facts as facts_tests
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import (
-    BOOT_ID, ExitJson, FailJson, FakeTime, build_proc, bump, run_main, ss_output, write,
+    BOOT_ID, LAB_SYSCTLS, ExitJson, FailJson, FakeTime, build_proc, bump, run_main, ss_output, ss_reads,
+    write,
 )
 
 # exit_json/fail_json raise, warnings recorded
@@ -47,9 +48,9 @@ def ss(monkeypatch):
 class Host(object):
     """A fake host: a /proc tree and a state directory under tmp_path."""
 
-    def __init__(self, tmp_path, clock):
+    def __init__(self, tmp_path, clock, sysctls=None):
         self.clock = clock
-        self.proc = build_proc(tmp_path)
+        self.proc = build_proc(tmp_path, sysctls=sysctls)
         self.state_dir = str(tmp_path / 'var' / 'lib' / 'netfleet-tuning')
         self.baseline = os.path.join(self.state_dir, 'baseline.json')
 
@@ -109,10 +110,12 @@ def test_start_is_compact_and_changes_nothing(host, tmp_path):
     assert not os.path.exists(host.state_dir)
 
 
-def test_start_with_socket_buffers_keeps_only_sockets_below_the_default(host, ss):
+def test_start_with_socket_buffers_keeps_only_sockets_the_rule_may_name(host, ss):
     start = host.start(socket_buffers=True)[1]
-    # the fixture: six sockets, one pinned at rb8192 below the default 131072
-    assert start['sockets'] == [{'local': '127.0.0.1:56644', 'peer': '127.0.0.1:37931', 'skmem': {'rb': 8192}}]
+    # the fixture: six sockets, one pinned before connect (rb8192, receive window scale 0 where an unlocked
+    # socket gets 7)
+    assert start['sockets'] == [{'local': '127.0.0.1:56644', 'peer': '127.0.0.1:37931', 'skmem': {'rb': 8192},
+                                 'bytes_received': 3000}]
     assert len(json.dumps(start)) < 500
 
 
@@ -180,18 +183,35 @@ def test_sysctls_option(host):
     assert record['sysctl'] == {'net.ipv4.tcp_rmem': {'value': '4096 131072 6291456', 'scope': 'netns'}}
 
 
-def test_socket_buffers_pinned_stable(host, ss):
+def test_socket_buffers_idle_pinned_socket_is_not_named(host, ss):
     record = host.window(start_args={'socket_buffers': True}, socket_buffers=True)['record']
     got = record['socket_buffers']
     assert got['tcp_rmem_default'] == 131072 and got['pinned_below_default'] == 1
-    assert got['pinned_stable'] == 1
+    # the same ss text at both reads: nothing received in between
+    assert got['pinned'] == 0 and got['pinned_groups'] == []
+
+
+@pytest.mark.parametrize('name, pinned', [('pin_65536', 9), ('pin_8192', 9), ('pre_tuning', 0)])
+def test_socket_buffers_with_the_labs_two_reads(tmp_path, module_calls, clock, monkeypatch, name, pinned):
+    host = Host(tmp_path, clock, sysctls=LAB_SYSCTLS)
+    calls = ss_reads(monkeypatch, name)
+    record = host.window(seconds=10, start_args={'socket_buffers': True}, socket_buffers=True)['record']
+    assert [call[0] for call in calls] == [['/usr/sbin/ss', '-tmipn', 'state', 'established']] * 2
+    got = record['socket_buffers']
+    assert got['pinned'] == pinned
+    if pinned:
+        assert got['pinned_groups'][0]['process'] == 'python3'
+        assert got['pinned_cases']['locked_at_connect'] == 8
+    # the record, with its pinned groups, reads back
+    assert records.decode_record(json.dumps(record), 'test') == record
 
 
 def test_socket_buffers_without_ss_at_start(host, ss):
     start = host.start()[1]             # socket_buffers false at start: no sockets key
     record = host.run(phase='end', start=start, socket_buffers=True)['record']
     assert record['socket_buffers']['pinned_below_default'] == 1
-    assert 'pinned_stable' not in record['socket_buffers']
+    # no first read of the sockets: the pinned rule cannot run
+    assert record['socket_buffers']['pinned'] is None
 
 
 def test_start_from_another_boot_is_invalid(host):

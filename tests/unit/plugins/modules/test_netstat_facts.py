@@ -13,6 +13,7 @@ import shutil
 import pytest
 
 from ansible.module_utils import basic
+from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.modules import netstat_facts
 # how the module tests run a module (ansible-core's documented helper, or a child reading an args file)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.module_runner import (  # noqa: F401 (re-exported)
@@ -392,6 +393,31 @@ def ss_output():
         return handle.read()
 
 
+def lab_ss(name, read):
+    """ss -tmipn output captured in the lab (tests/unit/fixtures/ss/pinned-lab-6.18), read 1 or 2."""
+    with open(os.path.join(FIXTURES, 'ss', 'pinned-lab-6.18', '%s.ss%d.txt' % (name, read))) as handle:
+        return handle.read()
+
+
+# the lab host's sysctls when those reads were taken
+LAB_SYSCTLS = {
+    'net.core.rmem_max': ('4194304\n', 0o444),
+    'net.ipv4.tcp_rmem': ('4096\t87380\t16777216\n', 0o644),
+}
+
+
+def ss_reads(monkeypatch, name):
+    """run_command answers the lab's first read, then its second; -> the calls made."""
+    calls = []
+
+    def run_command(self, args, **kwargs):
+        calls.append((args, kwargs))
+        return 0, lab_ss(name, min(len(calls), 2)), ''
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    return calls
+
+
 def test_socket_buffers(tmp_path, module_calls, monkeypatch):
     calls = []
 
@@ -402,22 +428,59 @@ def test_socket_buffers(tmp_path, module_calls, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
     ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True}, keep=[calls])
     assert ok, result
-    assert calls[0][0] == ['/usr/sbin/ss', '-tmin', 'state', 'established']
+    assert calls[0][0] == ['/usr/sbin/ss', '-tmipn', 'state', 'established']
     assert calls[0][1]['environ_update']['LC_ALL'] == 'C'
     got = result['ansible_facts']['netstat']['socket_buffers']
-    assert got['tcp_rmem_default'] == 131072
+    assert got['tcp_rmem_default'] == 131072 and got['tcp_rmem_max'] == 6291456 and got['rmem_max'] == 212992
+    assert got['unlocked_wscale'] == 7
     assert got['established'] == 6
     assert got['pinned_below_default'] == 1
     assert got['offenders'][0]['rb_min'] == 8192
-    assert 'pinned_stable' not in got
+    # one read: the pinned rule needs two
+    assert got['pinned'] is None and got['pinned_groups'] is None
 
 
-def test_socket_buffers_sampled(tmp_path, module_calls, monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: (0, ss_output(), ''))
+@pytest.mark.parametrize('name, pinned, process', [
+    ('pin_65536', 9, 'python3'),        # the load's 8 pinned connections and the helper's late one
+    ('pin_1048576', 9, 'python3'),
+    ('pre_tuning', 0, None),            # autotuned connections opened before tcp_rmem was raised
+    ('autotuned', 1, 'python3'),        # only the helper's SO_RCVBUF-after-connect socket
+])
+def test_socket_buffers_sampled_names_the_pinning_process(tmp_path, module_calls, monkeypatch, name, pinned,
+                                                          process):
+    calls = ss_reads(monkeypatch, name)
     monkeypatch.setattr(netstat_facts, 'time', FakeTime())
-    ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True, 'sample_seconds': 1})
-    assert result['ansible_facts']['netstat']['socket_buffers']['pinned_stable'] == 1
+    # the lab's reads were 10 s apart
+    ok, result = run({'proc_path': build_proc(tmp_path, sysctls=LAB_SYSCTLS), 'socket_buffers': True,
+                      'sample_seconds': 10})
+    assert ok, result
+    assert len(calls) == 2
+    got = result['ansible_facts']['netstat']['socket_buffers']
+    assert got['pinned'] == pinned
+    assert got['unlocked_wscale'] == 9
+    if process:
+        assert got['pinned_groups'][0]['process'] == process and got['pinned_groups'][0]['pid'] > 0
+    else:
+        assert got['pinned_groups'] == []
+
+
+def test_socket_buffers_bad_ss_output_only_warns(tmp_path, module_calls, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
+    bad = 'Recv-Q Send-Q Local Address:Port Peer Address:Port\n0 0 a:1 b:2\n\t wscale:7,99\n'
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: (0, bad, ''))
+    ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True})
+    assert ok, result
+    assert 'socket_buffers' not in result['ansible_facts']['netstat']
+    assert 'window scale 7,99 is above 14, socket buffers not reported' in module_calls[0]
+
+
+def test_socket_buffers_output_is_bounded(tmp_path, module_calls, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/sbin/ss')
+    monkeypatch.setattr(procread, 'MAX_SS_BYTES', 100)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: (0, ss_output(), ''))
+    ok, result = run({'proc_path': build_proc(tmp_path), 'socket_buffers': True})
+    assert ok and 'socket_buffers' not in result['ansible_facts']['netstat']
+    assert 'printed more than 100 bytes' in module_calls[0]
 
 
 def test_socket_buffers_without_ss(tmp_path, module_calls, monkeypatch):

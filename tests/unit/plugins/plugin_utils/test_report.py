@@ -367,6 +367,64 @@ def test_text_shows_hints_and_rollback():
     assert 'rolled back' in rt.render_markdown(r.build({'a': rec}))
 
 
+PINNED = {
+    'rule': 'the rule', 'tcp_rmem_default': 87380, 'tcp_rmem_max': 16777216, 'rmem_max': 4194304,
+    'unlocked_wscale': 9, 'established': 9, 'with_rb': 9, 'pinned_below_default': 0, 'pinned_drops': 0,
+    'offenders': [], 'pinned': 8, 'pinned_cases': {'locked_at_connect': 8, 'below_default': 0},
+    'pinned_groups': [{'process': 'python3', 'pid': 4121, 'local': '198.18.0.11:*', 'peer': '198.18.0.2:8080',
+                       'case': 'locked_at_connect', 'sockets': 8, 'rb_min': 131072, 'rb_max': 131072,
+                       'rcv_wscale': 1, 'received_bytes': 216000000, 'drops': 96}],
+}
+
+
+def pinned_record(before, after):
+    """A record whose verify window found 8 sockets of python3 pinning SO_RCVBUF."""
+    rec = record(before, after)
+    rec['verify']['socket_buffers'] = PINNED
+    rec['verdict'] = v.judge(rec['baseline'], rec['verify'], socket_buffers=PINNED)
+    return rec
+
+
+def test_pinned_sockets_in_every_view():
+    records = {'bad': pinned_record(win(3000, 150000), win(2900, 140000)),
+               'good': pinned_record(win(4000, 200000), win(0, 3)),
+               'plain': record(win(4000, 200000), win(0, 3))}
+    rep = r.build(records, hosts=['bad', 'good', 'plain'])
+    named = '8 sockets of process python3 (pid 4121) pin SO_RCVBUF'
+    bad, good = rep['hosts']['bad'], rep['hosts']['good']
+    # report.json: not_improved says it first; improved passes with a note; the host's groups are kept
+    assert bad['verdict'] == 'not_improved' and bad['reasons'][0].startswith(named)
+    assert bad['message'].startswith('not_improved: ' + named)
+    assert good['verdict'] == 'improved' and good['passed'] and good['hints'][0].startswith(named)
+    assert bad['socket_buffers']['pinned_groups'][0]['pid'] == 4121 and 'rule' not in bad['socket_buffers']
+    assert rep['socket_buffers_rule'] == 'the rule'
+    assert json.loads(r.render_json(rep))['hosts']['good']['hints'] == good['hints']
+    text = rv.render_text(rep)
+    assert '  bad: not_improved: ' + named in text
+    assert '  good (improved): note: ' + named in text
+    assert 'plain' not in text.split('\n\n', 1)[1].replace('plain  improved', '')
+    md = rt.render_markdown(rep)
+    # the failing table's "why" column is the first reason: the pinned sockets
+    row = md.split('| bad | not_improved (FAIL) |')[1].split('\n')[0]
+    assert ' | ' + named in row
+    assert '- note: ' + named in md
+    page = rt.render_html(rep)
+    assert '<td>' + named in page and 'note: ' + named in page
+
+
+def test_large_fleet_lists_the_notes_of_passing_hosts():
+    rep = _large_fleet(3 * rv.FULL_DETAIL_HOSTS)
+    assert rep['hosts']['web-0011']['verdict'] == 'improved'
+    rep['hosts']['web-0011'] = r.build({'web-0011': pinned_record(win(4000, 200000), win(0, 3))})['hosts']['web-0011']
+    md = rt.render_markdown(rep)
+    assert 'Passing hosts with a note (1):' in md
+    assert '- web-0011: note: 8 sockets of process python3 (pid 4121) pin SO_RCVBUF' in md
+    page = rt.render_html(rep)
+    assert '<li>web-0011: <span class="note">note: 8 sockets of process python3' in page
+    assert 'web-0011 (improved): note: 8 sockets' in rv.render_text(rep)
+    assert rv.noted(rep, list(rep['hosts']), limit=0) == ([], 1)
+
+
 def test_build_names_each_host_once_in_order():
     records = {'b': {'stage': 'failed', 'error': 'x'}, 'z': {'stage': 'pending'}, 'a': None}
     rep = r.build(records, hosts=['b', 'c', 'b'])

@@ -256,7 +256,48 @@ def test_pct_100_needs_zero():
     assert verdict.judge(win(1000, 1000), win(0, 0), min_reduction_pct=100)['verdict'] == 'improved'
 
 
-def test_pinned_socket_hint():
+PINNED = {
+    'rule': 'r', 'tcp_rmem_default': 87380, 'tcp_rmem_max': 16777216, 'rmem_max': 4194304, 'unlocked_wscale': 9,
+    'established': 9, 'with_rb': 9, 'pinned_below_default': 0, 'pinned_drops': 0, 'offenders': [],
+    'pinned': 3, 'pinned_cases': {'locked_at_connect': 3, 'below_default': 0},
+    'pinned_groups': [{'process': 'python3', 'pid': 4121, 'local': '198.18.0.11:*', 'peer': '198.18.0.2:8080',
+                       'case': 'locked_at_connect', 'sockets': 3, 'rb_min': 131072, 'rb_max': 131072,
+                       'rcv_wscale': 1, 'received_bytes': 81000000, 'drops': 12}],
+}
+
+
+def test_pinned_sockets_come_first_when_not_improved():
+    got = verdict.judge(win(4000, 200000), win(3900, 190000), socket_buffers=PINNED)
+    assert got['verdict'] == 'not_improved' and not got['passed']
+    assert got['reasons'][0].startswith('3 sockets of process python3 (pid 4121) pin SO_RCVBUF (rb 131072; '
+                                        'receive window scale 1 where an unlocked socket gets 9; '
+                                        '198.18.0.11:* -> 198.18.0.2:8080): no sysctl helps them')
+    assert got['message'].startswith('not_improved: 3 sockets of process python3 (pid 4121) pin SO_RCVBUF')
+    assert 'prune_called did not fall' in got['reasons'][1]
+    assert got['hints'] == []
+
+
+@pytest.mark.parametrize('before, after, expected', [
+    (win(4000, 200000), win(0, 0), 'improved'),
+    (win(0, 0), win(0, 0), 'clean'),
+])
+def test_pinned_sockets_are_a_note_on_a_passing_host(before, after, expected):
+    got = verdict.judge(before, after, socket_buffers=PINNED)
+    assert got['verdict'] == expected and got['passed']
+    assert len(got['hints']) == 1 and 'pin SO_RCVBUF' in got['hints'][0]
+    assert 'SO_RCVBUF' not in got['message']
+
+
+def test_no_pinned_sockets_no_words():
+    quiet = dict(PINNED, pinned=0, pinned_groups=[])
+    assert verdict.judge(win(4000, 200000), win(3900, 190000), socket_buffers=quiet)['reasons'][0].startswith(
+        'prune_called did not fall')
+    assert verdict.judge(win(4000, 200000), win(0, 0), socket_buffers=quiet)['hints'] == []
+    # one read (the rule did not run): nothing either
+    assert verdict.judge(win(4000, 200000), win(0, 0), socket_buffers=dict(PINNED, pinned=None))['hints'] == []
+
+
+def test_pinned_socket_hint_of_a_record_from_before_the_rule():
     sockets = {'pinned_below_default': 8, 'tcp_rmem_default': 131072,
                'offenders': [{'local': '198.18.0.11:*', 'peer': '198.18.0.2:8080', 'sockets': 8, 'rb_max': 8192}]}
     got = verdict.judge(win(4000, 200000), win(3900, 190000), socket_buffers=sockets)

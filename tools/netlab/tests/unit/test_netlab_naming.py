@@ -125,6 +125,24 @@ def test_host_selection_names_unknown_hosts():
         naming.parse_host_selection("h01,h09", ["h01", "h02"], "nla")
 
 
+@pytest.mark.parametrize("spec, expected", [
+    ("0", 0), ("", 0), (None, 0), ("65536", 65536),
+    ("h01=8192,h03=1048576", {"h01": 8192, "h03": 1048576}),
+    ("nla-h02=65536, 1=8192", {"h02": 65536, "h01": 8192}),
+])
+def test_pins(spec, expected):
+    assert naming.parse_pins(spec, ["h01", "h02", "h03"], "nla") == expected
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("h01", "neither BYTES nor HOST=BYTES"), ("h01=0", "not a size"), ("h01=-1", "not a size"),
+    ("h01=8k", "not a size"), ("h09=8192", "unknown host"), ("%d" % 2 ** 31, "not a size"),
+])
+def test_bad_pins(spec, message):
+    with pytest.raises(ValueError, match=message):
+        naming.parse_pins(spec, ["h01", "h02", "h03"], "nla")
+
+
 def test_lab_plan():
     plan = naming.lab_plan("nla", naming.subnet(3), 2)
     assert plan["bridge_address"] == "198.18.3.1"

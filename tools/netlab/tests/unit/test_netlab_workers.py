@@ -99,3 +99,17 @@ def test_parse_sysctl_conf():
 
 def test_slug():
     assert hostns.slug("/usr/lib/sysctl.d") == "usr-lib-sysctl.d"
+
+
+def test_load_pins_per_host():
+    import load
+    state = {"lab": "nla", "api": {"address": "198.18.3.2", "port": 8080}}
+    opts = {"seconds": 10, "rate": 50, "connections": 8, "read_size": 16384, "think_ms": 2.0,
+            "pin_rcvbuf": {"h01": 8192, "h03": 1048576}}
+    argv = [load._client_argv(state, {"label": label, "namespace": "nl-nla-" + label}, opts)
+            for label in ("h01", "h02", "h03")]
+    assert argv[0][-2:] == ["--pin-rcvbuf", "8192"] and argv[2][-2:] == ["--pin-rcvbuf", "1048576"]
+    assert "--pin-rcvbuf" not in argv[1]
+    opts["pin_rcvbuf"] = 65536
+    assert load._client_argv(state, {"label": "h02", "namespace": "nl-nla-h02"}, opts)[-1] == "65536"
+    assert load._pin_text({"h01": 8192}) == ", SO_RCVBUF pinned in h01 to 8192"
