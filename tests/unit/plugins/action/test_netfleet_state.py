@@ -9,8 +9,6 @@ import json
 import os
 import re
 import stat
-import subprocess
-import sys
 
 import pytest
 
@@ -18,6 +16,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.netfleet.tuning.plugins.action import netfleet_state
 from ansible_collections.netfleet.tuning.plugins.module_utils.hostfs import replace_file
+from ansible_collections.netfleet.tuning.tests.unit.plugins.action import playbook_runner
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.host_file import NAME_MAX, host_file_name
 
 
@@ -53,35 +52,9 @@ def test_dict_content_is_written_as_json(tmp_path):
     assert action._content('text') == b'text'
 
 
-# The collection's root: the directory that holds ansible_collections/.
-COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(netfleet_state.__file__), *(['..'] * 5)))
-
-# ansible-playbook, run by the Python that runs the tests (so that it is the ansible-core under test)
-PLAYBOOK_CLI = 'import sys; from ansible.cli.playbook import main; main(["ansible-playbook"] + sys.argv[1:])'
-
-
 def run_tasks(tmp_path, cases):
-    """Each case's args to netfleet.tuning.netfleet_state, one task each, run as ansible-playbook runs them
-    (the plugin loader, the action and its argument validation), in a Python of its own; -> {case: result}."""
-    tasks = []
-    for number, (name, args) in enumerate(sorted(cases.items())):
-        tasks.append({'name': name, 'netfleet.tuning.netfleet_state': args, 'register': 'case_%d' % number,
-                      'ignore_errors': True})
-    results = ', '.join('%s: case_%d' % (json.dumps(name), number) for number, name in enumerate(sorted(cases)))
-    tasks.append({'name': 'Keep the results', 'ansible.builtin.copy': {
-        'dest': str(tmp_path / 'results.json'), 'content': '{{ {%s} | to_json }}' % results}})
-    playbook = tmp_path / 'playbook.yml'
-    playbook.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
-                                     'tasks': tasks}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'),
-               ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
-    proc = subprocess.run([sys.executable, '-c', PLAYBOOK_CLI, '-i', 'localhost,', str(playbook),
-                           '-e', 'ansible_python_interpreter=%s' % sys.executable],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env,
-                          cwd=str(tmp_path), timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    with open(str(tmp_path / 'results.json')) as handle:
-        return json.load(handle)
+    """Each case's args to netfleet.tuning.netfleet_state, run as ansible-playbook runs them."""
+    return playbook_runner.run_tasks(tmp_path, 'netfleet.tuning.netfleet_state', cases)
 
 
 def test_arguments_are_validated_before_anything_is_written(tmp_path):

@@ -53,12 +53,14 @@ class Host(object):
         self.proc = build_proc(tmp_path, sysctls=sysctls)
         self.state_dir = str(tmp_path / 'var' / 'lib' / 'netfleet-tuning')
         self.baseline = os.path.join(self.state_dir, 'baseline.json')
+        # what the test reads after a run besides the clock (module_runner.run_main's keep)
+        self.keep = []
 
     def run(self, expect_fail=False, **args):
         params = dict(proc_path=self.proc, state_dir=self.state_dir)
         params.update(args)
         with pytest.raises(FailJson if expect_fail else ExitJson) as info:
-            run_main(netfleet_window.main, params, keep=[self.clock])
+            run_main(netfleet_window.main, params, keep=[self.clock] + self.keep)
         return info.value.args[0]
 
     def start(self, **args):
@@ -195,6 +197,7 @@ def test_socket_buffers_idle_pinned_socket_is_not_named(host, ss):
 def test_socket_buffers_with_the_labs_two_reads(tmp_path, module_calls, clock, monkeypatch, name, pinned):
     host = Host(tmp_path, clock, sysctls=LAB_SYSCTLS)
     calls = ss_reads(monkeypatch, name)
+    host.keep.append(calls)
     record = host.window(seconds=10, start_args={'socket_buffers': True}, socket_buffers=True)['record']
     assert [call[0] for call in calls] == [['/usr/sbin/ss', '-tmipn', 'state', 'established']] * 2
     got = record['socket_buffers']

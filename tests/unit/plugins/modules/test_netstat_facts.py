@@ -452,7 +452,7 @@ def test_socket_buffers_sampled_names_the_pinning_process(tmp_path, module_calls
     monkeypatch.setattr(netstat_facts, 'time', FakeTime())
     # the lab's reads were 10 s apart
     ok, result = run({'proc_path': build_proc(tmp_path, sysctls=LAB_SYSCTLS), 'socket_buffers': True,
-                      'sample_seconds': 10})
+                      'sample_seconds': 10}, keep=[calls])
     assert ok, result
     assert len(calls) == 2
     got = result['ansible_facts']['netstat']['socket_buffers']
