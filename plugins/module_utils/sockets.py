@@ -46,8 +46,8 @@ import re
 from ansible_collections.netfleet.tuning.plugins.module_utils.procnet import ProcParseError
 
 __all__ = ['parse_ss', 'split_endpoint', 'rmem_default', 'rmem_triplet', 'unlocked_wscale', 'locked_wscales',
-           'static_case', 'pinned_case', 'busy', 'received_between', 'summarize', 'ProcParseError', 'RULE', 'BUSY_MIN_RATE', 'BUSY_BUFFER_SECONDS',
-           'CASES', 'MAX_SOCKETS', 'MAX_PROCESS_NAME']
+           'static_case', 'pinned_case', 'busy', 'received_between', 'summarize', 'ProcParseError', 'RULE',
+           'BUSY_MIN_RATE', 'BUSY_BUFFER_SECONDS', 'CASES', 'MAX_SOCKETS', 'MAX_PROCESS_NAME']
 
 # A socket counts as busy when, between the two reads, it received at least BUSY_MIN_RATE bytes per second
 # and at least its whole receive buffer every BUSY_BUFFER_SECONDS seconds (a socket that turns its buffer
