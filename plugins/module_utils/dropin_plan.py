@@ -8,7 +8,8 @@ PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 Pure standard library, Python 3.8+, no Ansible imports, and no I/O at all: no file, no /proc, no clock.
 The module gathers what the host looks like (live values and scopes, the saved state as
 ``state_store`` decoded it, the texts of our drop-ins, who else sets our keys in the load order,
-MemTotal, the kernel release...), hands it over as plain data, and carries out the plan it gets back:
+MemTotal, the kernel release, the TCP sockets established now...), hands it over as plain data, and
+carries out the plan it gets back:
 
 ``check_settings(settings, force, names)``
     the wanted settings, validated (key -> value, as sysctl_value.parse_value returns it), or a ``Refusal``.
@@ -19,10 +20,12 @@ MemTotal, the kernel release...), hands it over as plain data, and carries out t
 
 A ``Plan`` holds the per-key outcome (``keys``: status, scope, desired, before, value, reason, by...),
 the new drop-in text, the new state, the file steps in the order to take them, the live writes and
-restores, the diffs and the warnings; check mode and diff mode show it as it is. Values follow the one
-value model (sysctl_value): wanted values are values; live values, saved values and what other files
-set are texts, compared with ``same_value``; every value the plan writes is ``format_value``'s text. A ``Refusal`` (nothing
-may change) carries the message, the rules broken and the per-key outcome decided so far.
+restores, the diffs and the warnings, and the memory budget (``memory_budget``: the worst case the
+planned buffer maxima allow with today's connections, against tcp_mem); check mode and diff mode show
+it as it is. Values follow the one value model (sysctl_value): wanted values are values; live values,
+saved values and what other files set are texts, compared with ``same_value``; every value the plan
+writes is ``format_value``'s text. A ``Refusal`` (nothing may change) carries the message, the rules
+broken and the per-key outcome decided so far.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -33,6 +36,9 @@ from collections import namedtuple
 
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
     FINGERPRINT, is_ours, parse_conf, render,
+)
+from ansible_collections.netfleet.tuning.plugins.module_utils.memory_budget import (
+    BUDGET_KEYS, budget, exceeded_message,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     MEMORY_FRACTION, dropin_basename, fit_to_cap, memory_cap, memory_violations, obsolete_reason, only_raise,
@@ -93,7 +99,8 @@ class Plan(object):
     """What a run would do. ``keys``: key -> outcome; ``changed`` / ``file_changed``; ``steps``: the
     file steps; ``live_changes``: ordered ``(key, new, old)`` to write live (``live_what`` says what they
     do, for messages); ``diffs``: the diff mode's before/after pairs; ``warnings``; ``mem_total`` and
-    ``memory_cap`` (present); ``writes_nothing``: present found no key to write and no drop-in to keep
+    ``memory_cap`` (present); ``memory_budget`` (present: memory_budget.budget's result for the values
+    that will be live); ``writes_nothing``: present found no key to write and no drop-in to keep
     (nothing happens at all); ``delete_state``: absent removes the state file at the end."""
 
     def __init__(self):
@@ -109,6 +116,7 @@ class Plan(object):
         self.new_state = None
         self.mem_total = None
         self.memory_cap = None
+        self.memory_budget = None
         self.writes_nothing = False
         self.delete_state = False
 
@@ -166,19 +174,44 @@ def _check_state_keys(plan, state, wanted, own_texts, state_path):
         raise plan.refuse(str(exc), [exc.rule])
 
 
+def _check_budget(plan, live, planned, host, options):
+    """The memory budget of the values live after the plan (``planned``: key -> the text the plan writes or
+    keeps in the drop-in; any other key keeps its live value): in ``plan.memory_budget``; a warning when today's
+    connections could exceed tcp_mem pressure, a Refusal (rule memory_budget) with ``over_budget`` fail."""
+    values = {}
+    for key in BUDGET_KEYS:
+        text = planned[key] if key in planned else (live.get(key) or {}).get('value')
+        values[key] = parse_text(key, text)
+    plan.memory_budget = budget(host.get('established'), values['net.ipv4.tcp_rmem'], values['net.ipv4.tcp_wmem'],
+                                values['net.ipv4.tcp_mem'], host['page_size'],
+                                'drop-in' if 'net.ipv4.tcp_mem' in planned else 'live',
+                                host.get('established_unknown'))
+    if not plan.memory_budget['exceeds_pressure']:
+        return
+    message = exceeded_message(plan.memory_budget)
+    if options.get('over_budget') == 'fail':
+        raise plan.refuse('%s; %s is fail (rule: memory_budget). Nothing was changed.' % (
+            message, _name(options.get('names'), 'over_budget')), ['memory_budget'], memory_budget=plan.memory_budget)
+    plan.warn(message)
+
+
 def plan_present(wanted, live, state, own_text, stale_text, overrides, host, options):
     """Every decision of state=present.
 
     ``wanted``: check_settings' result. ``live``: key -> ``{'value', 'scope'[, 'error']}`` (as
-    sysctl_scope.read_sysctls gives it) for every wanted key and every key ``state['applied']`` lists.
+    sysctl_scope.read_sysctls gives it) for every wanted key, every key ``state['applied']`` lists and the
+    budget's keys (memory_budget.BUDGET_KEYS; one missing from ``live`` counts as unknown).
     ``state``: the decoded state or None. ``own_text`` / ``stale_text``: the text at our drop-in's path and
     at ``options['stale_path']`` (None: no file). ``overrides``: key -> ``(path, value text)``, the last
     later file in the load order (without the stale drop-in) that sets a wanted key (dropin.find_overrides).
     ``host``: ``kernel_release``, ``mem_total`` (bytes, None if unknown), ``page_size``, ``now`` (the
-    timestamp a new state records), ``own_mode_ok`` (our drop-in has root:root 0644; True if no file).
+    timestamp a new state records), ``own_mode_ok`` (our drop-in has root:root 0644; True if no file),
+    ``established`` (the TCP sockets established now, Tcp CurrEstab; None if unknown) and
+    ``established_unknown`` (why it is unknown).
     ``options``: ``path``, ``stale_path``, ``state_path``, ``proc_path`` (for messages), ``priority``,
     ``profile``, ``header``, ``comments``, ``notes``, ``only_raise``, ``unsettable``, ``force``,
-    ``fit_to_memory``, ``names`` (option -> the name the caller's user knows it by).
+    ``fit_to_memory``, ``over_budget`` (``warn`` or ``fail``: what the memory budget does when today's
+    connections could exceed tcp_mem pressure), ``names`` (option -> the name the caller's user knows it by).
     """
     plan = Plan()
     keys = plan.keys
@@ -285,6 +318,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
         plan.warn('none of the %d key(s) can be set on this host (all skipped): no drop-in written, '
                   'nothing changed' % len(wanted))
         plan.writes_nothing = True
+        _check_budget(plan, live, {}, host, options)
         return plan
 
     content = render(to_write, comments, options.get('header'), notes, skipped, options.get('profile'))
@@ -325,6 +359,11 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
                      'reason': 'no longer in the profile: original value from before the first rollout'}
         if status == 'restored':
             restores[key] = orig
+
+    # 5a. the memory budget of the values that will be live after the run (a refusal changes nothing)
+    planned = dict((key, to_write[key]) for key in to_write if keys[key]['status'] != 'overridden')
+    planned.update(restores)
+    _check_budget(plan, live, planned, host, options)
 
     # 5b. the state to keep: original values are recorded once, at the first rollout of each key
     # version 0.1 kept a foreign file that sat at our path; it is never written back into

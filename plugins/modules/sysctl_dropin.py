@@ -28,7 +28,13 @@ description:
     skipped on Linux 6.6 and later, where the kernel ignores it.
   - Validates O(settings) again (the role already did on the controller) and applies the rules
     that depend on the host, such as the memory guardrail.
-  - Reads C(MemTotal) and the kernel release itself, so it needs no gathered facts.
+  - Before any change it works out the memory budget (RV(memory_budget)) - the worst case the buffer
+    maxima that will be live allow with the TCP connections established now (C(tcp_rmem) max plus
+    C(tcp_wmem) max per socket, times C(Tcp CurrEstab) of this network namespace), against
+    C(net.ipv4.tcp_mem). When it exceeds tcp_mem pressure the module warns, or with
+    O(over_budget=fail) fails the host before any change. C(tcp_mem) is host scope - a child network
+    namespace does not show it; then the budget says so and compares nothing.
+  - Reads C(MemTotal), C(Tcp CurrEstab) and the kernel release itself, so it needs no gathered facts.
   - The state in O(state_dir) is data, never instructions. The directory and every parent must be
     owned by root and not writable by group or others (as sshd's StrictModes); the state file must
     be a root-owned regular file. Every entry is checked against the input rules (keys the collection
@@ -94,6 +100,16 @@ options:
     type: str
     choices: [skip, fail]
     default: skip
+  over_budget:
+    description:
+      - What to do when the memory budget is exceeded - the buffer maxima that will be live, times the TCP
+        sockets established now, are more than C(net.ipv4.tcp_mem) pressure (see RV(memory_budget)).
+      - V(warn) applies the plan and warns; V(fail) fails the host before any change (rule C(memory_budget)).
+      - Nothing is compared, so nothing warns or fails, where C(tcp_mem) is not visible (a child network
+        namespace) or the established sockets are unknown.
+    type: str
+    choices: [warn, fail]
+    default: warn
   variable_names:
     # the options its messages name (description, type and default: the netfleet.tuning.variable_names fragment)
     suboptions:
@@ -101,6 +117,7 @@ options:
       settings: {description: Name of O(settings)., type: str}
       priority: {description: Name of O(priority)., type: str}
       unsettable: {description: Name of O(unsettable)., type: str}
+      over_budget: {description: Name of O(over_budget)., type: str}
       force: {description: Name of O(force)., type: str}
       state_dir: {description: Name of O(state_dir)., type: str}
       lock_timeout: {description: Name of O(lock_timeout)., type: str}
@@ -273,16 +290,85 @@ memory_cap_bytes:
   description: The per-socket memory guardrail (largest power of two <= MemTotal/32).
   returned: always
   type: int
+memory_budget:
+  description:
+    - The worst case the buffer maxima that will be live after the run (the drop-in's values where it sets
+      them, else the live ones) allow with the TCP sockets established now, against C(net.ipv4.tcp_mem).
+      Worked out before any change, in check mode too. Also in the fact C(sysctl_profile_result).
+    - A number is null when an input it needs is unknown; the flags are null when nothing was compared (no
+      C(tcp_mem) in this network namespace, or no count of established sockets).
+  returned: with O(state=present), unless the run failed before it was worked out
+  type: dict
+  sample:
+    established: 120
+    tcp_rmem_max: 16777216
+    tcp_wmem_max: 16777216
+    per_socket_max_bytes: 33554432
+    worst_case_bytes: 4026531840
+    tcp_mem_pages: {low: 287901, pressure: 383868, high: 575802}
+    tcp_mem_bytes: {low: 1179242496, pressure: 1572323328, high: 2358484992}
+    tcp_mem_source: live
+    headroom_bytes: -2454208512
+    sockets_under_pressure: 46
+    exceeds_pressure: true
+    exceeds_high: true
+    note: '120 established TCP socket(s) x 33554432 bytes (tcp_rmem max 16777216 + tcp_wmem max 16777216) = ...'
+  contains:
+    established:
+      description: TCP sockets established now in this network namespace (C(Tcp CurrEstab) of C(<proc_path>/net/snmp)).
+      type: int
+    tcp_rmem_max:
+      description: The C(net.ipv4.tcp_rmem) max that will be live - the receive buffer autotuning may grow a socket to.
+      type: int
+    tcp_wmem_max:
+      description: The C(net.ipv4.tcp_wmem) max that will be live - the send buffer autotuning may grow a socket to.
+      type: int
+    per_socket_max_bytes:
+      description:
+        - RV(memory_budget.tcp_rmem_max) + RV(memory_budget.tcp_wmem_max), in bytes.
+        - A socket that sets C(SO_RCVBUF) or C(SO_SNDBUF) itself gets twice the value it asks for, up to 2 x
+          C(net.core.rmem_max) or C(wmem_max), and is not counted here.
+      type: int
+    worst_case_bytes:
+      description: RV(memory_budget.per_socket_max_bytes) x RV(memory_budget.established).
+      type: int
+    tcp_mem_pages:
+      description: C(net.ipv4.tcp_mem) in pages, as C(low), C(pressure) and C(high); null where this network namespace does not show it.
+      type: dict
+    tcp_mem_bytes:
+      description: The same in bytes (pages x the page size).
+      type: dict
+    tcp_mem_source:
+      description: V(drop-in) when the drop-in sets C(net.ipv4.tcp_mem), V(live) otherwise; null without C(tcp_mem).
+      type: str
+    headroom_bytes:
+      description: tcp_mem pressure in bytes minus RV(memory_budget.worst_case_bytes); negative when over.
+      type: int
+    sockets_under_pressure:
+      description: How many sockets grown to RV(memory_budget.per_socket_max_bytes) fit under tcp_mem pressure.
+      type: int
+    exceeds_pressure:
+      description: Whether the worst case is more than tcp_mem pressure (then a warning, or with O(over_budget=fail) a failure).
+      type: bool
+    exceeds_high:
+      description: Whether the worst case is more than tcp_mem high, where TCP refuses more memory.
+      type: bool
+    note:
+      description: The budget in one sentence, or why there is no worst case or no comparison.
+      type: str
 ansible_facts:
   description: Facts set by the module.
   returned: always
   type: dict
   contains:
     sysctl_profile_result:
-      description: The same per key outcome, with C(path), C(state), C(profile), C(changed), C(keys) and C(counts).
+      description:
+        - The same per key outcome, with C(path), C(state), C(profile), C(changed), C(check_mode), C(keys) and
+          C(counts), and with O(state=present) C(memory_budget) (RV(memory_budget)).
       type: dict
 '''
 
+import errno
 import functools
 import os
 
@@ -295,6 +381,8 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.dropin_plan import
     STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.live_apply import apply_changes
+from ansible_collections.netfleet.tuning.plugins.module_utils.memory_budget import BUDGET_KEYS
+from ansible_collections.netfleet.tuning.plugins.module_utils.procnet import ProcParseError, parse_pairs
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     ProfileError, check_priority, check_state_dir, dropin_basename,
 )
@@ -304,7 +392,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope impor
 # Where the state trust checks start (unit tests move it to their temporary directory).
 TRUST_ANCHOR = '/'
 # The options messages name: variable_names maps each to the name the caller's user knows.
-NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'force', 'state_dir', 'lock_timeout')
+NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'over_budget', 'force', 'state_dir', 'lock_timeout')
 # Errors that refuse a run before any change: each names the file or entry and the rule.
 REFUSALS = (StateError, hostfs.UnsafePathError)
 
@@ -326,6 +414,28 @@ def mem_total_bytes(proc_path):
         if len(parts) >= 2 and parts[0] == 'MemTotal:' and parts[1].isdigit():
             return int(parts[1]) * 1024
     return None
+
+
+def established_sockets(proc_path):
+    """The TCP sockets established now in this network namespace (Tcp CurrEstab of <proc_path>/net/snmp), as
+    ``(count, why, problem)``: ``why`` says why the count is None; ``problem`` is set too when the file exists but
+    cannot be read or parsed (worth a warning), not when it is missing or has no such counter."""
+    path = os.path.join(proc_path, 'net', 'snmp')
+    try:
+        with open(path, 'r') as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None, '%s is missing' % path, None
+        why = 'cannot read %s: %s' % (path, exc.strerror or exc)
+        return None, why, why
+    try:
+        count = parse_pairs(text, path).get('Tcp', {}).get('CurrEstab')
+    except ProcParseError as exc:
+        return None, to_native(exc), to_native(exc)
+    if count is None:
+        return None, '%s has no Tcp CurrEstab' % path, None
+    return count, None, None
 
 
 class Run(object):
@@ -359,6 +469,7 @@ class Run(object):
         self.warnings = []
         self.changed = False
         self.file_changed = False
+        self.budget = None
 
     def warn(self, text):
         if text not in self.warnings:
@@ -414,14 +525,15 @@ class Run(object):
             plan = plan_func(*args)
         except Refusal as exc:
             self.keys = exc.keys
-            self.warnings = list(exc.warnings)
+            self.warnings.extend(text for text in exc.warnings if text not in self.warnings)
             extra = dict(exc.extra)
             if exc.rules is not None:
                 extra['rules'] = exc.rules
             self.fail(exc.message, **extra)
         self.keys = plan.keys
         self.diffs = plan.diffs
-        self.warnings = list(plan.warnings)
+        self.warnings.extend(text for text in plan.warnings if text not in self.warnings)
+        self.budget = plan.memory_budget
         self.changed = plan.changed
         self.file_changed = plan.file_changed
         return plan
@@ -546,12 +658,16 @@ class Run(object):
             'state': self.params['state'], 'profile': self.params['profile'], 'path': self.path,
             'changed': self.changed, 'check_mode': self.check, 'keys': self.keys, 'counts': counts,
         }
+        if self.budget is not None:
+            fact['memory_budget'] = self.budget
         summary = ', '.join('%d %s' % (counts[status], status) for status in STATUSES if counts.get(status))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
                    msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
                                            summary or 'no keys'),
                    file_changed=self.file_changed, state_file=self.store.state_path, kernel=self.release,
                    ansible_facts={'sysctl_profile_result': fact})
+        if self.budget is not None:
+            res['memory_budget'] = self.budget
         if self.backup_file:
             res['backup_file'] = self.backup_file
         if self.module._diff and self.diffs:
@@ -595,18 +711,22 @@ class Run(object):
         stale = stale_path(self.dropin_dir, state, self.priority)
         own_text = self.read_own_file(self.path)
         stale_text = self.read_own_file(stale)
-        live = self.read_live(list(wanted) + (list(state['applied']) if state else []))
+        live = self.read_live(list(wanted) + (list(state['applied']) if state else []) + list(BUDGET_KEYS))
+        established, established_unknown, problem = established_sockets(self.proc)
+        if problem:
+            self.warn('memory budget: %s: the established TCP sockets are unknown' % problem)
         order = [path for path in load_order(self.root, include=self.path) if path != stale]
         host = {
             'kernel_release': self.release, 'mem_total': mem, 'page_size': os.sysconf('SC_PAGE_SIZE'), 'now': now(),
             'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
+            'established': established, 'established_unknown': established_unknown,
         }
         options = {
             'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path, 'proc_path': self.proc,
             'priority': self.priority, 'profile': params['profile'], 'header': params['header'],
             'comments': dict((key, to_native(why)) for key, why in (params['comments'] or {}).items()),
             'notes': list(params['notes'] or []), 'only_raise': params['only_raise'],
-            'unsettable': params['unsettable'], 'force': params['force'] or [],
+            'unsettable': params['unsettable'], 'over_budget': params['over_budget'], 'force': params['force'] or [],
             'fit_to_memory': params['fit_to_memory'] or [], 'names': self.names,
         }
         return self.adopt(plan_present, wanted, live, state, own_text, stale_text,
@@ -668,6 +788,7 @@ def main():
             priority=dict(type='int', default=60),
             only_raise=dict(type='bool', default=True),
             unsettable=dict(type='str', default='skip', choices=['skip', 'fail']),
+            over_budget=dict(type='str', default='warn', choices=['warn', 'fail']),
             variable_names=dict(type='dict', default={},
                                 options=dict((option, dict(type='str')) for option in NAMED_OPTIONS)),
             force=dict(type='list', elements='str', default=[], choices=['memory', 'tcp_feature_off']),

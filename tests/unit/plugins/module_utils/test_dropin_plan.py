@@ -270,6 +270,138 @@ def test_unknown_memtotal_warns_and_skips_the_guardrail():
     assert plan.warnings == ['MemTotal not found in /proc/meminfo: the memory guardrail was not applied']
 
 
+# ---- the memory budget ---------------------------------------------------------------------------
+# LIVE's tcp_mem is this machine's default (24 GiB): pressure 383868 pages = 1572323328 bytes; WANTED puts
+# 16 MiB + 16 MiB per socket: 46 such sockets fit under pressure, 47 do not, 71 pass high too.
+
+PRESSURE = 383868 * 4096
+OVER = 'memory budget: 47 established TCP socket(s) x 33554432 bytes each'
+
+
+def test_budget_under_pressure():
+    plan = present(host_facts=host(established=46))
+    budget = plan.memory_budget
+    assert budget['established'] == 46 and budget['per_socket_max_bytes'] == 32 * 1024 ** 2
+    assert budget['tcp_rmem_max'] == budget['tcp_wmem_max'] == 16777216  # the planned maxima, not the live ones
+    assert budget['worst_case_bytes'] == 46 * 32 * 1024 ** 2
+    assert budget['headroom_bytes'] == PRESSURE - 46 * 32 * 1024 ** 2 > 0
+    assert budget['tcp_mem_pages'] == {'low': 287901, 'pressure': 383868, 'high': 575802}
+    assert budget['tcp_mem_source'] == 'live'
+    assert budget['exceeds_pressure'] is False and budget['exceeds_high'] is False
+    assert plan.warnings == [] and plan.changed
+
+
+def test_budget_over_pressure_warns_and_plans_as_before():
+    plan = present(host_facts=host(established=47))
+    assert plan.memory_budget['exceeds_pressure'] is True and plan.memory_budget['exceeds_high'] is False
+    assert plan.memory_budget['headroom_bytes'] == PRESSURE - 47 * 32 * 1024 ** 2 < 0
+    assert len(plan.warnings) == 1 and plan.warnings[0].startswith(OVER)
+    assert 'Lower the buffer maxima or raise net.ipv4.tcp_mem' in plan.warnings[0]
+    # a warning only: the same plan as without the budget
+    assert [step.action for step in plan.steps] == ['save_state', 'dropin']
+    assert statuses(plan) == statuses(present())
+
+
+def test_budget_over_high():
+    plan = present(host_facts=host(established=71))
+    assert plan.memory_budget['exceeds_pressure'] is True and plan.memory_budget['exceeds_high'] is True
+    assert 'and even its high 575802 pages' in plan.warnings[0]
+
+
+def test_budget_fail_refuses_before_any_change():
+    names = {'over_budget': 'sysctl_profile_over_budget'}
+    with pytest.raises(dp.Refusal) as info:
+        present(host_facts=host(established=47), opts=options(over_budget='fail', names=names))
+    refusal = info.value
+    assert refusal.rules == ['memory_budget']
+    assert refusal.message.startswith(OVER)
+    assert refusal.message.endswith('; sysctl_profile_over_budget is fail (rule: memory_budget). Nothing was changed.')
+    assert refusal.extra['memory_budget']['exceeds_pressure'] is True
+    assert refusal.warnings == []  # the budget is the refusal, not also a warning
+    # without names the option names itself; under pressure the fail option changes nothing
+    with pytest.raises(dp.Refusal) as info:
+        present(host_facts=host(established=47), opts=options(over_budget='fail'))
+    assert '; over_budget is fail (rule: memory_budget)' in info.value.message
+    plan = present(host_facts=host(established=46), opts=options(over_budget='fail'))
+    assert plan.warnings == [] and plan.changed
+
+
+def test_budget_fail_also_when_the_values_are_live_already():
+    """A second run finds nothing to change, but today's connections still exceed pressure at these
+    maxima: the fail option fails every run until the maxima or tcp_mem change (as unsettable=fail)."""
+    first = present()
+    again = live(d={'net.ipv4.tcp_rmem': '4096 87380 16777216', 'net.ipv4.tcp_wmem': '4096 65536 16777216'})
+    second = present(live_values=again, saved=first.new_state, own_text=first.content, host_facts=host(established=0))
+    assert not second.changed and second.memory_budget['exceeds_pressure'] is False
+    with pytest.raises(dp.Refusal):
+        present(live_values=again, saved=first.new_state, own_text=first.content, host_facts=host(established=47),
+                opts=options(over_budget='fail'))
+
+
+def test_budget_tcp_mem_hidden_says_so_and_never_fails():
+    hidden = live()
+    hidden['net.ipv4.tcp_mem'] = {'value': None, 'scope': 'host'}
+    for opts in (options(), options(over_budget='fail')):
+        plan = present(live_values=hidden, host_facts=host(established=100000), opts=opts)
+        budget = plan.memory_budget
+        assert budget['tcp_mem_pages'] is None and budget['tcp_mem_bytes'] is None
+        assert budget['headroom_bytes'] is None and budget['exceeds_pressure'] is None
+        assert budget['worst_case_bytes'] == 100000 * 32 * 1024 ** 2
+        assert 'net.ipv4.tcp_mem is not visible in this network namespace (host scope' in budget['note']
+        assert plan.warnings == []
+    # a live dict without the key at all (an older caller) is the same
+    del hidden['net.ipv4.tcp_mem']
+    assert present(live_values=hidden, host_facts=host(established=100000)).memory_budget['tcp_mem_pages'] is None
+
+
+def test_budget_no_connection():
+    plan = present(host_facts=host(established=0), opts=options(over_budget='fail'))
+    assert plan.memory_budget['worst_case_bytes'] == 0 and plan.memory_budget['headroom_bytes'] == PRESSURE
+    assert plan.memory_budget['exceeds_pressure'] is False and plan.memory_budget['sockets_under_pressure'] == 46
+
+
+def test_budget_established_unknown():
+    plan = present(host_facts=host(established=None, established_unknown='/proc/net/snmp is missing'),
+                   opts=options(over_budget='fail'))
+    assert plan.memory_budget['established'] is None and plan.memory_budget['exceeds_pressure'] is None
+    assert '(/proc/net/snmp is missing)' in plan.memory_budget['note'] and plan.warnings == []
+
+
+def test_budget_uses_the_values_that_will_be_live():
+    # only_raise keeps the host's higher tcp_wmem max (64 MiB): that is the ceiling after the run
+    higher = live(d={'net.ipv4.tcp_wmem': '4096 16384 67108864'})
+    assert present(live_values=higher, host_facts=host(established=1)).memory_budget['tcp_wmem_max'] == 67108864
+    # a later file overrides tcp_rmem: the live value (64 KiB) stays
+    plan = present(overrides={'net.ipv4.tcp_rmem': ('/etc/sysctl.d/99-local.conf', '4096 65536 8388608')},
+                   host_facts=host(established=1))
+    assert plan.memory_budget['tcp_rmem_max'] == 65536
+    # a key outside the profile keeps its live value
+    plan = present(wanted={'net.ipv4.tcp_rmem': '4096 87380 16777216'}, host_facts=host(established=1))
+    assert plan.memory_budget['tcp_wmem_max'] == 4194304 and plan.memory_budget['tcp_rmem_max'] == 16777216
+
+
+def test_budget_with_tcp_mem_in_the_dropin():
+    wanted = dict(WANTED, **{'net.ipv4.tcp_mem': '786432 1048576 1572864'})
+    plan = present(wanted=wanted, host_facts=host(established=100))
+    budget = plan.memory_budget
+    assert plan.keys['net.ipv4.tcp_mem']['status'] == 'applied'
+    assert budget['tcp_mem_source'] == 'drop-in' and budget['tcp_mem_pages']['pressure'] == 1048576
+    assert budget['exceeds_pressure'] is False and budget['sockets_under_pressure'] == 128
+    assert 'as the drop-in sets it' in budget['note'] and plan.warnings == []
+
+
+def test_budget_when_nothing_can_be_written():
+    plan = present(wanted={'net.core.rmem_max': '16777216'}, host_facts=host(established=200))
+    assert plan.writes_nothing
+    assert plan.memory_budget['tcp_rmem_max'] == 65536 and plan.memory_budget['worst_case_bytes'] == 200 * (
+        65536 + 4194304)
+
+
+def test_budget_absent_has_none():
+    opts = {'path': PATH, 'stale_path': None, 'state_path': STATE_PATH}
+    assert dp.plan_absent(None, {}, None, None, {}, opts).memory_budget is None
+
+
 # ---- only_raise and the values from before the first rollout ------------------------------------------
 
 def test_only_raise_keeps_higher_per_element():

@@ -525,6 +525,114 @@ def test_tcp_mem_guardrail(tmp_path):
     assert 'net.ipv4.tcp_mem: max 400000 pages' in res['msg'] and res['rules'] == ['memory']
 
 
+# ---- the memory budget: a real /proc/net/snmp (Linux 6.18) with CurrEstab set --------------------------
+
+SNMP_FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            'fixtures', 'proc', 'linux-6.18', 'snmp')
+PAGE = os.sysconf('SC_PAGE_SIZE')
+
+
+def write_snmp(host, established=None, text=None):
+    """<proc>/net/snmp: the fixture with Tcp CurrEstab = ``established``, or ``text`` as it is."""
+    if text is None:
+        with open(SNMP_FIXTURE) as handle:
+            lines = handle.read().splitlines(True)
+        names = [index for index, line in enumerate(lines) if line.startswith('Tcp:')]
+        column = lines[names[0]].split().index('CurrEstab')
+        values = lines[names[1]].split()
+        values[column] = str(established)
+        lines[names[1]] = ' '.join(values) + '\n'
+        text = ''.join(lines)
+    directory = os.path.join(host.proc, 'net')
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    with open(os.path.join(directory, 'snmp'), 'w') as handle:
+        handle.write(text)
+
+
+def sockets_over_pressure():
+    """The fewest fully grown json_api sockets (32 MiB each) over INIT_NETNS's tcp_mem pressure."""
+    return 383868 * PAGE // (32 * 1024 ** 2) + 1
+
+
+def test_budget_child_netns_says_tcp_mem_is_host_scope(host):
+    write_snmp(host, 100000)
+    res = host.run(settings=JSON_API, over_budget='fail')
+    budget = res['memory_budget']
+    assert res['ansible_facts']['sysctl_profile_result']['memory_budget'] == budget
+    assert budget['established'] == 100000 and budget['per_socket_max_bytes'] == 32 * 1024 ** 2
+    assert budget['worst_case_bytes'] == 100000 * 32 * 1024 ** 2
+    assert budget['tcp_mem_pages'] is None and budget['exceeds_pressure'] is None and budget['headroom_bytes'] is None
+    assert 'net.ipv4.tcp_mem is not visible in this network namespace (host scope' in budget['note']
+    assert res['warnings'] == [] and host.live('net.ipv4.tcp_rmem') == '4096 87380 16777216'
+
+
+def test_budget_init_netns_warns_over_pressure(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS)
+    write_snmp(host, sockets_over_pressure())
+    res = host.run(settings=JSON_API)
+    budget = res['memory_budget']
+    assert budget['tcp_mem_pages'] == {'low': 287901, 'pressure': 383868, 'high': 575802}
+    assert budget['tcp_mem_bytes']['pressure'] == 383868 * PAGE and budget['exceeds_pressure'] is True
+    assert budget['established'] == sockets_over_pressure() and budget['headroom_bytes'] < 0
+    assert [w for w in res['warnings'] if w.startswith('memory budget: %d established' % sockets_over_pressure())]
+    # a warning only: applied
+    assert res['changed'] and host.live('net.core.rmem_max') == '16777216'
+    assert res['ansible_facts']['sysctl_profile_result']['memory_budget'] == budget
+
+
+def test_budget_fail_changes_nothing(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS)
+    write_snmp(host, sockets_over_pressure())
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, over_budget='fail', expect_fail=True)
+    assert res['rules'] == ['memory_budget'] and res['memory_budget']['exceeds_pressure'] is True
+    assert res['msg'].startswith('memory budget: ') and res['msg'].endswith(
+        '; over_budget is fail (rule: memory_budget). Nothing was changed.')
+    res = host.run(settings=JSON_API, over_budget='fail', check=True, expect_fail=True,
+                   variable_names={'over_budget': 'sysctl_profile_over_budget'})
+    assert '; sysctl_profile_over_budget is fail (rule: memory_budget)' in res['msg']
+    assert snapshot(host) == before and not os.path.exists(host.state_dir)
+    # under pressure the fail option lets the run apply
+    write_snmp(host, sockets_over_pressure() - 1)
+    res = host.run(settings=JSON_API, over_budget='fail')
+    assert res['changed'] and res['memory_budget']['exceeds_pressure'] is False and res['warnings'] == []
+
+
+def test_budget_in_check_mode(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS)
+    write_snmp(host, 3)
+    before = snapshot(host)
+    res = host.run(settings=JSON_API, check=True, diff=True)
+    assert res['changed'] and snapshot(host) == before
+    budget = res['ansible_facts']['sysctl_profile_result']['memory_budget']
+    # the maxima the plan would make live, not today's (4 MiB wmem max)
+    assert budget['tcp_rmem_max'] == budget['tcp_wmem_max'] == 16777216
+    assert budget['worst_case_bytes'] == 3 * 32 * 1024 ** 2 and budget['exceeds_pressure'] is False
+    assert budget['headroom_bytes'] == 383868 * PAGE - 3 * 32 * 1024 ** 2
+
+
+def test_budget_without_snmp_or_with_a_broken_one(tmp_path):
+    host = Host(tmp_path, keys=INIT_NETNS)
+    res = host.run(settings=JSON_API, over_budget='fail', check=True)
+    budget = res['memory_budget']
+    assert budget['established'] is None and budget['exceeds_pressure'] is None
+    assert '/net/snmp is missing' in budget['note'] and res['warnings'] == []
+    write_snmp(host, text='Tcp: CurrEstab\n')
+    res = host.run(settings=JSON_API, over_budget='fail', check=True)
+    assert res['memory_budget']['established'] is None
+    assert [w for w in res['warnings'] if w.startswith('memory budget: ') and 'header for Tcp has no value line' in w]
+    write_snmp(host, text='Ip: Forwarding\nIp: 1\n')
+    assert 'has no Tcp CurrEstab' in host.run(settings=JSON_API, check=True)['memory_budget']['note']
+
+
+def test_budget_only_with_state_present(host):
+    write_snmp(host, 1)
+    host.run(settings=JSON_API)
+    res = host.run(state='absent')
+    assert 'memory_budget' not in res and 'memory_budget' not in res['ansible_facts']['sysctl_profile_result']
+
+
 def test_header_cannot_inject(host):
     host.run(settings=JSON_API, header='Ansible managed\nnet.ipv4.ip_forward = 1\n\x1b[31mred')
     lines = host.read_dropin().splitlines()
