@@ -34,7 +34,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value impor
 
 __all__ = [
     'ProfileError', 'PROFILES', 'PROFILE_NAMES', 'KEY_RULES', 'KEY_WHY', 'FORCE_RULES',
-    'STATES', 'UNSETTABLE', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
+    'STATES', 'UNSETTABLE', 'OVER_BUDGET', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
     'validate_settings', 'bdp_profile', 'build_plan',
     'only_raise', 'memory_cap', 'memory_violations', 'fit_to_cap', 'kernel_version',
     'obsolete_reason', 'check_priority', 'dropin_basename', 'INPUT_NAMES',
@@ -50,6 +50,8 @@ JSON_API_BUFFER = 16 * MIB
 
 STATES = ('present', 'absent')
 UNSETTABLE = ('skip', 'fail')
+# What the memory budget (memory_budget.py) does when today's connections could exceed tcp_mem pressure.
+OVER_BUDGET = ('warn', 'fail')
 # Rules a user may override (the force input). Format and injection rules cannot be.
 FORCE_RULES = ('memory', 'tcp_feature_off')
 
@@ -265,15 +267,16 @@ def check_force(force, subject='force'):
 
 # build_plan's inputs. Errors and comments name each as itself unless the caller maps it to the name its
 # user knows (build_plan(names=...): the sysctl_profile role passes its variables' names).
-INPUT_NAMES = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable', 'force',
-               'state_dir')
+INPUT_NAMES = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable',
+               'over_budget', 'force', 'state_dir')
 
 
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
-               priority=60, state='present', unsettable='skip', force=None, state_dir=None, names=None):
+               priority=60, state='present', unsettable='skip', force=None, state_dir=None, names=None,
+               over_budget='warn'):
     """Merge profile + overrides (+ custom), validate everything the controller can, return the plan.
 
-    Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'force', 'settings'
+    Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'over_budget', 'force', 'settings'
     (key -> normalised string, sorted), 'comments' (key -> why), 'notes' (header lines),
     'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
     An override of ``None`` (YAML ``~``) removes that key from the profile. ``state_dir``, when
@@ -297,6 +300,7 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
         'comments': {},
         'state': attempt(_choice, names['state'], state, STATES),
         'unsettable': attempt(_choice, names['unsettable'], unsettable, UNSETTABLE),
+        'over_budget': attempt(_choice, names['over_budget'], over_budget, OVER_BUDGET),
         'priority': attempt(check_priority, priority, names['priority']),
         'force': attempt(check_force, force, names['force']) or [],
     }

@@ -69,6 +69,10 @@ options:
     description: V(skip) or V(fail), passed on to M(netfleet.tuning.sysctl_dropin).
     type: raw
     default: skip
+  over_budget:
+    description: V(warn) or V(fail), passed on to M(netfleet.tuning.sysctl_dropin) (its memory budget).
+    type: raw
+    default: warn
   force:
     description: Rules to override, a list of V(memory) and V(tcp_feature_off).
     type: raw
@@ -91,6 +95,7 @@ options:
       priority: {description: Name of O(priority)., type: str}
       state: {description: Name of O(state)., type: str}
       unsettable: {description: Name of O(unsettable)., type: str}
+      over_budget: {description: Name of O(over_budget)., type: str}
       force: {description: Name of O(force)., type: str}
       state_dir: {description: Name of O(state_dir)., type: str}
 notes:
@@ -155,6 +160,10 @@ unsettable:
   description: V(skip) or V(fail).
   returned: success
   type: str
+over_budget:
+  description: V(warn) or V(fail).
+  returned: success
+  type: str
 force:
   description: The rules to override, sorted.
   returned: success
@@ -188,8 +197,8 @@ header:
 from ansible.module_utils.basic import AnsibleModule
 
 # The inputs that profiles.build_plan checks (and O(variable_names) can rename).
-VALUE_OPTIONS = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable', 'force',
-                 'state_dir')
+VALUE_OPTIONS = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable',
+                 'over_budget', 'force', 'state_dir')
 
 # The action plugin validates its arguments with this spec. Value options are raw: the profile rules check
 # them, so that a message names what the user typed and "a=1 b=2" is not turned into a dict.
@@ -202,6 +211,7 @@ ARGUMENT_SPEC = dict(
     priority=dict(type='raw', default=60),
     state=dict(type='raw', default='present'),
     unsettable=dict(type='raw', default='skip'),
+    over_budget=dict(type='raw', default='warn'),
     force=dict(type='raw', default=[]),
     state_dir=dict(type='raw'),
     header=dict(type='str', default=''),

@@ -103,6 +103,8 @@ ROLE_CASES = [
      ['sysctl_profile_priority', 'int']),
     ('unsettable_bad_choice', {'sysctl_profile_unsettable': 'ignore'},
      ['sysctl_profile_unsettable', 'must be one of']),
+    ('over_budget_bad_choice', {'sysctl_profile_over_budget': 'error'},
+     ['sysctl_profile_over_budget', 'must be one of']),
     ('state_bad_choice', {'sysctl_profile_state': 'purged'},
      ['sysctl_profile_state', 'must be one of']),
     ('force_unknown_rule', {'sysctl_profile_force': ['everything']},
@@ -135,6 +137,8 @@ MODULE_CASES = [
      ['state_dir: must be an absolute path', 'rule: absolute_path']),
     ('module_force_unknown', {'settings': {'net.core.somaxconn': 4096}, 'force': ['all']},
      ['force', 'must be one or more of', 'all']),
+    ('module_over_budget_unknown', {'settings': {'net.core.somaxconn': 4096}, 'over_budget': 'error'},
+     ['over_budget', 'must be one of', 'error']),
 ]
 
 THRESHOLD_CASES = [

@@ -61,6 +61,8 @@ def test_defaults_are_the_roles():
     result = run()[0]
     assert result['profile'] == 'json_api' and result['priority'] == 60 and result['state'] == 'present'
     assert result['unsettable'] == 'skip' and result['force'] == [] and result['header'] == ''
+    assert result['over_budget'] == 'warn'
+    assert role(over_budget='fail')['over_budget'] == 'fail'
 
 
 def test_comments_name_the_input_a_key_came_from():
@@ -120,6 +122,7 @@ BAD = [
     ({'priority': '../../tmp/x'}, 'priority', 'sysctl_profile_priority: must be an integer 0..99'),
     ({'state': 'purged'}, 'choice', 'sysctl_profile_state: must be one of present, absent'),
     ({'unsettable': 'ignore'}, 'choice', 'sysctl_profile_unsettable: must be one of skip, fail'),
+    ({'over_budget': 'error'}, 'choice', 'sysctl_profile_over_budget: must be one of warn, fail'),
     ({'force': ['everything']}, 'choice', 'sysctl_profile_force: must be one of memory, tcp_feature_off'),
     ({'state_dir': 'var/lib/netfleet'}, 'absolute_path', 'sysctl_profile_state_dir: must be an absolute path'),
     ({'state_dir': '/proc/sys/kernel/x'}, 'virtual_fs', 'sysctl_profile_state_dir: must not be under /proc'),

@@ -222,6 +222,8 @@ BAD = [
     ({'priority': 6.5}, 'priority', 'priority'),
     ({'state': 'gone'}, 'choice', 'state'),
     ({'unsettable': 'ignore'}, 'choice', 'unsettable'),
+    ({'over_budget': 'ignore'}, 'choice', 'over_budget'),
+    ({'over_budget': True}, 'choice', 'over_budget'),
     ({'force': ['everything']}, 'choice', 'force'),
     ({'force': 'memory'}, 'choice', 'force'),
     ({'name': 'bdp', 'link_mbit': 0, 'rtt_ms': 10}, 'bdp_input', 'link_mbit'),
