@@ -33,9 +33,18 @@ Each metric has:
     whether ``netfleet_gated_metrics`` may name it (DENOMINATOR cannot be: it normalises the rest).
 ``gated_by_default``
     whether it is in the default ``netfleet_gated_metrics``.
+``per``
+    the metric its rate ``per_million_segs`` divides by (one of DENOMINATORS): ``in_segs`` for what
+    happens to received traffic, ``out_segs`` for the sender's retransmissions (the retransmission rate
+    is RetransSegs per OutSegs); None for the denominators themselves.
+``guardable``
+    whether ``netfleet_guard_metrics`` may name it (a metric that must not rise: the denominators
+    cannot be).
+``guarded_by_default``
+    whether it is in the default ``netfleet_guard_metrics``.
 
-Every metric's rate ``per_million_segs`` is per million of the DENOMINATOR metric's delta (the Tcp
-InSegs of the same window), so that a quieter window does not look like a fix.
+Every metric's rate ``per_million_segs`` is per million of its ``per`` metric's delta in the same
+window (Tcp InSegs for most), so that a quieter window does not look like a fix.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -43,8 +52,9 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-__all__ = ['Source', 'Metric', 'METRICS', 'NAMES', 'BY_NAME', 'DENOMINATOR', 'GATEABLE', 'DEFAULT_GATED',
-           'COUNTER_FILES', 'COUNTER_SOURCES', 'GAUGE_COUNTERS', 'metric_of', 'is_gauge', 'source_label', 'ordered']
+__all__ = ['Source', 'Metric', 'METRICS', 'NAMES', 'BY_NAME', 'DENOMINATOR', 'DENOMINATORS', 'GATEABLE',
+           'DEFAULT_GATED', 'GUARDABLE', 'DEFAULT_GUARDS', 'COUNTER_FILES', 'COUNTER_SOURCES', 'GAUGE_COUNTERS',
+           'metric_of', 'is_gauge', 'source_label', 'per_label', 'ordered']
 
 # The files whose parsers (procnet.parse_pairs, parse_snmp6) give ``{group: {counter: int}}``: the
 # ``counters`` of the facts. softnet_stat's parser gives ``{'cpus': [...], 'total': {...}}``.
@@ -69,11 +79,13 @@ class Source(namedtuple('Source', 'file section field')):
         return '%s %s' % (self.file.rsplit('/', 1)[-1], self.field)
 
 
-Metric = namedtuple('Metric', 'name source help kind unit gateable gated_by_default')
+Metric = namedtuple('Metric', 'name source help kind unit gateable gated_by_default per guardable guarded_by_default')
 
 
-def _metric(name, source, help_text, unit, gateable=True, gated_by_default=False, kind='counter'):
-    return Metric(name, Source(*source), help_text, kind, unit, gateable, gated_by_default)
+def _metric(name, source, help_text, unit, gateable=True, gated_by_default=False, kind='counter', per='in_segs',
+            guardable=True, guarded_by_default=False):
+    return Metric(name, Source(*source), help_text, kind, unit, gateable, gated_by_default, per, guardable,
+                  guarded_by_default)
 
 
 # The named metrics, in report order.
@@ -84,7 +96,7 @@ METRICS = (
     _metric('rcv_collapsed', ('net/netstat', 'TcpExt', 'TCPRcvCollapsed'),
             'packets collapsed in receive queue due to low socket buffer', 'packets', gated_by_default=True),
     _metric('rcv_pruned', ('net/netstat', 'TcpExt', 'RcvPruned'),
-            'packets pruned from receive queue (data lost)', 'packets'),
+            'packets pruned from receive queue (data lost)', 'packets', guarded_by_default=True),
     _metric('ofo_pruned', ('net/netstat', 'TcpExt', 'OfoPruned'),
             'packets dropped from out-of-order queue because of socket buffer overrun', 'packets'),
     _metric('backlog_drop', ('net/netstat', 'TcpExt', 'TCPBacklogDrop'),
@@ -92,16 +104,41 @@ METRICS = (
     _metric('rcvq_drop', ('net/netstat', 'TcpExt', 'TCPRcvQDrop'),
             'packets dropped because the receive queue was full', 'packets'),
     _metric('softnet_dropped', ('net/softnet_stat', 'total', 'dropped'),
-            'packets dropped because the input queue was full (netdev_max_backlog), all CPUs', 'packets'),
-    _metric('in_segs', ('net/snmp', 'Tcp', 'InSegs'), 'TCP segments received', 'segments', gateable=False),
+            'packets dropped because the input queue was full (netdev_max_backlog), all CPUs', 'packets',
+            guarded_by_default=True),
+    # the guards: what bigger buffers must not make worse (verify's netfleet_guard_metrics)
+    _metric('memory_pressures', ('net/netstat', 'TcpExt', 'TCPMemoryPressures'),
+            'times TCP entered memory pressure (net.ipv4.tcp_mem)', 'events', gateable=False,
+            guarded_by_default=True),
+    _metric('memory_pressure_ms', ('net/netstat', 'TcpExt', 'TCPMemoryPressuresChrono'),
+            'milliseconds TCP spent in memory pressure (added when it leaves it)', 'milliseconds', gateable=False),
+    _metric('retrans_segs', ('net/snmp', 'Tcp', 'RetransSegs'), 'segments retransmitted', 'segments',
+            gateable=False, per='out_segs', guarded_by_default=True),
+    _metric('lost_retransmit', ('net/netstat', 'TcpExt', 'TCPLostRetransmit'),
+            'retransmitted segments lost again', 'segments', gateable=False, per='out_segs'),
+    _metric('timeouts', ('net/netstat', 'TcpExt', 'TCPTimeouts'),
+            'retransmission timeouts (RTO expiries, SYN-ACK timeouts included)', 'events', gateable=False,
+            per='out_segs'),
+    _metric('listen_overflows', ('net/netstat', 'TcpExt', 'ListenOverflows'),
+            'times the listen queue of a socket overflowed', 'events', gateable=False, guarded_by_default=True),
+    _metric('listen_drops', ('net/netstat', 'TcpExt', 'ListenDrops'),
+            'SYNs to LISTEN sockets dropped', 'events', gateable=False),
+    # the denominators of every per-million rate
+    _metric('in_segs', ('net/snmp', 'Tcp', 'InSegs'), 'TCP segments received', 'segments', gateable=False,
+            per=None, guardable=False),
+    _metric('out_segs', ('net/snmp', 'Tcp', 'OutSegs'), 'segments sent out',
+            'segments', gateable=False, per=None, guardable=False),
 )
 
 NAMES = tuple(metric.name for metric in METRICS)
 BY_NAME = dict((metric.name, metric) for metric in METRICS)
-# The metric every per-million rate divides by.
+# The metric the gated rates divide by (every per-million rate but the retransmissions'), and all of them.
 DENOMINATOR = 'in_segs'
+DENOMINATORS = ('in_segs', 'out_segs')
 GATEABLE = tuple(metric.name for metric in METRICS if metric.gateable)
 DEFAULT_GATED = tuple(metric.name for metric in METRICS if metric.gated_by_default)
+GUARDABLE = tuple(metric.name for metric in METRICS if metric.guardable)
+DEFAULT_GUARDS = tuple(metric.name for metric in METRICS if metric.guarded_by_default)
 # (group, counter) of every metric read from a /proc/net counter, in report order.
 COUNTER_SOURCES = tuple((metric.source.section, metric.source.field) for metric in METRICS
                         if metric.source.is_counter)
@@ -139,6 +176,13 @@ def source_label(name):
     """How reports name a metric's source (``TcpExt PruneCalled``); the name itself when it is not registered."""
     metric = BY_NAME.get(name)
     return metric.source.label if metric is not None else name
+
+
+def per_label(name):
+    """What a metric's ``per_million_segs`` is per million of (``InSegs``, ``OutSegs``): its ``per`` metric's field."""
+    metric = BY_NAME.get(name)
+    per = BY_NAME.get(metric.per if metric is not None and metric.per else DENOMINATOR)
+    return per.source.field
 
 
 def ordered(names):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Counter windows: deltas, rates per second and per million Tcp InSegs (the one place rates are computed).
+"""Counter windows: deltas, rates per second and per million segments (the one place rates are computed).
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
@@ -67,7 +67,11 @@ def window(before, after):
       metric, else its source ``counters['Tcp']['InSegs']``), None when either
       snapshot lacks it.
     - ``per_million_segs`` is ``delta * 1e6 / in_segs`` and None when the InSegs
-      delta is 0 or unknown (never a division by zero, never an invented 0).
+      delta is 0 or unknown (never a division by zero, never an invented 0); a
+      metric whose registry ``per`` is another denominator (``retrans_segs``:
+      ``out_segs``) divides by that one's delta instead, and so does the metric's
+      source counter (``Tcp.RetransSegs``); the denominators' own metrics have
+      None (``per`` is None), their counters per million InSegs as any other.
     - ``per_second`` is None only when ``seconds <= 0``.
     - A counter or metric is in the result only when both snapshots have it
       as an integer; gauges (metric_registry.is_gauge, and metrics of kind
@@ -102,11 +106,18 @@ def window(before, after):
     counters_a = before.get('counters') or {}
     counters_b = after.get('counters') or {}
 
-    in_segs = _delta_of(metrics_a, metrics_b, metric_registry.DENOMINATOR)
-    if in_segs is None:
-        source = metric_registry.BY_NAME[metric_registry.DENOMINATOR].source
-        in_segs = _delta_of(counters_a.get(source.section) or {}, counters_b.get(source.section) or {}, source.field)
-    in_segs_norm = in_segs if (in_segs is not None and in_segs > 0) else None
+    # each denominator's delta (metric, else its source counter), and the positive ones to divide by
+    denominators = {}
+    for name in metric_registry.DENOMINATORS:
+        delta = _delta_of(metrics_a, metrics_b, name)
+        if delta is None:
+            source = metric_registry.BY_NAME[name].source
+            delta = _delta_of(counters_a.get(source.section) or {}, counters_b.get(source.section) or {},
+                              source.field)
+        denominators[name] = delta
+    in_segs = denominators[metric_registry.DENOMINATOR]
+    divide_by = dict((name, delta if (delta is not None and delta > 0) else None)
+                     for name, delta in denominators.items())
 
     backwards = []
     out_counters = {}
@@ -123,7 +134,10 @@ def window(before, after):
             delta = value_b - value_a
             if delta < 0:
                 backwards.append('%s.%s (%d -> %d)' % (group, name, value_a, value_b))
-            out_group[name] = _rate(delta, seconds, in_segs_norm)
+            # a metric's source counter has the metric's rate (Tcp RetransSegs per million OutSegs)
+            source_of = metric_registry.metric_of(group, name)
+            per = source_of.per if source_of is not None and source_of.per else metric_registry.DENOMINATOR
+            out_group[name] = _rate(delta, seconds, divide_by[per])
         if out_group:
             out_counters[group] = out_group
 
@@ -142,7 +156,8 @@ def window(before, after):
         delta = value_b - value_a
         if delta < 0 and name not in reported_sources:
             backwards.append('metric %s (%d -> %d)' % (name, value_a, value_b))
-        out_metrics[name] = _rate(delta, seconds, in_segs_norm)
+        per = metric.per if metric is not None else metric_registry.DENOMINATOR
+        out_metrics[name] = _rate(delta, seconds, divide_by.get(per))
 
     if backwards:
         reasons.append('counter went backwards: ' + ', '.join(backwards))

@@ -18,8 +18,8 @@ description:
   - Parsing is driven by the kernel's own header lines, so counters are reported by name whatever the
     kernel version and order; counters this kernel does not have are absent, never invented as 0.
   - With O(sample_seconds) it reads everything twice, that many seconds apart, and adds C(rates)
-    (deltas, per second and per million Tcp InSegs), valid only when the boot did not change and no
-    counter went backwards.
+    (deltas, per second and per million Tcp InSegs, or per million Tcp OutSegs for the retransmission
+    metrics), valid only when the boot did not change and no counter went backwards.
   - Each sysctl key gets a scope read from the live system, C(netns) (writable here), C(host) (read-only
     here, or a key the kernel registers only in the initial network namespace while this runs in a
     child one) or C(absent) (unknown to this kernel).
@@ -195,13 +195,22 @@ ansible_facts:
                    "net.core.netdev_max_backlog": {"value": null, "scope": "host"}}
         metrics:
           description:
-            - The named metrics, C(prune_called) (TcpExt PruneCalled), C(rcv_collapsed) (TcpExt TCPRcvCollapsed),
-              C(rcv_pruned) (TcpExt RcvPruned), C(ofo_pruned) (TcpExt OfoPruned), C(backlog_drop)
-              (TcpExt TCPBacklogDrop), C(rcvq_drop) (TcpExt TCPRcvQDrop), C(softnet_dropped) (softnet total dropped)
-              and C(in_segs) (Tcp InSegs). A metric is absent when this kernel does not have its source.
+            - The named metrics, integers since boot. What tuning should lower, C(prune_called) (TcpExt PruneCalled),
+              C(rcv_collapsed) (TcpExt TCPRcvCollapsed), C(rcv_pruned) (TcpExt RcvPruned), C(ofo_pruned) (TcpExt
+              OfoPruned), C(backlog_drop) (TcpExt TCPBacklogDrop), C(rcvq_drop) (TcpExt TCPRcvQDrop) and
+              C(softnet_dropped) (softnet total dropped).
+            - What bigger buffers must not make worse, C(memory_pressures) (TcpExt TCPMemoryPressures, times TCP
+              entered memory pressure), C(memory_pressure_ms) (TcpExt TCPMemoryPressuresChrono, milliseconds in
+              pressure, added when TCP leaves it), C(retrans_segs) (Tcp RetransSegs), C(lost_retransmit) (TcpExt
+              TCPLostRetransmit), C(timeouts) (TcpExt TCPTimeouts), C(listen_overflows) (TcpExt ListenOverflows) and
+              C(listen_drops) (TcpExt ListenDrops).
+            - The denominators of the rates, C(in_segs) (Tcp InSegs) and C(out_segs) (Tcp OutSegs).
+            - A metric is absent when this kernel does not have its source (TCPRcvQDrop and TCPMemoryPressuresChrono
+              are missing on older kernels), never 0.
           returned: always
           type: dict
-          sample: {"prune_called": 0, "rcv_collapsed": 0, "in_segs": 1568, "softnet_dropped": 0}
+          sample: {"prune_called": 0, "rcv_collapsed": 0, "memory_pressures": 0, "retrans_segs": 12, "timeouts": 2,
+                   "listen_overflows": 0, "in_segs": 1568, "out_segs": 1402, "softnet_dropped": 0}
         boot_id:
           description: C(/proc/sys/kernel/random/boot_id), C(null) when missing.
           returned: always
@@ -231,12 +240,20 @@ ansible_facts:
           description:
             - The window between the two reads. C(valid) is false (and C(invalid_reason) says why) when boot_id
               changed or a counter went backwards. C(in_segs) is the Tcp InSegs delta. For each metric and
-              counter, C(delta), C(per_second) and C(per_million_segs) (C(null) when the InSegs delta is 0).
-              Gauges such as Tcp CurrEstab are left out.
+              counter, C(delta), C(per_second) and C(per_million_segs). Gauges such as Tcp CurrEstab are left out.
+            - C(per_million_segs) is per million Tcp InSegs of the window, except for C(retrans_segs),
+              C(lost_retransmit) and C(timeouts) (and their counters), which are per million Tcp OutSegs. So the
+              retransmission rate is C(rates.metrics.retrans_segs.per_million_segs) (Tcp RetransSegs per million
+              segments sent; divide by 10000 for percent) and C(rates.metrics.retrans_segs.per_second).
+              C(per_million_segs) is C(null) when its denominator's delta is 0 or unknown, and for C(in_segs) and
+              C(out_segs) themselves.
+            - A metric this kernel lacks is absent here too, never a rate of 0.
           returned: when O(sample_seconds) > 0
           type: dict
           sample: {"seconds": 2.0, "valid": true, "invalid_reason": null, "in_segs": 1000,
-                   "metrics": {"prune_called": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0}},
+                   "metrics": {"prune_called": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0},
+                               "retrans_segs": {"delta": 3, "per_second": 1.5, "per_million_segs": 2500.0},
+                               "out_segs": {"delta": 1200, "per_second": 600.0, "per_million_segs": null}},
                    "counters": {"TcpExt": {"PruneCalled": {"delta": 4, "per_second": 2.0, "per_million_segs": 4000.0}}}}
         socket_buffers:
           description:

@@ -27,8 +27,8 @@ PARSERS = {
     'net/snmp6': lambda text: procnet.parse_snmp6(text, 'snmp6'),
     'net/softnet_stat': lambda text: procnet.parse_softnet(text, 'softnet_stat'),
 }
-# Metrics an older kernel does not have (the node_exporter fixture: no TCPRcvQDrop).
-ABSENT_ON = {'node_exporter': {'rcvq_drop'}}
+# Metrics an older kernel does not have (the node_exporter fixture: no TCPRcvQDrop, no TCPMemoryPressuresChrono).
+ABSENT_ON = {'node_exporter': {'rcvq_drop', 'memory_pressure_ms'}}
 
 
 def read(*parts):
@@ -54,11 +54,15 @@ def fixture_snapshot(kernel):
 
 def test_names_and_order():
     assert metric_registry.NAMES == ('prune_called', 'rcv_collapsed', 'rcv_pruned', 'ofo_pruned',
-                                     'backlog_drop', 'rcvq_drop', 'softnet_dropped', 'in_segs')
+                                     'backlog_drop', 'rcvq_drop', 'softnet_dropped',
+                                     'memory_pressures', 'memory_pressure_ms', 'retrans_segs', 'lost_retransmit',
+                                     'timeouts', 'listen_overflows', 'listen_drops', 'in_segs', 'out_segs')
     assert len(set(metric_registry.NAMES)) == len(metric_registry.NAMES)
     assert list(metric_registry.BY_NAME) == list(metric_registry.NAMES)
     assert metric_registry.BY_NAME['prune_called'].source == ('net/netstat', 'TcpExt', 'PruneCalled')
     assert metric_registry.BY_NAME['softnet_dropped'].source == ('net/softnet_stat', 'total', 'dropped')
+    assert metric_registry.BY_NAME['retrans_segs'].source == ('net/snmp', 'Tcp', 'RetransSegs')
+    assert metric_registry.BY_NAME['out_segs'].source == ('net/snmp', 'Tcp', 'OutSegs')
 
 
 def test_entries_are_complete():
@@ -67,33 +71,55 @@ def test_entries_are_complete():
         assert re.match(r'\A[a-z_]{1,64}\Z', metric.name)
         assert metric.source.file in PARSERS, metric
         assert metric.kind in ('counter', 'gauge')
-        assert metric.unit in ('packets', 'segments')
+        assert metric.unit in ('packets', 'segments', 'events', 'milliseconds')
         assert metric.help and '\n' not in metric.help
         assert metric.gated_by_default in (True, False) and metric.gateable in (True, False)
         assert not metric.gated_by_default or metric.gateable
+        assert metric.guarded_by_default in (True, False) and metric.guardable in (True, False)
+        assert not metric.guarded_by_default or metric.guardable
+        # a denominator divides by nothing; every other metric by one of the denominators
+        if metric.name in metric_registry.DENOMINATORS:
+            assert metric.per is None and not metric.gateable and not metric.guardable
+        else:
+            assert metric.per in metric_registry.DENOMINATORS, metric
         assert metric.source not in sources
         sources.add(metric.source)
     # the denominator normalises the others: never gated
-    assert metric_registry.DENOMINATOR in metric_registry.BY_NAME
-    assert metric_registry.DENOMINATOR not in metric_registry.GATEABLE
-    assert metric_registry.GATEABLE == tuple(name for name in metric_registry.NAMES
-                                             if name != metric_registry.DENOMINATOR)
+    assert metric_registry.DENOMINATOR in metric_registry.DENOMINATORS
+    assert metric_registry.DENOMINATORS == ('in_segs', 'out_segs')
+    assert metric_registry.GATEABLE == ('prune_called', 'rcv_collapsed', 'rcv_pruned', 'ofo_pruned',
+                                        'backlog_drop', 'rcvq_drop', 'softnet_dropped')
     assert metric_registry.DEFAULT_GATED == ('prune_called', 'rcv_collapsed')
+    # the guards: every metric but the denominators may be one
+    assert metric_registry.GUARDABLE == tuple(name for name in metric_registry.NAMES
+                                              if name not in metric_registry.DENOMINATORS)
+    assert metric_registry.DEFAULT_GUARDS == ('rcv_pruned', 'softnet_dropped', 'memory_pressures', 'retrans_segs',
+                                              'listen_overflows')
+    # the sender's retransmissions are per million segments sent, everything else per million received
+    assert [name for name in metric_registry.NAMES if metric_registry.BY_NAME[name].per == 'out_segs'] == [
+        'retrans_segs', 'lost_retransmit', 'timeouts']
 
 
 def test_lookups():
     assert metric_registry.metric_of('TcpExt', 'PruneCalled').name == 'prune_called'
     assert metric_registry.metric_of('total', 'dropped').name == 'softnet_dropped'
-    assert metric_registry.metric_of('TcpExt', 'TCPTimeouts') is None
+    assert metric_registry.metric_of('TcpExt', 'TCPTimeouts').name == 'timeouts'
+    assert metric_registry.metric_of('TcpExt', 'TCPSackRecovery') is None
     assert metric_registry.source_label('prune_called') == 'TcpExt PruneCalled'
     assert metric_registry.source_label('softnet_dropped') == 'softnet_stat dropped'
     assert metric_registry.source_label('in_segs') == 'Tcp InSegs'
     assert metric_registry.source_label('bogus') == 'bogus'
     assert metric_registry.ordered({'zeta', 'in_segs', 'alpha', 'prune_called'}) == [
         'prune_called', 'in_segs', 'alpha', 'zeta']
+    assert metric_registry.per_label('prune_called') == 'InSegs'
+    assert metric_registry.per_label('retrans_segs') == 'OutSegs'
+    assert metric_registry.per_label('bogus') == 'InSegs'
     assert metric_registry.COUNTER_SOURCES == (
         ('TcpExt', 'PruneCalled'), ('TcpExt', 'TCPRcvCollapsed'), ('TcpExt', 'RcvPruned'), ('TcpExt', 'OfoPruned'),
-        ('TcpExt', 'TCPBacklogDrop'), ('TcpExt', 'TCPRcvQDrop'), ('Tcp', 'InSegs'))
+        ('TcpExt', 'TCPBacklogDrop'), ('TcpExt', 'TCPRcvQDrop'), ('TcpExt', 'TCPMemoryPressures'),
+        ('TcpExt', 'TCPMemoryPressuresChrono'), ('Tcp', 'RetransSegs'), ('TcpExt', 'TCPLostRetransmit'),
+        ('TcpExt', 'TCPTimeouts'), ('TcpExt', 'ListenOverflows'), ('TcpExt', 'ListenDrops'), ('Tcp', 'InSegs'),
+        ('Tcp', 'OutSegs'))
 
 
 def test_gauges():
@@ -204,11 +230,16 @@ def test_filter_documents_the_gateable_metrics(name):
 
 def reference_rows():
     """The metric table of docs/reference.md as it must read: one row per registry entry."""
+    def flag(default, able):
+        return 'yes' if default else ('no' if able else 'never')
+
     rows = []
     for metric in metric_registry.METRICS:
-        rows.append('| `%s` | `%s`: %s %s | %s | %s | %s | %s |' % (
+        per = metric_registry.BY_NAME[metric.per].source.label if metric.per else '-'
+        rows.append('| `%s` | `%s`: %s %s | %s | %s | %s | %s | %s | %s |' % (
             metric.name, metric.source.file, metric.source.section, metric.source.field, metric.kind, metric.unit,
-            'yes' if metric.gated_by_default else ('no' if metric.gateable else 'never'), metric.help))
+            per, flag(metric.gated_by_default, metric.gateable), flag(metric.guarded_by_default, metric.guardable),
+            metric.help))
     return rows
 
 

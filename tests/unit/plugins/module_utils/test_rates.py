@@ -65,6 +65,38 @@ def test_in_segs_from_counters_when_metric_missing():
     assert got['in_segs'] == 500
 
 
+def test_retransmissions_per_million_out_segs():
+    """retrans_segs, lost_retransmit and timeouts divide by the OutSegs delta (the registry's ``per``), the
+    rest by InSegs; the metric's source counter has the metric's rate."""
+    before, after = snap(), snap(mono=110.0, prune=30, in_segs=2 * 10 ** 6)
+    for item, (out_segs, retrans, timeouts) in ((before, (5000, 100, 7)), (after, (5000 + 250000, 100 + 500, 9))):
+        item['metrics'].update({'out_segs': out_segs, 'retrans_segs': retrans, 'timeouts': timeouts})
+        item['counters']['Tcp'].update({'OutSegs': out_segs, 'RetransSegs': retrans})
+    got = rates.window(before, after)
+    assert got['valid'] is True and got['in_segs'] == 10 ** 6
+    assert got['metrics']['retrans_segs'] == {'delta': 500, 'per_second': 50.0, 'per_million_segs': 2000.0}
+    assert got['metrics']['timeouts'] == {'delta': 2, 'per_second': 0.2, 'per_million_segs': 8.0}
+    assert got['metrics']['prune_called']['per_million_segs'] == 20.0          # per million InSegs
+    assert got['counters']['Tcp']['RetransSegs'] == got['metrics']['retrans_segs']
+    # the denominators divide by nothing; their counters are per million InSegs like any other counter
+    assert got['metrics']['out_segs'] == {'delta': 250000, 'per_second': 25000.0, 'per_million_segs': None}
+    assert got['counters']['Tcp']['OutSegs']['per_million_segs'] == 250000.0
+
+
+def test_retransmissions_without_out_segs():
+    """No OutSegs delta (0, or a snapshot without it): no rate per million, never a division by zero; the
+    InSegs rates are not touched."""
+    before, after = snap(), snap(mono=110.0, prune=30, in_segs=2 * 10 ** 6)
+    before['metrics'].update({'retrans_segs': 1, 'out_segs': 7})
+    after['metrics'].update({'retrans_segs': 3, 'out_segs': 7})
+    got = rates.window(before, after)
+    assert got['metrics']['retrans_segs'] == {'delta': 2, 'per_second': 0.2, 'per_million_segs': None}
+    del after['metrics']['out_segs']
+    got = rates.window(before, after)
+    assert got['metrics']['retrans_segs']['per_million_segs'] is None
+    assert got['metrics']['prune_called']['per_million_segs'] == 20.0
+
+
 def test_reboot_invalid():
     got = rates.window(snap(boot='b1'), snap(boot='b2', mono=5.0, prune=0))
     assert got['valid'] is False

@@ -130,7 +130,9 @@ def test_facts_from_fake_proc(tmp_path, module_calls):
     assert counters['Tcp']['MaxConn'] == -1
     assert counters['Ip6']['OutOctets'] == 1328
     assert facts['metrics'] == {'prune_called': 0, 'rcv_collapsed': 0, 'rcv_pruned': 0, 'ofo_pruned': 0,
-                                'backlog_drop': 0, 'rcvq_drop': 0, 'softnet_dropped': 0, 'in_segs': 2223}
+                                'backlog_drop': 0, 'rcvq_drop': 0, 'softnet_dropped': 0, 'memory_pressures': 0,
+                                'memory_pressure_ms': 0, 'retrans_segs': 0, 'lost_retransmit': 0, 'timeouts': 2,
+                                'listen_overflows': 0, 'listen_drops': 0, 'in_segs': 2223, 'out_segs': 1997}
     page = os.sysconf('SC_PAGE_SIZE')
     assert facts['sockstat']['TCP'] == {'inuse': 1, 'orphan': 0, 'tw': 2, 'alloc': 1, 'mem': 17, 'mem_bytes': 17 * page}
     assert facts['softnet']['total'] == {'processed': 0x25 + 0x8da, 'dropped': 0, 'time_squeeze': 0}
@@ -341,10 +343,13 @@ def test_textfile_written(tmp_path, module_calls, monkeypatch):
     for line in ('netfleet_netstat_Tcp_InSegs 2223', 'netfleet_netstat_TcpExt_PruneCalled 0',
                  'netfleet_netstat_TcpExt_TCPRcvCollapsed 0', 'netfleet_netstat_TcpExt_RcvPruned 0',
                  'netfleet_netstat_TcpExt_OfoPruned 0', 'netfleet_softnet_dropped_total 0',
+                 'netfleet_netstat_Tcp_OutSegs 1997', 'netfleet_netstat_Tcp_RetransSegs 0',
+                 'netfleet_netstat_TcpExt_TCPTimeouts 2', 'netfleet_netstat_TcpExt_ListenOverflows 0',
                  'netfleet_softnet_processed_total %d' % (0x25 + 0x8da),
                  'netfleet_netstat_collected_timestamp_seconds 1700000000.0'):
         assert line in lines
-    assert 'netfleet_netstat_Tcp_OutSegs' not in text
+    # a counter that is neither kept nor a metric's source is not
+    assert 'netfleet_netstat_Tcp_ActiveOpens' not in text
     assert os.listdir(str(target.parent)) == ['netfleet.prom']     # no temporary file left
     assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o644)
     assert module_calls == []
