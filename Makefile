@@ -24,9 +24,10 @@ help:
 	@echo "parts: deps venv lint sanity units labtests reliability molecule compat awx build clean"
 
 deps:  ## Debian packages the lab and the tests need (root)
-	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null || \
+	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null && \
+	  command -v nft >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make; }
+	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make nftables; }
 
 $(BIN)/ansible: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

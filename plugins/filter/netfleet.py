@@ -138,7 +138,8 @@ def _plain(value):
 
 
 def thresholds(value):
-    """``{gated_metrics, min_reduction_pct, min_segments}`` -> the same, validated and normalised.
+    """``{gated_metrics, min_reduction_pct, min_segments, guard_metrics, guard_max_increase_pct}`` -> the same,
+    validated and normalised.
 
     None or a missing key means the default. Fails naming the variable and its rule.
     """
@@ -146,8 +147,7 @@ def thresholds(value):
     if not isinstance(value, dict):
         raise AnsibleFilterError('netfleet.tuning.thresholds expects a dict, got %s' % type(value).__name__)
     try:
-        return thresholds_utils.validate_thresholds(value.get('gated_metrics'), value.get('min_reduction_pct'),
-                                                    value.get('min_segments'))
+        return thresholds_utils.validate_thresholds(*(value.get(key) for key in thresholds_utils.KEYS))
     except thresholds_utils.ThresholdError as exc:
         raise AnsibleFilterError(str(exc))
 

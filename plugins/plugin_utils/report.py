@@ -27,7 +27,7 @@ A *record* is what the verify tasks keep per host (any key may be missing)::
      'playbook': str, 'run_id': str, 'thresholds': {...}, 'socket_buffers_rule': str or None,
      'hosts': {name: {'status', 'verdict', 'passed', 'message', 'reasons', 'hints',
                       'reboot', 'batch', 'before', 'after', 'metrics', 'zero_metrics',
-                      'missing_metrics', 'changes', 'rolled_back', 'rollback',
+                      'missing_metrics', 'guards', 'changes', 'rolled_back', 'rollback',
                       'socket_buffers', 'error'}},
      'summary': {'hosts', 'passed', 'failed', 'not_verified', 'verdicts',
                  'statuses', 'passed_hosts', 'failed_hosts', 'not_verified_hosts', 'ok'}}
@@ -43,6 +43,14 @@ rule's text to ``socket_buffers_rule``.  Every step is linear in the hosts.
 without a record of why) or ``not_reached`` (a rollout stopped before the
 host's batch).  Stage ``pending`` means "waiting for its batch": such a host is
 ``not_reached`` while it is still in the play.
+
+``guards`` is the verdict's judgement of the guard metrics without their names (the thresholds carry
+them): ``{'regressed': [names], 'unjudged': [names], 'memory_pressure': {'before', 'after'}}``, None
+when they were not judged (no verdict, reset, insufficient_traffic).
+
+``changes.memory_budget`` is the role's memory budget (``established``, ``per_socket_max_bytes``,
+``worst_case_bytes``, ``headroom_bytes``, ``exceeds_pressure``, ``exceeds_high``, ``note``: see the module
+sysctl_dropin's RETURN), None when the role did not run on the host.
 
 ``changes.keys`` is the role's per-key outcome, read from ``role_result['keys']`` as the module
 sysctl_dropin documents it in its RETURN (``status``, ``desired``, ``before``, ``live``, ``reason``,
@@ -105,6 +113,19 @@ def _role_changes(role_result):
             'detail': _text(detail if detail is not None else entry.get('by')),
         }
     return changes
+
+
+_BUDGET_KEYS = ('established', 'per_socket_max_bytes', 'worst_case_bytes', 'headroom_bytes', 'exceeds_pressure',
+                'exceeds_high', 'note')
+
+
+def _memory_budget(role_result):
+    """The role's memory budget (sysctl_dropin RETURN ``memory_budget``) as the report keeps it: the worst case,
+    the headroom under tcp_mem pressure, the two flags and the sentence; None when the role reported none."""
+    budget = role_result.get('memory_budget') if isinstance(role_result, dict) else None
+    if not isinstance(budget, dict):
+        return None
+    return dict((key, budget.get(key)) for key in _BUDGET_KEYS)
 
 
 def _sysctl_values(sysctl):
@@ -178,6 +199,13 @@ def _report_metrics(metrics):
     return kept, zero
 
 
+def _guards(value):
+    """The verdict's guard judgement as the report keeps it (see the module docstring), or None."""
+    if not isinstance(value, dict):
+        return None
+    return dict((key, value.get(key)) for key in ('regressed', 'unjudged', 'memory_pressure'))
+
+
 def _socket_buffers(value):
     """The verify window's socket buffer counts, without the rule's text (once per report, not per host)."""
     if not isinstance(value, dict):
@@ -230,9 +258,11 @@ def _host(name, record, active, reached):
         'metrics': metrics,
         'zero_metrics': zero,
         'missing_metrics': list(verdict.get('missing_metrics') or []) if verdict else [],
+        'guards': _guards(verdict.get('guards') if verdict else None),
         'changes': {
             'role_changed': record.get('role_changed') if record else None,
             'keys': _role_changes(record.get('role_result')) if record else {},
+            'memory_budget': _memory_budget(record.get('role_result')) if record else None,
             'live': _live_changes((baseline or {}).get('sysctl'), (verify or {}).get('sysctl')),
         },
         'rolled_back': record.get('rolled_back') if record else None,

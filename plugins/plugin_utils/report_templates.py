@@ -25,6 +25,7 @@ import os
 
 import jinja2
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_view as view
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.markdown_text import md, md_code
@@ -57,7 +58,7 @@ def _row(report, name, gated):
     entry = report['hosts'][name]
     return {'name': name, 'entry': entry, 'label': view.verdict_label(entry),
             'cells': [view.before_after(entry['metrics'].get(metric)) for metric in gated],
-            'segs': view.segs_rate(entry), 'changes': view.change_count(entry), 'why': view.why(entry)}
+            'guards': view.guard_cell(entry), 'segs': view.segs_rate(entry), 'changes': view.change_count(entry), 'why': view.why(entry)}
 
 
 def _chart(entry, gated):
@@ -88,22 +89,34 @@ def _chart(entry, gated):
     return chart
 
 
+def _role(metric):
+    """What a metric is in the verdict (the HTML table's second column): gated, a guard (regressed), or nothing."""
+    roles = ['gated'] if metric.get('gated') else []
+    if metric.get('guard'):
+        roles.append('guard, regressed' if metric.get('regressed') else 'guard')
+    return '; '.join(roles)
+
+
 def _host(name, entry, gated, chart):
     before, after = entry.get('before') or {}, entry.get('after') or {}
     metrics = entry['metrics']
     return {
         'name': name, 'entry': entry, 'label': view.verdict_label(entry), 'before': before, 'after': after,
         'chart': _chart(entry, gated) if chart else None,
-        # Markdown: the other metrics that moved (the gated ones are in the host's table row)
-        'others': [(metric, view.before_after(metrics[metric])) for metric in metrics if metric not in gated and (
-            metrics[metric].get('before_delta') or metrics[metric].get('after_delta'))],
+        # Markdown: the other metrics that moved (the gated ones are in the host's table row), guards named
+        'others': [(metric, 'guard' if metrics[metric].get('guard') else 'not gated', view.before_after(metrics[metric]),
+                    metric_registry.per_label(metric))
+                   for metric in metrics if metric not in gated and (
+                       metrics[metric].get('before_delta') or metrics[metric].get('after_delta'))],
         # HTML: every metric the report keeps
-        'metric_rows': [(metric, metrics[metric].get('gated'), view.before_after(metrics[metric]),
+        'metric_rows': [(metric, _role(metrics[metric]), view.before_after(metrics[metric]),
                          view.before_after(metrics[metric], 'per_second'),
                          '%s -> %s' % (format_number(metrics[metric].get('before_delta')),
                                        format_number(metrics[metric].get('after_delta'))))
                         for metric in metrics],
         'change_rows': view.change_rows(entry),
+        'budget': ((entry.get('changes') or {}).get('memory_budget') or {}).get('note'),
+        'budget_warning': view.budget_warning(entry),
     }
 
 

@@ -19,10 +19,11 @@ import heapq
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.report import STATUSES
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import CONFIDENCE
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.verdict import VERDICTS
 
 __all__ = ['FULL_DETAIL_HOSTS', 'DETAIL_LIMIT', 'CHART_LIMIT', 'NEAREST_LIMIT', 'TEXT_LIMIT', 'FAILING_ORDER',
-           'gated_metrics', 'before_after', 'segs_rate', 'verdict_label', 'change_count', 'thresholds_text',
+           'gated_metrics', 'before_after', 'guard_cell', 'budget_warning', 'segs_rate', 'verdict_label', 'change_count', 'thresholds_text',
            'summary_line', 'groups', 'is_full', 'why', 'passing_summary', 'detailed', 'detail_note',
            'verdict_counts_text', 'change_rows', 'noted', 'NOTED_LIMIT', 'render_text']
 
@@ -46,7 +47,7 @@ TEXT_LIMIT = 100
 NOTED_LIMIT = 100
 
 # Failing hosts first, in this order (no verdict at all, then the verdicts); each group in report order.
-FAILING_ORDER = ('failed', 'unreachable', 'not_improved', 'reset', 'insufficient_traffic')
+FAILING_ORDER = ('failed', 'unreachable', 'regressed', 'not_improved', 'reset', 'insufficient_traffic')
 
 
 def gated_metrics(report):
@@ -71,6 +72,39 @@ def before_after(metric, kind='per_million'):
     if kind == 'per_million' and metric.get('reduction_pct') is not None:
         text += ' (%s)' % format_pct(metric['reduction_pct'])
     return text
+
+
+def guard_cell(entry):
+    """The guards of a host's row: ``ok``; the guards that regressed, each with its rate before -> after
+    (per million of its segments: ``retrans_segs 20.0 -> 1,800/M OutSegs (+8900.0%)``); ``n/a`` when they were
+    not judged (no verdict, reset, insufficient_traffic). Guards a window lacked are counted."""
+    guards = entry.get('guards')
+    if not isinstance(guards, dict):
+        return 'n/a'
+    metrics = entry.get('metrics') or {}
+    if guards.get('regressed'):
+        return '; '.join('%s %s' % (name, _guard_change(name, metrics.get(name))) for name in guards['regressed'])
+    unjudged = guards.get('unjudged') or []
+    return 'ok' + (' (%d not judged)' % len(unjudged) if unjudged else '')
+
+
+def _guard_change(name, metric):
+    if not metric:
+        return ''
+    text = '%s -> %s/M %s' % (format_number(metric.get('before_per_million')),
+                              format_number(metric.get('after_per_million')), metric_registry.per_label(name))
+    if metric.get('reduction_pct') is not None:
+        text += ' (%s)' % format_pct(metric['reduction_pct'])
+    return text
+
+
+def budget_warning(entry):
+    """The role's memory budget sentence when today's connections at the new maxima could exceed tcp_mem pressure
+    (the role warned, or refused with sysctl_profile_over_budget fail), else None."""
+    budget = (entry.get('changes') or {}).get('memory_budget')
+    if isinstance(budget, dict) and budget.get('exceeds_pressure'):
+        return 'memory budget: %s' % budget.get('note')
+    return None
 
 
 def segs_rate(entry):
@@ -99,10 +133,18 @@ def thresholds_text(report):
     thresholds = report.get('thresholds') or {}
     if not thresholds:
         return None
-    return ('gated metrics %s; each must fall by at least %s%% per million Tcp InSegs (or be 0 in both windows); '
+    text = ('gated metrics %s; each must fall by at least %s%% per million Tcp InSegs (or be 0 in both windows); '
             'each window needs at least %s InSegs' % (
                 ', '.join(thresholds.get('gated_metrics') or []), thresholds.get('min_reduction_pct'),
                 thresholds.get('min_segments')))
+    guards = thresholds.get('guard_metrics')
+    if guards:
+        text += ('; guards %s: none may rise by more than %s%% (a rise proven at %d%% confidence, or entering TCP '
+                 'memory pressure, is regressed)' % (', '.join(guards), thresholds.get('guard_max_increase_pct'),
+                                                     round(CONFIDENCE * 100)))
+    elif guards is not None:
+        text += '; no guards'
+    return text
 
 
 def summary_line(report):
@@ -236,13 +278,14 @@ def render_text(report, width=None):
     failing, waiting, passing = groups(report)
     full = is_full(report)
     shown = failing[:TEXT_LIMIT] + (waiting + passing if full else [])
-    header = ['host', 'verdict'] + ['%s/M InSegs' % name for name in gated] + ['InSegs/s']
+    header = ['host', 'verdict'] + ['%s/M InSegs' % name for name in gated] + ['guards', 'InSegs/s']
     rows = [header]
     for name in shown:
         entry = report['hosts'][name]
         row = [name, verdict_label(entry)]
         for metric in gated:
             row.append(before_after(entry['metrics'].get(metric)))
+        row.append(guard_cell(entry))
         row.append(segs_rate(entry))
         rows.append(row)
     lines = []
@@ -260,7 +303,7 @@ def render_text(report, width=None):
     for name in failing[:TEXT_LIMIT]:
         entry = report['hosts'][name]
         lines.append('  %s: %s' % (name, entry['message']))
-        for hint in entry['hints']:
+        for hint in entry['hints'] + list(filter(None, [budget_warning(entry)])):
             lines.append('    note: %s' % hint)
     if len(failing) > TEXT_LIMIT:
         lines.append('  ... and %d more failing host(s): report.md lists every one' % (len(failing) - TEXT_LIMIT))

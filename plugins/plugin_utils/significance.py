@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Is a drop in events more than luck? The one-sided test the verdicts use (controller-only).
+"""Is a drop (or a rise) in events more than luck? The one-sided tests the verdicts use (controller-only).
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
 Pure standard library, no Ansible imports. ``drop_p_value`` is the p-value of "the rate per segment did
 NOT fall by pct percent" given the event counts and the Tcp InSegs of two windows; a drop counts as
-proven at or below ALPHA (verdict.judge, verdict.check_baseline).
+proven at or below ALPHA (verdict.judge, verdict.check_baseline). ``rise_p_value`` is its mirror for the
+guards: the p-value of "the rate did NOT rise by more than pct percent".
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -15,7 +16,7 @@ __metaclass__ = type
 
 import math
 
-__all__ = ['CONFIDENCE', 'ALPHA', 'drop_p_value']
+__all__ = ['CONFIDENCE', 'ALPHA', 'drop_p_value', 'rise_p_value']
 
 # How sure an "improved" must be that each gated rate fell by the threshold, not by luck: a
 # one-sided test on the event counts (see drop_p_value).  With a handful of events in a window,
@@ -126,9 +127,25 @@ def drop_p_value(before_events, before_segs, after_events, after_segs, pct):
     """
     ratio = max(1.0 - float(pct) / 100.0, 0.01)
     share = ratio * after_segs / (ratio * after_segs + float(before_segs))
-    events = before_events + after_events
-    value = _binomial_cdf(after_events, events, share)
-    if (0 <= after_events < events and 0.0 < share < 1.0 and not _normal_branch(after_events, events, share)
+    return _lower_tail(after_events, before_events + after_events, share)
+
+
+def rise_p_value(before_events, before_segs, after_events, after_segs, pct):
+    """How likely is a verify window this high if the rate per segment had NOT risen by more than ``pct``
+    percent? The mirror of drop_p_value: at the boundary (``r = 1 + pct/100``) the verify window's share
+    of the ``n`` events is Binomial(n, pi), and the p-value is ``P(X >= after_events)``, computed as the
+    lower tail of the baseline's share (``P(n - X <= before_events)``, no subtraction from 1). Small means
+    the rise is real: a guard that regressed."""
+    ratio = 1.0 + float(pct) / 100.0
+    share = float(before_segs) / (ratio * after_segs + float(before_segs))
+    return _lower_tail(before_events, before_events + after_events, share)
+
+
+def _lower_tail(at_most, events, share):
+    """P(X <= at_most), X ~ Binomial(events, share): the fast sum, and the reference sum when the fast one
+    lands within its rounding of ALPHA (so a decision is the same as with the reference alone)."""
+    value = _binomial_cdf(at_most, events, share)
+    if (0 <= at_most < events and 0.0 < share < 1.0 and not _normal_branch(at_most, events, share)
             and abs(value - ALPHA) <= ALPHA * _sum_tolerance(events)):
-        value = _binomial_cdf_sum(after_events, events, share)
+        value = _binomial_cdf_sum(at_most, events, share)
     return value

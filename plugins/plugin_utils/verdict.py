@@ -38,6 +38,17 @@ The verdict is the first that applies (DESIGN.md):
     gated metric met the ``improved`` rule but one of them on so few events
     that the drop could be luck (a one-sided test at CONFIDENCE, see
     drop_p_value): 3 events falling to 0 is not a proof.
+``regressed``
+    a guard metric (``guard_metrics``: TCP memory pressure, the retransmission rate, listen queue
+    overflows, data lost to pruning, softnet drops by default) rose: its rate (per million InSegs, the
+    retransmissions' per million OutSegs) went up by more than ``guard_max_increase_pct`` and a
+    one-sided test at CONFIDENCE says the rise is not luck (rise_p_value: a handful of events proves
+    nothing). Whatever the counts, a host that entered TCP memory pressure during the verify window
+    (TcpExt TCPMemoryPressures) and not during the baseline, or that was in pressure at the end of the
+    verify window and not at the end of the baseline (sockstat against tcp_mem, where visible), has
+    regressed. This fails the host even when pruning fell: bigger buffers that cost retransmissions
+    or memory pressure are not an improvement. A guard this kernel or an older baseline does not
+    report is not judged (a note says so).
 ``clean``
     every gated metric was zero in both windows.
 ``improved``
@@ -48,7 +59,8 @@ The verdict is the first that applies (DESIGN.md):
     anything else, including a gated metric that this kernel does not report
     (a missing metric can never pass).
 
-Only ``improved`` and ``clean`` pass.
+Only ``improved`` and ``clean`` pass. ``insufficient_traffic`` for a drop too small to prove comes after
+``regressed``: a proven harm is not hidden by an unproven gain.
 
 Thresholds come checked (a thresholds.Thresholds, or the dict the ``netfleet.tuning.thresholds`` filter
 returned: Thresholds.from_dict) or are checked here once; the p-value of a drop is
@@ -66,13 +78,16 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import records
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.formatting import format_number, format_pct
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import pinned_sockets
-from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import ALPHA, CONFIDENCE, drop_p_value
+from ansible_collections.netfleet.tuning.plugins.plugin_utils.significance import (
+    ALPHA, CONFIDENCE, drop_p_value, rise_p_value)
 from ansible_collections.netfleet.tuning.plugins.plugin_utils.thresholds import Thresholds, is_int, parse_thresholds
 
-__all__ = ['VERDICTS', 'PASSING', 'split_source', 'judge', 'check_baseline']
+__all__ = ['VERDICTS', 'PASSING', 'PRESSURE_STATES', 'split_source', 'judge', 'check_baseline']
 
-VERDICTS = ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
+VERDICTS = ('reset', 'insufficient_traffic', 'regressed', 'clean', 'improved', 'not_improved')
 PASSING = ('improved', 'clean')
+# tcp_memory states (netstat_facts, netfleet_window) in which TCP is in memory pressure for sure
+PRESSURE_STATES = ('pressure', 'above_high')
 
 _is_int = is_int
 
@@ -219,24 +234,34 @@ def _window_summary(window, boot_id):
     }
 
 
-def _metric_names(before, after, gated):
+def _metric_names(before, after, gated, guards=()):
     present = set()
     for window in (before, after):
         metrics = window.get('metrics') if isinstance(window, dict) else None
         if isinstance(metrics, dict):
             present.update(name for name in metrics if isinstance(name, str))
     present.update(gated)
-    present.discard(metric_registry.DENOMINATOR)
+    present.update(guards)
+    present.difference_update(metric_registry.DENOMINATORS)
     return metric_registry.ordered(present)
 
 
-def _reduction(before_delta, before_window, after_delta, after_window):
-    """100 * (1 - after rate / before rate), per million InSegs, computed exactly; None without a before rate."""
-    before_segs = before_window.get('in_segs') if isinstance(before_window, dict) else None
-    after_segs = after_window.get('in_segs') if isinstance(after_window, dict) else None
-    if before_delta is None or after_delta is None or not before_delta:
+def _segs(window, name):
+    """The delta of the segments a metric's rate is per (its registry ``per``: the window's Tcp InSegs, or the
+    OutSegs metric for the retransmissions): a positive int, else None."""
+    if not isinstance(window, dict):
         return None
-    if not (_is_int(before_segs) and before_segs > 0 and _is_int(after_segs) and after_segs > 0):
+    metric = metric_registry.BY_NAME.get(name)
+    per = metric.per if metric is not None and metric.per else metric_registry.DENOMINATOR
+    segs = window.get('in_segs') if per == metric_registry.DENOMINATOR else _delta(window, per)
+    return segs if _is_int(segs) and segs > 0 else None
+
+
+def _reduction(name, before_delta, before_window, after_delta, after_window):
+    """100 * (1 - after rate / before rate), per million of the metric's segments, computed exactly; None
+    without a before rate."""
+    before_segs, after_segs = _segs(before_window, name), _segs(after_window, name)
+    if before_delta is None or after_delta is None or not before_delta or before_segs is None or after_segs is None:
         return None
     ratio = Fraction(after_delta * before_segs, before_delta * after_segs)
     return float(100 * (1 - ratio))
@@ -250,8 +275,9 @@ def _meets(before_delta, before_segs, after_delta, after_segs, pct):
 
 
 def _describe(name, entry):
-    text = '%s %s -> %s per million InSegs' % (
-        name, format_number(entry['before_per_million']), format_number(entry['after_per_million']))
+    text = '%s %s -> %s per million %s' % (
+        name, format_number(entry['before_per_million']), format_number(entry['after_per_million']),
+        metric_registry.per_label(name))
     if entry['reduction_pct'] is not None:
         text += ' (%s)' % format_pct(entry['reduction_pct'])
     text += ', %s -> %s per second' % (
@@ -283,18 +309,99 @@ def _pinned_hint(socket_buffers, failing=True):
     return text
 
 
-def _checked(thresholds, gated_metrics, min_reduction_pct, min_segments):
-    """The Thresholds a caller passed on (checked once before: a Thresholds, or its plain dict), or the three
-    values checked now (ThresholdError)."""
+def _pressure_state(source):
+    """The tcp_memory state a source (a record, ansible_facts.netstat) ended its window in, or None: unknown,
+    or not visible in a child network namespace (tcp_mem is host scope)."""
+    memory = source.get('tcp_memory') if isinstance(source, dict) else None
+    state = memory.get('state') if isinstance(memory, dict) else None
+    return state if isinstance(state, str) else None
+
+
+def _rose(before_delta, before_segs, after_delta, after_segs, pct):
+    """Exact: did after/after_segs rise above (1 + pct/100) times before/before_segs?"""
+    # after_delta / after_segs > before_delta / before_segs * (100 + pct) / 100
+    return after_delta * before_segs * 100 > before_delta * after_segs * (100 + pct)
+
+
+def _judge_guards(metrics, guards, before_window, after_window, before, after, checked):
+    """The guards' judgement: ``(regressions, notes, summary)``. ``regressions``: a sentence per guard that
+    regressed (before -> after, the rise, the p-value), ``notes``: what could not be judged or rose on too
+    few events, ``summary``: ``{'metrics': [names], 'regressed': [names], 'unjudged': [names],
+    'memory_pressure': {'before': state, 'after': state}}``. Each guard's entry in ``metrics`` gets
+    ``guard`` True, ``regressed`` (True, False, None when not judged) and ``guard_p_value``."""
+    pct = checked.guard_pct_exact
+    shown_pct = checked.guard_max_increase_pct
+    regressions, notes, regressed, unjudged = [], [], [], []
+    for name in guards:
+        entry = metrics[name]
+        before_delta, after_delta = entry['before_delta'], entry['after_delta']
+        before_segs, after_segs = _segs(before_window, name), _segs(after_window, name)
+        if before_delta is None or after_delta is None:
+            unjudged.append(name)
+            continue
+        if name == 'memory_pressures' and after_delta > 0 and before_delta == 0:
+            entry['regressed'] = True
+            regressed.append(name)
+            regressions.append('guard memory_pressures: TCP entered memory pressure %d time(s) during the verify '
+                               'window and never during the baseline (TcpExt TCPMemoryPressures 0 -> %d): the '
+                               'bigger buffers cost memory the host does not have; size net.ipv4.tcp_mem or lower '
+                               'the maxima (the role README, "Sizing tcp_mem")' % (after_delta, after_delta))
+            continue
+        if before_segs is None or after_segs is None:
+            unjudged.append(name)
+            continue
+        if after_delta == 0 or not _rose(before_delta, before_segs, after_delta, after_segs, pct):
+            entry['regressed'] = False
+            continue
+        entry['guard_p_value'] = rise_p_value(before_delta, before_segs, after_delta, after_segs, pct)
+        rise = ('rose from 0' if before_delta == 0 else 'rose %s' % format_pct(entry['reduction_pct']))
+        described = _describe(name, entry)
+        if entry['guard_p_value'] <= ALPHA:
+            entry['regressed'] = True
+            regressed.append(name)
+            regressions.append('guard %s %s, more than netfleet_guard_max_increase_pct %s%% (p = %.2g): %s; '
+                               '%d -> %d events' % (name, rise, shown_pct, entry['guard_p_value'], described,
+                                                    before_delta, after_delta))
+        else:
+            entry['regressed'] = False
+            notes.append('guard %s %s on %d -> %d events: too few to show a rise of more than %s%% with %d%% '
+                         'confidence (p = %.2g): not a regression' % (name, rise, before_delta, after_delta,
+                                                                      shown_pct, round(CONFIDENCE * 100),
+                                                                      entry['guard_p_value']))
+    if unjudged:
+        # one note: a baseline from before the guards lacks them all
+        notes.append('guard(s) not judged, not in both windows or without their segment count (a kernel without '
+                     'them, or a baseline taken before the guards existed: take a new one): %s'
+                     % ', '.join('%s (%s)' % (name, metric_registry.source_label(name)) for name in unjudged))
+    states = {'before': _pressure_state(before), 'after': _pressure_state(after)}
+    if ('memory_pressures' in guards and 'memory_pressures' not in regressed and states['after'] in PRESSURE_STATES
+            and states['before'] is not None and states['before'] not in PRESSURE_STATES):
+        regressed.append('memory_pressures')
+        metrics['memory_pressures']['regressed'] = True
+        regressions.append('guard memory_pressures: TCP memory was in pressure at the end of the verify window '
+                           '(sockstat against net.ipv4.tcp_mem: %s) and not at the end of the baseline (%s): size '
+                           'net.ipv4.tcp_mem or lower the maxima (the role README, "Sizing tcp_mem")'
+                           % (states['after'], states['before']))
+    elif 'memory_pressures' in guards and states['after'] in PRESSURE_STATES and 'memory_pressures' not in regressed:
+        notes.append('TCP memory was in pressure at the end of the verify window (%s) and %s at the end of the '
+                     'baseline: the tuning may not be the cause' % (
+                         states['after'], 'in pressure too' if states['before'] else 'its state is unknown'))
+    summary = {'metrics': list(guards), 'regressed': regressed, 'unjudged': unjudged, 'memory_pressure': states}
+    return regressions, notes, summary
+
+
+def _checked(thresholds, *values):
+    """The Thresholds a caller passed on (checked once before: a Thresholds, or its plain dict), or the
+    values (parse_thresholds' arguments) checked now (ThresholdError)."""
     if isinstance(thresholds, Thresholds):
         return thresholds
     if thresholds is not None:
         return Thresholds.from_dict(thresholds)
-    return parse_thresholds(gated_metrics, min_reduction_pct, min_segments)
+    return parse_thresholds(*values)
 
 
 def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segments=None,
-          socket_buffers=None, thresholds=None):
+          socket_buffers=None, thresholds=None, guard_metrics=None, guard_max_increase_pct=None):
     """The verdict for one host.
 
     ``before`` and ``after``: the baseline and the verify window, each given as
@@ -309,12 +416,20 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
 
     -> ``{'verdict': one of VERDICTS, 'passed': bool, 'reasons': [str],
     'hints': [str], 'message': str, 'reboot': bool or None,
-    'metrics': {name: {'gated': bool, 'before_delta', 'after_delta',
+    'metrics': {name: {'gated': bool, 'guard': bool, 'before_delta', 'after_delta',
     'before_per_million', 'after_per_million', 'before_per_second',
     'after_per_second', 'reduction_pct', 'met': bool or None,
-    'p_value': float or None}},
+    'p_value': float or None, 'regressed': bool or None, 'guard_p_value': float or None}},
     'missing_metrics': [str], 'counter_reset_between': bool or None,
+    'guards': {'metrics': [str], 'regressed': [str], 'unjudged': [str],
+               'memory_pressure': {'before': str or None, 'after': str or None}} or None,
     'before': {...}, 'after': {...}, 'thresholds': {...}}``.
+
+    ``per_million`` rates are per million of the metric's segments (metric_registry ``per``: InSegs, the
+    retransmissions' OutSegs). ``guards`` is None when the host got no further than reset or
+    insufficient_traffic (the guards were not judged). ``regressed`` says, for a guard, whether it rose
+    by more than ``guard_max_increase_pct`` with a ``guard_p_value`` at most 1 - CONFIDENCE (rise_p_value),
+    or entered memory pressure; None when it was not judged.
 
     ``reduction_pct`` is ``100 * (1 - after/before)`` per million InSegs
     (negative when the rate rose), None when the baseline rate was 0 or
@@ -327,7 +442,8 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     (the verdict is then ``reset``); None when the sources carry no absolute
     values (bare windows) or the check did not apply.
     """
-    checked = _checked(thresholds, gated_metrics, min_reduction_pct, min_segments)
+    checked = _checked(thresholds, gated_metrics, min_reduction_pct, min_segments, guard_metrics,
+                       guard_max_increase_pct)
     thresholds = checked.as_dict()
     gated = thresholds['gated_metrics']
     # the exact value of what was given ('70.1' stays 701/10, not the nearest binary float)
@@ -346,14 +462,16 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
         hints.append('the host rebooted between the baseline and the verify window (boot_id %s -> %s); '
                      'rates are compared per window, so this alone is not a failure' % (before_boot, after_boot))
 
+    guards = checked.guard_metrics
     metrics = {}
-    for name in _metric_names(before_window, after_window, gated):
-        entry = {'gated': name in gated}
+    for name in _metric_names(before_window, after_window, gated, guards):
+        entry = {'gated': name in gated, 'guard': name in guards, 'regressed': None, 'guard_p_value': None}
         for label, window in (('before', before_window), ('after', after_window)):
             entry['%s_delta' % label] = _delta(window, name)
             entry['%s_per_million' % label] = _rate(window, name, 'per_million_segs')
             entry['%s_per_second' % label] = _rate(window, name, 'per_second')
-        entry['reduction_pct'] = _reduction(entry['before_delta'], before_window, entry['after_delta'], after_window)
+        entry['reduction_pct'] = _reduction(name, entry['before_delta'], before_window, entry['after_delta'],
+                                            after_window)
         entry['met'] = None
         entry['p_value'] = None
         metrics[name] = entry
@@ -368,6 +486,7 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
         'metrics': metrics,
         'missing_metrics': [],
         'counter_reset_between': None,
+        'guards': None,
         'before': _window_summary(before_window, before_boot),
         'after': _window_summary(after_window, after_boot),
         'thresholds': thresholds,
@@ -398,6 +517,22 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     if reasons:
         return _finish(result, 'insufficient_traffic')
 
+    # 3. regressed: a guard rose (its sentences lead; the gated metrics' outcome follows them)
+    regressions, guard_notes, result['guards'] = _judge_guards(metrics, guards, before_window, after_window,
+                                                               before, after, checked)
+    verdict = _judge_gated(result, metrics, gated, before_window, after_window, thresholds, pct_exact,
+                           socket_buffers)
+    hints.extend(guard_notes)
+    if regressions:
+        result['reasons'][:0] = regressions
+        return _finish(result, 'regressed')
+    return _finish(result, verdict)
+
+
+def _judge_gated(result, metrics, gated, before_window, after_window, thresholds, pct_exact, socket_buffers):
+    """clean, improved, not_improved or (a drop too small to prove) insufficient_traffic, from the gated metrics;
+    fills the result's reasons, hints, missing_metrics and each gated entry's ``met`` and ``p_value``."""
+    reasons, hints = result['reasons'], result['hints']
     before_segs, after_segs = before_window['in_segs'], after_window['in_segs']
 
     # a gated metric this kernel does not report can never pass
@@ -413,15 +548,15 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
     result['missing_metrics'] = missing
 
     if not missing:
-        # 3. clean: nothing to fix, nothing broke
+        # 4. clean: nothing to fix, nothing broke
         if all(metrics[name]['before_delta'] == 0 and metrics[name]['after_delta'] == 0 for name in gated):
             for name in gated:
                 metrics[name]['met'] = True
             reasons.append('every gated metric (%s) was 0 in both windows' % ', '.join(gated))
             hints.extend(filter(None, [_pinned_hint(socket_buffers, failing=False)]))
-            return _finish(result, 'clean')
+            return 'clean'
 
-    # 4. improved / 5. not_improved
+    # 5. improved / 6. not_improved
     failed = []
     met = []
     unproven = []
@@ -464,11 +599,11 @@ def judge(before, after, gated_metrics=None, min_reduction_pct=None, min_segment
             reasons.insert(0, hint)
         elif hint:
             hints.append(hint)
-        return _finish(result, 'not_improved')
+        return 'not_improved'
     hints.extend(filter(None, [_pinned_hint(socket_buffers, failing=False)]))
     if unproven:
-        return _finish(result, 'insufficient_traffic')
-    return _finish(result, 'improved')
+        return 'insufficient_traffic'
+    return 'improved'
 
 
 def _finish(result, verdict):

@@ -93,10 +93,19 @@ def test_playbooks_name_host_files_with_the_filter():
 
 
 def test_thresholds():
+    guards = ['rcv_pruned', 'softnet_dropped', 'memory_pressures', 'retrans_segs', 'listen_overflows']
     assert FILTERS['thresholds']({}) == {
-        'gated_metrics': ['prune_called', 'rcv_collapsed'], 'min_reduction_pct': 90, 'min_segments': 10000}
-    assert FILTERS['thresholds']({'min_segments': '500', 'gated_metrics': 'prune_called'}) == {
-        'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 500}
+        'gated_metrics': ['prune_called', 'rcv_collapsed'], 'min_reduction_pct': 90, 'min_segments': 10000,
+        'guard_metrics': guards, 'guard_max_increase_pct': 50}
+    assert FILTERS['thresholds']({'min_segments': '500', 'gated_metrics': 'prune_called', 'guard_metrics': [],
+                                  'guard_max_increase_pct': '20'}) == {
+        'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 500, 'guard_metrics': [],
+        'guard_max_increase_pct': 20}
+    with pytest.raises(AnsibleFilterError, match=r"netfleet_guard_metrics must be a list of metric names .*'in_segs' "
+                                                 r"is not one"):
+        FILTERS['thresholds']({'guard_metrics': ['in_segs']})
+    with pytest.raises(AnsibleFilterError, match=r'netfleet_guard_max_increase_pct must be a number in \[0, 10000\]'):
+        FILTERS['thresholds']({'guard_max_increase_pct': -5})
     with pytest.raises(AnsibleFilterError, match=r'netfleet_min_reduction_pct must be a number in \(0, 100\]'):
         FILTERS['thresholds']({'min_reduction_pct': 0})
     with pytest.raises(AnsibleFilterError, match='expects a dict'):

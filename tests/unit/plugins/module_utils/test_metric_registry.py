@@ -183,9 +183,9 @@ def test_windows_and_reports_order_by_the_registry():
     assert window['metrics']['prune_called']['per_million_segs'] == 1.0
     # the report keeps a window's rates in the same order
     assert list(report._window_rates(window)) == names
-    # the verdict judges every metric but the denominator, in registry order
+    # the verdict judges every metric but the denominators, in registry order
     got = verdict.judge(window, window, min_segments=1)
-    assert list(got['metrics']) == [name for name in names if name != metric_registry.DENOMINATOR]
+    assert list(got['metrics']) == [name for name in names if name not in metric_registry.DENOMINATORS]
 
 
 def test_thresholds_and_views_use_the_registry():

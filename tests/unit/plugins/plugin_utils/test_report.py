@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import markdown_text as mt
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import report as r
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import report_templates as rt
@@ -19,12 +20,16 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds 
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as v
 
 
-def win(prune, collapsed, in_segs=10 ** 6, seconds=20.0, valid=True):
+def win(prune, collapsed, in_segs=10 ** 6, seconds=20.0, valid=True, **guards):
+    """A window with the gated metrics, every default guard (0 unless given) and OutSegs (half the InSegs)."""
     metrics = {'prune_called': {'delta': prune}, 'rcv_collapsed': {'delta': collapsed},
-               'in_segs': {'delta': in_segs}, 'softnet_dropped': {'delta': 0}}
-    for entry in metrics.values():
+               'in_segs': {'delta': in_segs}, 'out_segs': {'delta': in_segs // 2}}
+    for name in metric_registry.DEFAULT_GUARDS:
+        metrics[name] = {'delta': guards.get(name, 0)}
+    for name, entry in metrics.items():
+        per = metric_registry.BY_NAME[name].per
         entry['per_second'] = entry['delta'] / seconds
-        entry['per_million_segs'] = entry['delta'] * 1e6 / in_segs
+        entry['per_million_segs'] = entry['delta'] * 1e6 / metrics[per]['delta'] if per else None
     return {'seconds': seconds, 'valid': valid, 'invalid_reason': None if valid else 'boot_id changed',
             'in_segs': in_segs, 'metrics': metrics}
 
@@ -77,8 +82,8 @@ def test_statuses_and_summary(fleet):
     assert summary['passed_hosts'] == ['lab-h01']
     assert summary['failed_hosts'] == ['lab-h02', 'lab-h03', 'lab-h04']
     assert summary['not_verified_hosts'] == ['lab-h03', 'lab-h04', 'lab-h05']
-    assert summary['verdicts'] == {'reset': 0, 'insufficient_traffic': 0, 'clean': 0, 'improved': 1,
-                                   'not_improved': 1}
+    assert summary['verdicts'] == {'reset': 0, 'insufficient_traffic': 0, 'regressed': 0, 'clean': 0,
+                                   'improved': 1, 'not_improved': 1}
     assert summary['statuses'] == {'verified': 2, 'failed': 1, 'unreachable': 1, 'not_reached': 1}
     assert summary['ok'] is False
     assert hosts['lab-h03']['message'] == 'sysctl_profile: cannot write /etc/sysctl.d'
@@ -97,7 +102,10 @@ def test_host_entry_shape(fleet):
     assert entry['metrics']['prune_called']['after_per_million'] == 0.0
     assert entry['metrics']['prune_called']['reduction_pct'] == 100.0
     # a metric that is not gated and was 0 in both windows is named, not repeated
-    assert 'softnet_dropped' not in entry['metrics'] and entry['zero_metrics'] == ['softnet_dropped']
+    assert 'softnet_dropped' not in entry['metrics'] and entry['zero_metrics'] == [
+        'rcv_pruned', 'softnet_dropped', 'memory_pressures', 'retrans_segs', 'listen_overflows']
+    # the guards were judged: none regressed (their names are in the thresholds, once)
+    assert entry['guards'] == {'regressed': [], 'unjudged': [], 'memory_pressure': {'before': None, 'after': None}}
     assert entry['changes']['keys']['net.ipv4.tcp_rmem']['outcome'] == 'applied'
     assert entry['changes']['keys']['net.core.rmem_max'] == {'outcome': 'skipped', 'before': None, 'after': None,
                                                              'wanted': None, 'detail': None}
@@ -306,7 +314,7 @@ def test_text(fleet):
     text = rv.render_text(fleet)
     lines = text.splitlines()
     assert lines[0].split() == ['host', 'verdict', 'prune_called/M', 'InSegs', 'rcv_collapsed/M', 'InSegs',
-                                'InSegs/s']
+                                'guards', 'InSegs/s']
     assert set(lines[1]) <= {'-', ' '}
     # failing first, then not reached, then passing
     assert [line.split()[0] for line in lines[2:7]] == ['lab-h03', 'lab-h04', 'lab-h02', 'lab-h05', 'lab-h01']
@@ -555,3 +563,61 @@ def test_record_for_report_keeps_what_build_reads():
     assert 'metrics_end' not in slim['verified']['verify'] and 'window' not in slim['verified']['verify']
     assert 'window' in slim['no-verdict-window']['verify'] and slim['no-verdict-window']['baseline'] is None
     assert r.build(slim, **kwargs)['socket_buffers_rule'] == 'r'
+
+
+def test_a_regressed_guard_in_every_view():
+    """Issue 14: a canary whose pruning fell but whose retransmissions rose is listed first among the failing
+    hosts with the guard named, in the JSON, the text, the Markdown and the HTML; the others show ``ok``."""
+    records = {'canary': record(win(4000, 200000, retrans_segs=10), win(0, 3, retrans_segs=900)),
+               'tuned': record(win(4000, 200000, retrans_segs=10), win(0, 3, retrans_segs=11)),
+               'flat': record(win(3000, 150000), win(2900, 140000))}
+    rep = r.build(records, hosts=['tuned', 'flat', 'canary'], thresholds=t.validate_thresholds())
+    canary = rep['hosts']['canary']
+    assert canary['verdict'] == 'regressed' and not canary['passed']
+    assert canary['guards']['regressed'] == ['retrans_segs']
+    assert canary['metrics']['retrans_segs']['regressed'] is True
+    assert rep['hosts']['tuned']['verdict'] == 'improved' and rep['hosts']['tuned']['guards']['regressed'] == []
+    assert rep['summary']['verdicts']['regressed'] == 1
+    assert rv.guard_cell(canary) == 'retrans_segs 20.0 -> 1,800/M OutSegs (+8900.0%)'
+    assert rv.guard_cell(rep['hosts']['tuned']) == 'ok'
+    # failing hosts first, regressed before not_improved
+    failing, _waiting, passing = rv.groups(rep)
+    assert failing == ['canary', 'flat'] and passing == ['tuned']
+    text = rv.render_text(rep)
+    row = [line for line in text.splitlines() if line.startswith('canary ')][0]
+    assert 'regressed (FAIL)' in row and 'retrans_segs 20.0 -> 1,800/M OutSegs' in row
+    assert '  canary: regressed: guard retrans_segs rose +8900.0%' in text
+    assert 'guards rcv_pruned, softnet_dropped, memory_pressures, retrans_segs, listen_overflows: none may rise ' \
+           'by more than 50%' in rv.thresholds_text(rep)
+    markdown = rt.render_markdown(rep)
+    assert '| guards |' in markdown and '| retrans_segs 20.0 -> 1,800/M OutSegs (+8900.0%) |' in markdown
+    assert '- retrans_segs (guard): 20.0 -> 1,800 (+8900.0%) per million OutSegs' in markdown
+    page = rt.render_html(rep)
+    assert '<th>guards</th>' in page and '<td>guard, regressed</td>' in page
+    assert json.loads(r.render_json(rep))['hosts']['canary']['guards']['regressed'] == ['retrans_segs']
+
+
+def test_the_memory_budget_of_the_role_in_the_report():
+    """Issue 14: the role's memory budget (sysctl_profile_result.memory_budget) reaches the report; a host whose
+    connections at the new maxima could exceed tcp_mem pressure is flagged in every human view."""
+    note = ('120 established TCP socket(s) x 33554432 bytes (tcp_rmem max 16777216 + tcp_wmem max 16777216) = '
+            '4026531840 bytes (3840.0 MiB) at most: more than tcp_mem pressure (1572323328 bytes, 1499.5 MiB)')
+    over = {'established': 120, 'per_socket_max_bytes': 33554432, 'worst_case_bytes': 4026531840,
+            'headroom_bytes': -2454208512, 'exceeds_pressure': True, 'exceeds_high': True, 'note': note,
+            'tcp_mem_pages': {'low': 1, 'pressure': 2, 'high': 3}}
+    hidden = dict(over, headroom_bytes=None, exceeds_pressure=None, exceeds_high=None, note='not visible here')
+    records = {'busy': record(win(4000, 200000), win(3900, 190000)), 'pod': record(win(4000, 200000), win(0, 3))}
+    records['busy']['role_result']['memory_budget'] = over
+    records['pod']['role_result']['memory_budget'] = hidden
+    rep = r.build(records)
+    budget = rep['hosts']['busy']['changes']['memory_budget']
+    kept = ('established', 'per_socket_max_bytes', 'worst_case_bytes', 'headroom_bytes', 'exceeds_pressure',
+            'exceeds_high', 'note')
+    assert budget == dict((key, over[key]) for key in kept)
+    assert rv.budget_warning(rep['hosts']['busy']) == 'memory budget: ' + note
+    assert rv.budget_warning(rep['hosts']['pod']) is None
+    assert '    note: memory budget: 120 established' in rv.render_text(rep)
+    markdown = rt.render_markdown(rep)
+    assert '- WARNING memory budget: 120 established' in markdown and '- memory budget: not visible here' in markdown
+    assert '<p class="warn">memory budget: 120 established' in rt.render_html(rep)
+    assert r.build({'x': record(win(1, 1), win(1, 1))})['hosts']['x']['changes']['memory_budget'] is None

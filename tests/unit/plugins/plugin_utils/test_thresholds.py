@@ -18,9 +18,11 @@ GATED = ('prune_called', 'rcv_collapsed')
 
 def test_defaults():
     assert t.validate_thresholds() == {'gated_metrics': ['prune_called', 'rcv_collapsed'],
-                                       'min_reduction_pct': 90, 'min_segments': 10000}
+                                       'min_reduction_pct': 90, 'min_segments': 10000,
+                                       'guard_metrics': list(metric_registry.DEFAULT_GUARDS),
+                                       'guard_max_increase_pct': 50}
     assert t.DEFAULT_MIN_SEGMENTS > 0
-    assert v.VERDICTS == ('reset', 'insufficient_traffic', 'clean', 'improved', 'not_improved')
+    assert v.VERDICTS == ('reset', 'insufficient_traffic', 'regressed', 'clean', 'improved', 'not_improved')
     assert v.PASSING == ('improved', 'clean')
     assert 'in_segs' not in metric_registry.GATEABLE
 
@@ -73,11 +75,18 @@ def test_from_dict_takes_the_checked_dict_as_it_is():
     assert again.as_dict() == checked
     assert again.pct_exact == t.parse_thresholds(min_reduction_pct=70.5).pct_exact
     # the rules are not applied again: only the dict's shape is checked
-    assert t.Thresholds.from_dict({'gated_metrics': [], 'min_reduction_pct': 0, 'min_segments': 0}).min_segments == 0
-    for bad in (None, [], {'gated_metrics': ['prune_called'], 'min_segments': 1},
-                {'gated_metrics': 'prune_called', 'min_reduction_pct': 90, 'min_segments': 1},
-                {'gated_metrics': ['prune_called'], 'min_reduction_pct': True, 'min_segments': 1},
-                {'gated_metrics': ['prune_called'], 'min_reduction_pct': float('inf'), 'min_segments': 1},
-                {'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': '1'}):
+    guards = {'guard_metrics': ['retrans_segs'], 'guard_max_increase_pct': 50}
+    assert t.Thresholds.from_dict(dict(guards, gated_metrics=[], min_reduction_pct=0, min_segments=0)).min_segments == 0
+    for bad in (None, [], dict(guards, gated_metrics=['prune_called'], min_segments=1),
+                dict(guards, gated_metrics='prune_called', min_reduction_pct=90, min_segments=1),
+                dict(guards, gated_metrics=['prune_called'], min_reduction_pct=True, min_segments=1),
+                dict(guards, gated_metrics=['prune_called'], min_reduction_pct=float('inf'), min_segments=1),
+                dict(guards, gated_metrics=['prune_called'], min_reduction_pct=90, min_segments='1'),
+                # a dict from before the guards, and guards of the wrong types
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 1},
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 1,
+                 'guard_metrics': 'retrans_segs', 'guard_max_increase_pct': 50},
+                {'gated_metrics': ['prune_called'], 'min_reduction_pct': 90, 'min_segments': 1,
+                 'guard_metrics': [], 'guard_max_increase_pct': None}):
         with pytest.raises(t.ThresholdError, match='thresholds must be the dict netfleet.tuning.thresholds returns'):
             t.Thresholds.from_dict(bad)

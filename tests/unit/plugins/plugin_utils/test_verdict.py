@@ -15,6 +15,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
+from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import significance
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds
@@ -24,18 +25,31 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict
 GATED = ('prune_called', 'rcv_collapsed')
 
 
-def win(prune=0, collapsed=0, in_segs=10 ** 6, seconds=20.0, valid=True, reason=None, **extra):
-    """A window as rates.window() returns it (only the parts verdict reads)."""
+# every default guard at 0 (and OutSegs, the retransmissions' denominator), as a current kernel's window has them
+GUARDS_AT_ZERO = dict((name, 0) for name in metric_registry.DEFAULT_GUARDS)
+
+
+def win(prune=0, collapsed=0, in_segs=10 ** 6, seconds=20.0, valid=True, reason=None, guards=True, out_segs=None,
+        **extra):
+    """A window as rates.window() returns it (only the parts verdict reads). ``guards``: the default guards at 0
+    unless given; ``out_segs`` defaults to half the InSegs."""
     metrics = {'in_segs': {'delta': in_segs}}
     if prune is not None:
         metrics['prune_called'] = {'delta': prune}
     if collapsed is not None:
         metrics['rcv_collapsed'] = {'delta': collapsed}
+    if guards:
+        extra = dict(GUARDS_AT_ZERO, **extra)
+        metrics['out_segs'] = {'delta': in_segs // 2 if out_segs is None else out_segs}
+    elif out_segs is not None:
+        metrics['out_segs'] = {'delta': out_segs}
     for name, delta in extra.items():
         metrics[name] = {'delta': delta}
-    for entry in metrics.values():
+    for name, entry in metrics.items():
+        per = metric_registry.BY_NAME[name].per if name in metric_registry.BY_NAME else 'in_segs'
+        segs = metrics[per]['delta'] if per in metrics else None
         entry['per_second'] = entry['delta'] / seconds if seconds else None
-        entry['per_million_segs'] = entry['delta'] * 1e6 / in_segs if in_segs else None
+        entry['per_million_segs'] = entry['delta'] * 1e6 / segs if segs else None
     return {'seconds': seconds, 'valid': valid, 'invalid_reason': reason if not valid else None,
             'in_segs': in_segs, 'metrics': metrics, 'counters': {}}
 
@@ -326,12 +340,16 @@ def test_result_shape_and_purity():
     got = verdict.judge(before, after)
     assert (before, after) == saved
     assert set(got) == {'verdict', 'passed', 'reasons', 'hints', 'message', 'reboot', 'metrics',
-                        'missing_metrics', 'counter_reset_between', 'before', 'after', 'thresholds'}
+                        'missing_metrics', 'counter_reset_between', 'guards', 'before', 'after', 'thresholds'}
     assert got['counter_reset_between'] is None  # bare windows carry no absolute values
-    assert list(got['metrics']) == ['prune_called', 'rcv_collapsed', 'softnet_dropped']
+    # the gated metrics and the guards, in the registry's order, never a denominator
+    assert list(got['metrics']) == ['prune_called', 'rcv_collapsed', 'rcv_pruned', 'softnet_dropped',
+                                    'memory_pressures', 'retrans_segs', 'listen_overflows']
     assert set(got['metrics']['prune_called']) == {
-        'gated', 'before_delta', 'after_delta', 'before_per_million', 'after_per_million',
-        'before_per_second', 'after_per_second', 'reduction_pct', 'met', 'p_value'}
+        'gated', 'guard', 'before_delta', 'after_delta', 'before_per_million', 'after_per_million',
+        'before_per_second', 'after_per_second', 'reduction_pct', 'met', 'p_value', 'regressed', 'guard_p_value'}
+    assert got['guards'] == {'metrics': list(metric_registry.DEFAULT_GUARDS), 'regressed': [], 'unjudged': [],
+                             'memory_pressure': {'before': None, 'after': None}}
     assert got['thresholds'] == thresholds.validate_thresholds()
 
 
