@@ -29,9 +29,10 @@ import time
 from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
 from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
+from ansible_collections.netfleet.tuning.plugins.module_utils import tcp_memory
 
 __all__ = ['ProcReadError', 'READ_ERRORS', 'COUNTER_FILES', 'SS_ARGS', 'SS_ENV', 'read_file', 'read_snapshot',
-           'run_ss', 'rmem_limits', 'socket_buffers', 'iso_now', 'os_error_message',
+           'run_ss', 'rmem_limits', 'socket_buffers', 'read_tcp_memory', 'iso_now', 'os_error_message',
            'MAX_SS_BYTES']
 
 # The counter files, relative to proc_path; a missing one only warns.
@@ -182,9 +183,10 @@ def rmem_limits(proc_path, sysctl=None):
     return (triplet[1], triplet[2], rmem_max) if triplet else (None, None, rmem_max)
 
 
-def socket_buffers(module, proc_path, warnings, sysctl=None, earlier=None, seconds=None):
+def socket_buffers(module, proc_path, warnings, sysctl=None, earlier=None, seconds=None, earlier_queues=None):
     """Run ss and apply the pinned receive buffer rule (sockets.summarize, with ``earlier`` the sockets of
-    a read ``seconds`` before: the rule needs two): the summary, or None with a warning."""
+    a read ``seconds`` before: the rule needs two, and ``earlier_queues`` that read's sockets.read_queues):
+    the summary, or None with a warning."""
     found = run_ss(module, warnings)
     if found is None:
         return None
@@ -193,4 +195,13 @@ def socket_buffers(module, proc_path, warnings, sysctl=None, earlier=None, secon
         warnings.append('socket_buffers: net.ipv4.tcp_rmem cannot be read, socket buffers not reported')
         return None
     return sockets.summarize(found, default, earlier=earlier, tcp_rmem_max=maximum, rmem_max=rmem_max,
-                             seconds=seconds)
+                             seconds=seconds, earlier_queues=earlier_queues)
+
+
+def read_tcp_memory(proc_path, sockstat, page_size, sysctl=None):
+    """The ``tcp_memory`` fact (tcp_memory.summarize) from a snapshot's ``sockstat`` and net.ipv4.tcp_mem,
+    taken from ``sysctl`` (read_sysctls) when it has the key, else read live with its scope."""
+    entry = (sysctl or {}).get(tcp_memory.KEY)
+    if entry is None:
+        entry = sysctl_scope.read_sysctls([tcp_memory.KEY], proc_path)[tcp_memory.KEY]
+    return tcp_memory.summarize(sockstat, entry, page_size)

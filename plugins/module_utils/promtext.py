@@ -18,6 +18,12 @@ Counters are ``untyped`` like node_exporter's, values that are gauges
 help text (metric_registry), any other counter a generic one.  softnet_stat
 totals over all CPUs are ``netfleet_softnet_{processed,dropped,times_squeezed}_total``
 counters (per CPU series are node_exporter's softnet collector's job).
+
+TCP memory (the facts' ``tcp_memory``, tcp_memory.summarize) as gauges, each only when known:
+``netfleet_tcp_memory_pages`` (sockstat TCP mem, the whole host), ``netfleet_tcp_memory_limit_pages``
+with a ``limit`` label (``low``, ``pressure``, ``high``: net.ipv4.tcp_mem, not visible in a child
+network namespace) and ``netfleet_tcp_memory_state`` with a ``state`` label, 1 for the state it is in
+and 0 for the others (tcp_memory.STATES).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -26,6 +32,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
+from ansible_collections.netfleet.tuning.plugins.module_utils import tcp_memory as tcp_memory_rule
 
 __all__ = ['render', 'metric_name', 'PREFIX']
 
@@ -68,20 +75,26 @@ def _value(value):
     return repr(float(value))
 
 
-def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX):
-    """Text exposition of ``counters`` ({group: {name: int}}) and softnet totals.
+def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX, tcp_memory=None):
+    """Text exposition of ``counters`` ({group: {name: int}}), softnet totals and TCP memory.
 
     ``softnet_total`` is parse_softnet()['total'] or None, ``timestamp`` the
     collection time as Unix seconds (exported as a gauge, not as sample
-    timestamps: the textfile collector rejects those) or None.  The output is
-    sorted, ends with a newline and has one HELP and TYPE line per metric.
+    timestamps: the textfile collector rejects those) or None, ``tcp_memory``
+    tcp_memory.summarize()'s result or None.  The output is sorted, ends with a
+    newline and has one HELP and TYPE line per metric (a labelled one has a
+    sample per label value).
     """
     out = []
 
-    def emit(name, kind, text, value):
+    def emit(name, kind, text, value, labels=None):
         out.append('# HELP %s %s' % (name, _help(text)))
         out.append('# TYPE %s %s' % (name, kind))
-        out.append('%s %s' % (name, _value(value)))
+        if labels is None:
+            out.append('%s %s' % (name, _value(value)))
+            return
+        for label, label_value, sample in labels:
+            out.append('%s{%s="%s"} %s' % (name, label, label_value, _value(sample)))
 
     for group in sorted(counters or {}):
         for name in sorted(counters[group] or {}):
@@ -96,7 +109,27 @@ def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX):
             if key in softnet_total:
                 emit(metric_name(prefix, 'softnet', suffix), 'counter', _help_text('total', key, text),
                      softnet_total[key])
+    _tcp_memory(emit, tcp_memory or {}, prefix)
     if timestamp is not None:
         emit(metric_name(prefix, 'netstat', 'collected_timestamp_seconds'), 'gauge',
              'Unix time netfleet.tuning.netstat_facts read these counters', timestamp)
     return '\n'.join(out) + '\n' if out else ''
+
+
+def _tcp_memory(emit, tcp_memory, prefix):
+    """The TCP memory gauges of ``tcp_memory`` (tcp_memory.summarize), each only when it is known."""
+    if isinstance(tcp_memory.get('pages'), int):
+        emit(metric_name(prefix, 'tcp_memory', 'pages'), 'gauge',
+             'pages all TCP sockets of the host hold (sockstat TCP mem)', tcp_memory['pages'])
+    limits = tcp_memory.get('tcp_mem')
+    if isinstance(limits, dict):
+        emit(metric_name(prefix, 'tcp_memory', 'limit_pages'), 'gauge',
+             'net.ipv4.tcp_mem: TCP enters memory pressure above pressure, leaves it at or below low, '
+             'and allocates nothing above high (pages)', None,
+             [('limit', name, limits[name]) for name in tcp_memory_rule.LIMITS])
+    state = tcp_memory.get('state')
+    if state in tcp_memory_rule.STATES:
+        emit(metric_name(prefix, 'tcp_memory', 'state'), 'gauge',
+             'where the TCP memory stands against net.ipv4.tcp_mem (1 for the state it is in); between: '
+             'in pressure or not, as it was', None,
+             [('state', name, 1 if name == state else 0) for name in tcp_memory_rule.STATES])

@@ -15,7 +15,8 @@ kept small (it is held for every host of the fleet)::
     {'boot_id': str or None, 'netns': str or None, 'monotonic': float (the host's time.monotonic()),
      'collected_at': 'YYYY-MM-DDTHH:MM:SS.mmmZ', 'metrics': {name: int},
      'sockets': [{'local': str, 'peer': str, 'skmem': {'rb': int},    # only with socket_buffers
-                  'bytes_received': int or None}]}
+                  'bytes_received': int or None}],
+     'queues': sockets.read_queues() of the first read}                 # only with socket_buffers
 
 The *record* is what the playbooks keep (on the host in its state directory, and on the
 controller for the report)::
@@ -29,7 +30,11 @@ controller for the report)::
                                    'per_million_segs': float or None}}} or None,
      'metrics_end': {name: int},
      'sysctl': {key: {'value': str or None, 'scope': 'netns' | 'host' | 'absent'[, 'error': str]}},
-     'socket_buffers': sockets.summarize() result or None}
+     'socket_buffers': sockets.summarize() result or None,
+     'tcp_memory': tcp_memory.summarize() result at the end of the window}
+
+``tcp_memory`` (and ``socket_buffers.queues``) came with issue 14: a record written before has neither,
+and still reads back (the decoded copy then has no such entry).
 
 A record read back (from a host or a controller file) is data, never trusted: ``decode_record``
 checks every entry and raises ``RecordError`` naming the source, the entry and the rule.
@@ -46,6 +51,7 @@ import re
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import type_name as _type_name
 from ansible_collections.netfleet.tuning.plugins.module_utils import sockets as sockets_rule
+from ansible_collections.netfleet.tuning.plugins.module_utils import tcp_memory as tcp_memory_rule
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import KEY_PATTERN, SCOPES
 
 __all__ = [
@@ -71,14 +77,16 @@ MAX_INT = 2 ** 64        # counters are at most 64 bits (some are negative)
 
 RECORD_FIELDS = ('schema', 'kind', 'host', 'recorded_at', 'recorded_epoch', 'boot_id', 'netns', 'window',
                  'metrics_end', 'sysctl', 'socket_buffers')
+# issue 14: optional, so that records written before it still read back
+RECORD_OPTIONAL = ('tcp_memory',)
 WINDOW_FIELDS = ('seconds', 'valid', 'invalid_reason', 'in_segs', 'metrics')
 RATE_FIELDS = ('delta', 'per_second', 'per_million_segs')
 START_FIELDS = ('boot_id', 'netns', 'monotonic', 'collected_at', 'metrics')
-START_OPTIONAL = ('sockets',)
+START_OPTIONAL = ('sockets', 'queues')
 SOCKET_BUFFER_INTS = ('tcp_rmem_default', 'established', 'with_rb', 'pinned_below_default', 'pinned_drops')
 # the pinned-socket rule's fields (issue 17): optional, so that records written before it still read back
 SOCKET_BUFFER_OPTIONAL_INTS = ('tcp_rmem_max', 'rmem_max', 'unlocked_wscale', 'pinned')
-SOCKET_BUFFER_OPTIONAL = SOCKET_BUFFER_OPTIONAL_INTS + ('pinned_cases', 'pinned_groups', 'pinned_stable')
+SOCKET_BUFFER_OPTIONAL = SOCKET_BUFFER_OPTIONAL_INTS + ('pinned_cases', 'pinned_groups', 'pinned_stable', 'queues')
 OFFENDER_FIELDS = ('local', 'peer', 'sockets', 'rb_min', 'rb_max', 'drops')
 PINNED_GROUP_FIELDS = ('process', 'pid', 'local', 'peer', 'case', 'sockets', 'rb_min', 'rb_max', 'rcv_wscale',
                        'received_bytes', 'drops')
@@ -244,8 +252,9 @@ def start_sockets(found, default, tcp_rmem_max=None, rmem_max=None):
     return kept[:MAX_START_SOCKETS], max(0, len(kept) - MAX_START_SOCKETS)
 
 
-def build_start(snapshot, sockets=None):
-    """The compact start of a window from a procread snapshot (and start_sockets' list, or None)."""
+def build_start(snapshot, sockets=None, queues=None):
+    """The compact start of a window from a procread snapshot (and start_sockets' list, and
+    sockets.read_queues of the same read, or None)."""
     start = {
         'boot_id': snapshot.get('boot_id'),
         'netns': snapshot.get('netns'),
@@ -255,6 +264,8 @@ def build_start(snapshot, sockets=None):
     }
     if sockets is not None:
         start['sockets'] = sockets
+    if queues is not None:
+        start['queues'] = queues
     return start
 
 
@@ -274,6 +285,8 @@ def validate_start(start, source='start'):
         check.fail('monotonic', 'range', 'must not be negative, got %s' % _show(start['monotonic']))
     if 'sockets' in start:
         out['sockets'] = _check_sockets(check, 'sockets', start['sockets'])
+    if 'queues' in start:
+        out['queues'] = _check_queues(check, 'queues', start['queues'], reads=(1,))
     return out
 
 
@@ -294,9 +307,10 @@ def _metrics_only(snapshot):
             'metrics': snapshot.get('metrics') or {}, 'counters': {}}
 
 
-def build_record(start, end_snapshot, sysctl, socket_buffers, kind, host):
+def build_record(start, end_snapshot, sysctl, socket_buffers, kind, host, tcp_memory=None):
     """The record of one window: ``start`` (validated here again) and the end's procread snapshot,
-    the live ``sysctl`` (sysctl_scope.read_sysctls) and ``socket_buffers`` (sockets.summarize or None).
+    the live ``sysctl`` (sysctl_scope.read_sysctls), ``socket_buffers`` (sockets.summarize or None) and
+    ``tcp_memory`` (tcp_memory.summarize at the end; None leaves the entry out).
 
     The window is rates.window over the named metrics only. A window is also invalid when the network
     namespace's identity changed between the reads (a recreated pod keeps the boot_id, and its
@@ -311,7 +325,7 @@ def build_record(start, end_snapshot, sysctl, socket_buffers, kind, host):
         window['valid'] = False
         window['invalid_reason'] = '; '.join(r for r in (window['invalid_reason'], reason) if r)
     recorded_at = end_snapshot.get('collected_at')
-    return {
+    record = {
         'schema': BASELINE_SCHEMA,
         'kind': kind,
         'host': host,
@@ -325,6 +339,9 @@ def build_record(start, end_snapshot, sysctl, socket_buffers, kind, host):
         'sysctl': sysctl or {},
         'socket_buffers': socket_buffers,
     }
+    if tcp_memory is not None:
+        record['tcp_memory'] = tcp_memory
+    return record
 
 
 def _check_window(check, value):
@@ -394,6 +411,8 @@ def _check_socket_buffers(check, value):
         out['pinned_cases'] = _check_pinned_cases(check, value['pinned_cases'])
     if 'pinned_groups' in value:
         out['pinned_groups'] = _check_pinned_groups(check, value['pinned_groups'])
+    if 'queues' in value:
+        out['queues'] = _check_queues(check, 'socket_buffers.queues', value['queues'], reads=(1, 2))
     offenders = value['offenders']
     if not isinstance(offenders, list):
         check.fail('socket_buffers.offenders', 'type', 'must be a list, got %s' % _type_name(offenders))
@@ -450,6 +469,73 @@ def _check_pinned_groups(check, value):
     return out
 
 
+def _check_queues(check, entry, value, reads):
+    """sockets.read_queues / window_queues: counts, and peaks that are null exactly when no socket was counted."""
+    check.dict_(entry, value, required=sockets_rule.QUEUE_FIELDS)
+    out = {}
+    for key in sockets_rule.QUEUE_FIELDS:
+        allow_none = key in sockets_rule.QUEUE_PEAKS
+        out[key] = check.int_(_join(entry, key), value[key], allow_none=allow_none, minimum=0)
+    if out['reads'] not in reads:
+        check.fail(_join(entry, 'reads'), 'range', 'must be %s, got %s' % (
+            ' or '.join(str(n) for n in reads), _show(out['reads'])))
+    if out['at_rcvbuf_limit'] > out['sockets']:
+        check.fail(_join(entry, 'at_rcvbuf_limit'), 'consistency', 'more than the %d sockets counted'
+                   % out['sockets'])
+    for key in sockets_rule.QUEUE_PEAKS:
+        if (out[key] is None) != (out['sockets'] == 0):
+            check.fail(_join(entry, key), 'consistency', 'must be null exactly when no socket was counted')
+    for queue in ('recv_q', 'send_q'):
+        if out['sockets'] and out[queue + '_p99'] > out[queue + '_max']:
+            check.fail(_join(entry, queue + '_p99'), 'consistency', 'above %s_max' % queue)
+    return out
+
+
+def _check_limits(check, entry, value):
+    if value is None:
+        return None
+    check.dict_(entry, value, required=tcp_memory_rule.LIMITS)
+    return dict((name, check.int_(_join(entry, name), value[name], minimum=0)) for name in tcp_memory_rule.LIMITS)
+
+
+def _check_tcp_memory(check, value):
+    """tcp_memory.summarize: every number checked, and the state and bytes recomputed from them."""
+    entry = 'tcp_memory'
+    if value is None:
+        return None
+    check.dict_(entry, value, required=tcp_memory_rule.FIELDS)
+    out = {
+        'pages': check.int_(entry + '.pages', value['pages'], allow_none=True, minimum=0),
+        'bytes': check.int_(entry + '.bytes', value['bytes'], allow_none=True, minimum=0),
+        'page_size': check.int_(entry + '.page_size', value['page_size'], minimum=1),
+        'tcp_mem': _check_limits(check, entry + '.tcp_mem', value['tcp_mem']),
+        'tcp_mem_bytes': _check_limits(check, entry + '.tcp_mem_bytes', value['tcp_mem_bytes']),
+        'state': value['state'],
+        'scope': value['scope'],
+        'note': check.text(entry + '.note', value['note'], MAX_TEXT, allow_none=True),
+    }
+    if out['scope'] != tcp_memory_rule.SCOPE:
+        check.fail(entry + '.scope', 'choice', 'must be %s, got %s' % (tcp_memory_rule.SCOPE, _show(out['scope'])))
+    if out['state'] is not None and out['state'] not in tcp_memory_rule.STATES:
+        check.fail(entry + '.state', 'choice', 'must be one of %s or null, got %s' % (
+            ', '.join(tcp_memory_rule.STATES), _show(out['state'])))
+    size = out['page_size']
+    if (out['bytes'] is None) != (out['pages'] is None) or (
+            out['pages'] is not None and out['bytes'] != out['pages'] * size):
+        check.fail(entry + '.bytes', 'consistency', 'is not pages x page_size')
+    limits, in_bytes = out['tcp_mem'], out['tcp_mem_bytes']
+    if (limits is None) != (in_bytes is None) or (
+            limits is not None and any(in_bytes[name] != limits[name] * size for name in tcp_memory_rule.LIMITS)):
+        check.fail(entry + '.tcp_mem_bytes', 'consistency', 'is not tcp_mem x page_size')
+    told = tcp_memory_rule.state_of(out['pages'], limits) if out['pages'] is not None and limits else None
+    if out['state'] != told:
+        check.fail(entry + '.state', 'consistency', '%s is not the state of %s pages against tcp_mem %s' % (
+            _show(out['state']), _show(out['pages']), _show(limits)))
+    if out['state'] is None and out['note'] is None:
+        check.fail(entry + '.note', 'consistency', 'says why the state is not told')
+    return out
+
+
 def decode_record(data, source):
     """Check a record read back (JSON text, or the parsed object) and return a plain copy.
 
@@ -469,7 +555,7 @@ def decode_record(data, source):
             data = json.loads(data)
         except ValueError as exc:
             check.fail(None, 'format', 'not valid JSON (%s)' % exc)
-    check.dict_(None, data, required=RECORD_FIELDS)
+    check.dict_(None, data, required=RECORD_FIELDS, optional=RECORD_OPTIONAL)
     if data['schema'] != BASELINE_SCHEMA:
         check.fail('schema', 'schema', 'is %s, this collection reads %s' % (_show(data['schema']), BASELINE_SCHEMA))
     if data['kind'] not in KINDS:
@@ -487,6 +573,8 @@ def decode_record(data, source):
         'sysctl': _check_sysctl(check, data['sysctl']),
         'socket_buffers': _check_socket_buffers(check, data['socket_buffers']),
     }
+    if 'tcp_memory' in data:
+        out['tcp_memory'] = _check_tcp_memory(check, data['tcp_memory'])
     if out['recorded_epoch'] is not None and abs(out['recorded_epoch'] - parse_time(out['recorded_at'])) > 1:
         check.fail('recorded_epoch', 'consistency', '%s is not the time of recorded_at %s' % (
             _show(data['recorded_epoch']), out['recorded_at']))

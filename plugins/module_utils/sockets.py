@@ -36,6 +36,17 @@ A socket is *pinned* when, between two reads of the same socket (local and peer 
 
 ``pinned_below_default`` (one read: sockets whose ``rb`` is below the default) is kept as a plain
 observation; it also counts sockets opened before the default was raised.
+
+The queues (``read_queues``, ``window_queues``): over the established TCP sockets of each read, the
+largest and the 99th percentile (nearest rank: the value at rank ceil(0.99 n) of the n values sorted
+ascending) of Recv-Q (bytes received that the application has not read) and Send-Q (bytes sent and not
+yet acknowledged), and how many sockets were at their receive buffer limit: skmem ``r``
+(``sk_rmem_alloc``, what the receive and out-of-order queues hold) at least AT_RCVBUF_LIMIT_PCT % of
+``rb`` (``sk_rcvbuf``): the next burst that does not fit in what is left makes the kernel prune the
+socket's queue (``tcp_prune_queue``: PruneCalled, then collapsing, then dropping). Over a window of two
+reads the counts add up (a socket seen at both reads counts twice), the maxima are the larger one, and
+the p99 is the larger of the two reads' p99: never below the p99 of both reads' values pooled, and the
+same when one read holds it; so the first read travels as these few numbers.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -47,7 +58,9 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.procnet import Pro
 
 __all__ = ['parse_ss', 'split_endpoint', 'rmem_default', 'rmem_triplet', 'unlocked_wscale', 'locked_wscales',
            'static_case', 'pinned_case', 'busy', 'received_between', 'summarize', 'ProcParseError', 'RULE',
-           'BUSY_MIN_RATE', 'BUSY_BUFFER_SECONDS', 'CASES', 'MAX_SOCKETS', 'MAX_PROCESS_NAME']
+           'BUSY_MIN_RATE', 'BUSY_BUFFER_SECONDS', 'CASES', 'MAX_SOCKETS', 'MAX_PROCESS_NAME',
+           'nearest_rank', 'at_rcvbuf_limit', 'read_queues', 'window_queues', 'QUEUE_FIELDS', 'QUEUE_PEAKS',
+           'AT_RCVBUF_LIMIT_PCT', 'QUEUE_PERCENTILE']
 
 # A socket counts as busy when, between the two reads, it received at least BUSY_MIN_RATE bytes per second
 # and at least its whole receive buffer every BUSY_BUFFER_SECONDS seconds (a socket that turns its buffer
@@ -63,6 +76,13 @@ TCP_MAX_WSCALE = 14
 # The kernel's initial len/truesize scaling ratio, in 1/256 (tcp_win_from_space at connect): 128 since the
 # "50% default" (and before 6.6 with the default tcp_adv_win_scale 1), 65 on 6.6 to 6.11 without it.
 INITIAL_SCALING_RATIOS = (128, 65)
+# The queues: a socket is at its receive buffer limit when skmem r >= this percentage of rb.
+AT_RCVBUF_LIMIT_PCT = 90
+QUEUE_PERCENTILE = 99
+# the queue statistics of one read or a window: the counts, then the peaks (None when no socket was counted)
+QUEUE_COUNTS = ('reads', 'sockets', 'at_rcvbuf_limit')
+QUEUE_PEAKS = ('recv_q_max', 'recv_q_p99', 'send_q_max', 'send_q_p99')
+QUEUE_FIELDS = ('reads', 'sockets', 'recv_q_max', 'recv_q_p99', 'send_q_max', 'send_q_p99', 'at_rcvbuf_limit')
 
 RULE = ('pinned = busy between two reads (bytes_received grew by at least max(%d, rb / %d) per second), the same rb '
         'at both '
@@ -360,9 +380,65 @@ def _pinned_groups(pinned, top):
     return ordered[:max(0, top)]
 
 
-def summarize(sockets, default, top=10, earlier=None, tcp_rmem_max=None, rmem_max=None, seconds=None):
+def nearest_rank(values, percentile=QUEUE_PERCENTILE):
+    """The ``percentile`` of ``values`` by nearest rank: the value at rank ceil(percentile / 100 x n) of the n
+    values sorted ascending (an observed value, never interpolated); None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = (percentile * len(ordered) + 99) // 100
+    return ordered[max(rank, 1) - 1]
+
+
+def at_rcvbuf_limit(entry):
+    """Whether the socket's receive memory (skmem ``r``) is at least AT_RCVBUF_LIMIT_PCT % of its buffer (``rb``)."""
+    skmem = entry.get('skmem') or {}
+    held, rb = skmem.get('r'), skmem.get('rb')
+    if not isinstance(held, int) or not isinstance(rb, int) or rb <= 0:
+        return False
+    return held * 100 >= AT_RCVBUF_LIMIT_PCT * rb
+
+
+def _established(entry):
+    # ``ss ... state established`` prints no State column (None); without the filter, ESTAB only
+    return entry.get('state') in (None, 'ESTAB')
+
+
+def read_queues(sockets):
+    """The queues of one read (parse_ss): ``{'reads': 1, 'sockets': n, 'recv_q_max', 'recv_q_p99',
+    'send_q_max', 'send_q_p99', 'at_rcvbuf_limit': n}`` over its established sockets; the four peaks are
+    None when there is none."""
+    counted = [entry for entry in sockets or () if _established(entry)]
+    recv = [entry['recv_q'] for entry in counted]
+    send = [entry['send_q'] for entry in counted]
+    return {
+        'reads': 1,
+        'sockets': len(counted),
+        'recv_q_max': max(recv) if recv else None,
+        'recv_q_p99': nearest_rank(recv),
+        'send_q_max': max(send) if send else None,
+        'send_q_p99': nearest_rank(send),
+        'at_rcvbuf_limit': sum(1 for entry in counted if at_rcvbuf_limit(entry)),
+    }
+
+
+def window_queues(later, earlier=None):
+    """The queues of a window from its reads' (read_queues, or an earlier window_queues): the counts add up,
+    each peak is the larger one (a p99 the larger of the reads' p99). ``earlier`` None: ``later`` alone."""
+    if earlier is None:
+        return dict(later)
+    result = dict((key, later[key] + earlier[key]) for key in QUEUE_COUNTS)
+    for key in QUEUE_PEAKS:
+        known = [value for value in (earlier[key], later[key]) if value is not None]
+        result[key] = max(known) if known else None
+    return dict((key, result[key]) for key in QUEUE_FIELDS)
+
+
+def summarize(sockets, default, top=10, earlier=None, tcp_rmem_max=None, rmem_max=None, seconds=None,
+              earlier_queues=None):
     """Apply the rule to ``sockets`` (parse_ss of the later read) with ``earlier`` (the earlier read, taken
-    ``seconds`` before: a parse_ss result or the compact list of records.start_sockets; None with one read).
+    ``seconds`` before: a parse_ss result or the compact list of records.start_sockets; None with one read)
+    and ``earlier_queues``, read_queues of that earlier read (None: the queues of this read alone).
 
     ``default`` and ``tcp_rmem_max``: the live tcp_rmem default and maximum; ``rmem_max``: the live
     net.core.rmem_max (None when unknown).
@@ -371,7 +447,8 @@ def summarize(sockets, default, top=10, earlier=None, tcp_rmem_max=None, rmem_ma
     'established': n, 'with_rb': n, 'pinned_below_default': n, 'pinned_drops': n,
     'offenders': [{'local', 'peer', 'sockets', 'rb_min', 'rb_max', 'drops'}],
     'pinned': n, 'pinned_cases': {case: n}, 'pinned_groups': [{'process', 'pid', 'local',
-    'peer', 'case', 'sockets', 'rb_min', 'rb_max', 'rcv_wscale', 'received_bytes', 'drops'}]}``.
+    'peer', 'case', 'sockets', 'rb_min', 'rb_max', 'rcv_wscale', 'received_bytes', 'drops'}],
+    'queues': window_queues(read_queues(sockets), earlier_queues)}``.
 
     ``pinned``, ``pinned_cases`` and ``pinned_groups`` are None without ``earlier`` and ``seconds``: the
     rule needs two reads.  ``pinned_below_default``, ``pinned_drops`` (their skmem ``d``, sk_drops) and
@@ -393,6 +470,7 @@ def summarize(sockets, default, top=10, earlier=None, tcp_rmem_max=None, rmem_ma
         'pinned': None,
         'pinned_cases': None,
         'pinned_groups': None,
+        'queues': window_queues(read_queues(sockets), earlier_queues),
     }
     if earlier is None or not seconds or seconds <= 0:
         return result

@@ -70,7 +70,9 @@ options:
         record the established TCP sockets whose receive buffer an application pinned (SO_RCVBUF) and
         that were busy in the window, with their process, as M(netfleet.tuning.netstat_facts) does with
         O(netfleet.tuning.netstat_facts#module:sample_seconds); docs/reference.md (socket_buffers) has the rule.
-      - C(start) then carries the sockets the rule may name (local, peer, buffer size and bytes received only).
+      - C(start) then carries the sockets the rule may name (local, peer, buffer size and bytes received only)
+        and the first read's queue statistics (seven numbers), and the record's C(socket_buffers.queues) covers
+        both reads (see M(netfleet.tuning.netstat_facts)).
       - Skipped with a warning when C(ss) is not installed.
     type: bool
     default: false
@@ -150,7 +152,8 @@ start:
     - C(boot_id), C(netns) (the network namespace identity), C(monotonic) (the host's C(CLOCK_MONOTONIC)
       seconds), C(collected_at) (ISO-8601 UTC), C(metrics) (the named metrics, integers) and, with
       O(socket_buffers), C(sockets) (the established sockets the pinned receive buffer rule may name
-      at the end, as C(local), C(peer), C(skmem.rb) and C(bytes_received); at most 4096).
+      at the end, as C(local), C(peer), C(skmem.rb) and C(bytes_received); at most 4096) and C(queues)
+      (the queue statistics of this read, C(reads) 1, as the C(socket_buffers.queues) of RV(record)).
   returned: O(phase=start)
   type: dict
   sample: {"boot_id": "909edf35-58eb-4858-ad76-ccff11ccf7a7", "netns": "net:[4026531840]",
@@ -180,7 +183,12 @@ record:
       named metric C(delta), C(per_second) and C(per_million_segs). An invalid window must be read as a
       reset, never as a pass.
     - C(metrics_end) (the metrics at the second read), C(sysctl) (per key of O(sysctls), C(value) and
-      C(scope)) and C(socket_buffers) (C(null) without O(socket_buffers)).
+      C(scope)) and C(socket_buffers) (C(null) without O(socket_buffers); its C(queues) over both reads).
+    - C(tcp_memory) at the second read, the shape of M(netfleet.tuning.netstat_facts)' C(tcp_memory) fact,
+      with C(state) (C(below_low), C(between), C(pressure), C(above_high)) telling whether the host was in
+      TCP memory pressure at the end of the window; C(null) state and a C(note) in a child network
+      namespace, where C(net.ipv4.tcp_mem) is not visible. Records written before this entry existed have
+      none and still read back.
   returned: O(phase=end)
   type: dict
   sample: {"schema": "netfleet.tuning/baseline/1", "kind": "baseline", "host": "web1",
@@ -190,7 +198,11 @@ record:
                       "metrics": {"prune_called": {"delta": 40, "per_second": 0.67, "per_million_segs": 333.3}}},
            "metrics_end": {"prune_called": 40, "in_segs": 121568},
            "sysctl": {"net.ipv4.tcp_rmem": {"value": "4096 131072 6291456", "scope": "netns"}},
-           "socket_buffers": null}
+           "socket_buffers": null,
+           "tcp_memory": {"pages": 400000, "bytes": 1638400000, "page_size": 4096,
+                          "tcp_mem": {"low": 287901, "pressure": 383868, "high": 575802},
+                          "tcp_mem_bytes": {"low": 1179242496, "pressure": 1572323328, "high": 2358484992},
+                          "state": "pressure", "scope": "host", "note": null}}
 window_seconds:
   description: The window's length in seconds (the host's monotonic clock).
   returned: O(phase=end)
@@ -211,6 +223,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import records
+from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import ProfileError, check_state_dir
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import StateStore
@@ -258,15 +271,16 @@ def store_baseline(state_dir, record):
 def phase_start(module, proc_path, warnings):
     params = module.params
     snap = procread.read_snapshot(proc_path, os.sysconf('SC_PAGE_SIZE'), warnings)
-    kept = None
+    kept = queues = None
     if params['socket_buffers']:
         found = procread.run_ss(module, warnings)
         if found is not None:
+            queues = sockets.read_queues(found)
             kept, left_out = records.start_sockets(found, *procread.rmem_limits(proc_path))
             if left_out:
                 warnings.append('socket_buffers: %d sockets the pinned rule may name left out of start (at most %d '
                                 'kept): only the kept ones can be named' % (left_out, records.MAX_START_SOCKETS))
-    result = {'changed': False, 'start': records.build_start(snap, kept)}
+    result = {'changed': False, 'start': records.build_start(snap, kept, queues)}
     if params['load_baseline']:
         result['baseline'], result['baseline_error'] = load_baseline(params['state_dir'])
     return result
@@ -278,13 +292,17 @@ def phase_end(module, proc_path, keys, warnings):
         start = records.validate_start(params['start'])
     except records.RecordError as exc:
         raise WindowError('start is not what phase=start returned: %s' % exc, exc.rule, exc.entry)
-    snap = procread.read_snapshot(proc_path, os.sysconf('SC_PAGE_SIZE'), warnings)
+    page_size = os.sysconf('SC_PAGE_SIZE')
+    snap = procread.read_snapshot(proc_path, page_size, warnings)
     sysctl = sysctl_scope.read_sysctls(keys, proc_path)
     socket_buffers = None
     if params['socket_buffers']:
         socket_buffers = procread.socket_buffers(module, proc_path, warnings, sysctl, earlier=start.get('sockets'),
-                                                 seconds=snap['monotonic'] - start['monotonic'])
-    record = records.build_record(start, snap, sysctl, socket_buffers, params['kind'], params['host'])
+                                                 seconds=snap['monotonic'] - start['monotonic'],
+                                                 earlier_queues=start.get('queues'))
+    tcp_memory = procread.read_tcp_memory(proc_path, snap['sockstat'], page_size, sysctl)
+    record = records.build_record(start, snap, sysctl, socket_buffers, params['kind'], params['host'],
+                                  tcp_memory=tcp_memory)
     try:
         # never return (or store) a record the controller would refuse to read back
         records.decode_record(record, 'the record of this window')

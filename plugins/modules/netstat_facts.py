@@ -23,6 +23,10 @@ description:
   - Each sysctl key gets a scope read from the live system, C(netns) (writable here), C(host) (read-only
     here, or a key the kernel registers only in the initial network namespace while this runs in a
     child one) or C(absent) (unknown to this kernel).
+  - C(tcp_memory) says where the host's TCP memory (C(net/sockstat) C(TCP ... mem)) stands against
+    C(net.ipv4.tcp_mem) (C(<proc_path>/sys/net/ipv4/tcp_mem)), as below low, between, in pressure or above high.
+    Both are host scope; in a child network namespace C(tcp_mem) does not exist, and the state is then
+    C(null) with a note saying so, never a guess.
   - Optionally names the established TCP sockets whose receive buffer an application pinned with
     C(SO_RCVBUF), which no sysctl helps, with their owning process (O(socket_buffers)), and writes the
     counters in Prometheus text format for node_exporter's
@@ -98,6 +102,10 @@ options:
       - Metric names are C(netfleet_netstat_<Group>_<Name>), so the receive-queue counters node_exporter drops
         by default (C(TcpExt PruneCalled), C(TCPRcvCollapsed), C(RcvPruned), C(OfoPruned)) are exported
         without clashing with node_exporter's own C(node_netstat_*) series.
+      - The TCP memory as gauges, each only when known, C(netfleet_tcp_memory_pages) (sockstat TCP mem),
+        C(netfleet_tcp_memory_limit_pages) with a C(limit) label (C(low), C(pressure), C(high), from C(net.ipv4.tcp_mem);
+        absent in a child network namespace) and C(netfleet_tcp_memory_state) with a C(state) label, 1 for the
+        state of C(tcp_memory.state) and 0 for the other three (absent when the state is not told).
       - Written atomically (a temporary file in the same directory, mode C(0644), then renamed). The directory must
         exist. A symbolic link at this path is refused, never followed.
       - Not written in check mode. Writing it does not make the task C(changed).
@@ -143,6 +151,16 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ ansible_facts.netstat.socket_buffers.pinned_groups }}"
   when: ansible_facts.netstat.socket_buffers.pinned | default(0, true) > 0
+
+- name: Retransmission rate of that window, in percent of the segments sent
+  ansible.builtin.debug:
+    msg: "{{ (ansible_facts.netstat.rates.metrics.retrans_segs.per_million_segs | default(0, true)) / 10000 }} %"
+  when: ansible_facts.netstat.rates.valid and 'retrans_segs' in ansible_facts.netstat.rates.metrics
+
+- name: Warn when TCP is in memory pressure (gather in the host's initial network namespace to know)
+  ansible.builtin.debug:
+    msg: "TCP memory {{ ansible_facts.netstat.tcp_memory.pages }} pages: {{ ansible_facts.netstat.tcp_memory.state }}"
+  when: ansible_facts.netstat.tcp_memory.state in ['pressure', 'above_high']
 
 - name: Export the counters node_exporter drops by default
   netfleet.tuning.netstat_facts:
@@ -193,6 +211,27 @@ ansible_facts:
           type: dict
           sample: {"net.ipv4.tcp_rmem": {"value": "4096 131072 33554432", "scope": "netns"},
                    "net.core.netdev_max_backlog": {"value": null, "scope": "host"}}
+        tcp_memory:
+          description:
+            - Where the TCP memory of the whole host stands against C(net.ipv4.tcp_mem), at the (last) read.
+            - C(pages) (sockstat C(TCP ... mem), the pages all TCP sockets hold, one figure for the host, the same in
+              every network namespace), C(bytes) (C(pages) times C(page_size)), C(page_size).
+            - C(tcp_mem) (C(low), C(pressure), C(high), in pages) and C(tcp_mem_bytes) (the same in bytes), C(null)
+              when C(net.ipv4.tcp_mem) cannot be read; it exists only in the host's initial network namespace.
+            - C(state), in the kernel's terms, C(below_low) (pages at or below low, no pressure), C(between) (above
+              low, at or below pressure; TCP enters pressure above pressure and leaves it only at or below low,
+              so it may still be in pressure, never read it as no pressure), C(pressure) (above pressure, in memory
+              pressure, buffers stop growing and receive windows shrink) or C(above_high) (above high, new
+              allocations refused, receivers prune and drop). C(null) when either side is unknown, also in every child
+              network namespace (a container, C(ip netns exec)), where C(tcp_mem) is not visible.
+            - C(scope) is always C(host). C(note) says why the state is C(null), or for C(between) that TCP may
+              still be in pressure; C(null) otherwise.
+          returned: always
+          type: dict
+          sample: {"pages": 2660, "bytes": 10895360, "page_size": 4096, "tcp_mem": null, "tcp_mem_bytes": null,
+                   "state": null, "scope": "host",
+                   "note": "net.ipv4.tcp_mem is host scope and not visible in this network namespace (a child one):
+                            the state against it is not told here; ..."}
         metrics:
           description:
             - The named metrics, integers since boot. What tuning should lower, C(prune_called) (TcpExt PruneCalled),
@@ -271,6 +310,16 @@ ansible_facts:
             - One read's plain observation, kept from earlier versions, C(pinned_below_default) (sockets whose
               rb is below the tcp_rmem default, pinned ones and ones opened before the default was raised),
               C(pinned_drops) (their skmem drop counts) and C(offenders) (their groups by local and peer address).
+            - C(queues), over the established TCP sockets of every read (both with O(sample_seconds)), C(reads) (1
+              or 2), C(sockets) (socket samples counted, a socket seen at both reads counting twice),
+              C(recv_q_max) and C(recv_q_p99) (Recv-Q, bytes received the application has not read),
+              C(send_q_max) and C(send_q_p99) (Send-Q, bytes sent and not yet acknowledged), and
+              C(at_rcvbuf_limit), the socket samples whose receive memory (skmem C(r)) was at least 90 % of their
+              receive buffer (skmem C(rb)) at a read, where the next burst that does not fit makes the kernel
+              prune the queue (PruneCalled, then collapsing, then dropping). The p99 is by nearest rank (the value
+              at rank ceil(0.99 n) of a read's n values sorted ascending), and over two reads the larger of the
+              two reads' p99, never below the p99 of all values pooled. The four peaks are C(null) when no
+              socket was counted.
           returned: when O(socket_buffers) is true and ss ran
           type: dict
           sample: {"tcp_rmem_default": 87380, "tcp_rmem_max": 16777216, "rmem_max": 4194304, "unlocked_wscale": 9,
@@ -280,7 +329,9 @@ ansible_facts:
                                       "peer": "198.18.57.2:8080", "case": "locked_at_connect", "sockets": 8,
                                       "rb_min": 131072, "rb_max": 131072, "rcv_wscale": 1,
                                       "received_bytes": 216000000, "drops": 96}],
-                   "pinned_below_default": 0, "pinned_drops": 0, "offenders": []}
+                   "pinned_below_default": 0, "pinned_drops": 0, "offenders": [],
+                   "queues": {"reads": 2, "sockets": 16, "recv_q_max": 128512, "recv_q_p99": 128512,
+                              "send_q_max": 68, "send_q_p99": 68, "at_rcvbuf_limit": 3}}
 textfile:
   description: What happened to O(textfile).
   returned: when O(textfile) is set
@@ -314,6 +365,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import metric_regi
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
+from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
 
 MAX_SAMPLE_SECONDS = 3600
@@ -397,12 +449,14 @@ def gather(module):
 
     page_size = os.sysconf('SC_PAGE_SIZE')
     want_ss = params['socket_buffers']
-    first_sockets = None
+    first_sockets = first_queues = None
 
     if sample_seconds > 0:
         first = procread.read_snapshot(proc_path, page_size, warnings, monotonic=time.monotonic)
         if want_ss:
             first_sockets = procread.run_ss(module, warnings)
+            if first_sockets is not None:
+                first_queues = sockets.read_queues(first_sockets)
         time.sleep(sample_seconds)
         # the second read repeats the first one's warnings: keep each once
         second_warnings = []
@@ -416,11 +470,13 @@ def gather(module):
     for pattern in unused:
         warnings.append('counters: pattern %s matched no counter' % pattern)
 
+    sysctl = sysctl_scope.read_sysctls(keys, proc_path)
     facts = {
         'counters': counters,
         'sockstat': snap['sockstat'],
         'softnet': snap['softnet'],
-        'sysctl': sysctl_scope.read_sysctls(keys, proc_path),
+        'sysctl': sysctl,
+        'tcp_memory': procread.read_tcp_memory(proc_path, snap['sockstat'], page_size, sysctl),
         'metrics': snap['metrics'],
         'boot_id': snap['boot_id'],
         'netns': snap['netns'],
@@ -432,7 +488,8 @@ def gather(module):
 
     if want_ss:
         summary = procread.socket_buffers(module, proc_path, warnings, facts['sysctl'], earlier=first_sockets,
-                                          seconds=snap['monotonic'] - first['monotonic'] if first else None)
+                                          seconds=snap['monotonic'] - first['monotonic'] if first else None,
+                                          earlier_queues=first_queues)
         if summary is not None:
             facts['socket_buffers'] = summary
 
@@ -440,7 +497,8 @@ def gather(module):
     if params['textfile']:
         timestamp = time.time()
         content = promtext.render(textfile_counters(snap['counters'], counters),
-                                  (snap['softnet'] or {}).get('total'), timestamp=timestamp)
+                                  (snap['softnet'] or {}).get('total'), timestamp=timestamp,
+                                  tcp_memory=facts['tcp_memory'])
         info = {'path': params['textfile'], 'written': False, 'lines': content.count('\n')}
         if not params['textfile'].endswith('.prom'):
             warnings.append('textfile: node_exporter reads only files ending in .prom')

@@ -8,10 +8,11 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.netfleet.tuning.plugins.module_utils import procnet, promtext
+from ansible_collections.netfleet.tuning.plugins.module_utils import procnet, promtext, tcp_memory
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'proc')
 SAMPLE = re.compile(r'\A[a-zA-Z_:][a-zA-Z0-9_:]* -?[0-9]+(\.[0-9]+(e[+-]?[0-9]+)?)?\Z')
+LABELLED = re.compile(r'\A[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[a-z_]+"\})? -?[0-9]+\Z')
 
 
 def fixture(*parts):
@@ -58,3 +59,33 @@ def test_render_empty_and_escaping():
     assert 'skip' not in text
     assert 'netfleet_netstat_G_flag' not in text
     assert promtext._help('a\\b\nc') == 'a\\\\b\\nc'
+
+
+def test_render_tcp_memory():
+    pressure = tcp_memory.summarize({'TCP': {'mem': 400000}}, {'value': '287901 383868 575802', 'scope': 'netns'}, 4096)
+    text = promtext.render({}, tcp_memory=pressure)
+    lines = text.splitlines()
+    assert lines == [
+        '# HELP netfleet_tcp_memory_pages pages all TCP sockets of the host hold (sockstat TCP mem)',
+        '# TYPE netfleet_tcp_memory_pages gauge',
+        'netfleet_tcp_memory_pages 400000',
+        '# HELP netfleet_tcp_memory_limit_pages net.ipv4.tcp_mem: TCP enters memory pressure above pressure, '
+        'leaves it at or below low, and allocates nothing above high (pages)',
+        '# TYPE netfleet_tcp_memory_limit_pages gauge',
+        'netfleet_tcp_memory_limit_pages{limit="low"} 287901',
+        'netfleet_tcp_memory_limit_pages{limit="pressure"} 383868',
+        'netfleet_tcp_memory_limit_pages{limit="high"} 575802',
+        '# HELP netfleet_tcp_memory_state where the TCP memory stands against net.ipv4.tcp_mem (1 for the state it '
+        'is in); between: in pressure or not, as it was',
+        '# TYPE netfleet_tcp_memory_state gauge',
+        'netfleet_tcp_memory_state{state="below_low"} 0',
+        'netfleet_tcp_memory_state{state="between"} 0',
+        'netfleet_tcp_memory_state{state="pressure"} 1',
+        'netfleet_tcp_memory_state{state="above_high"} 0',
+    ]
+    for line in lines:
+        assert line.startswith('#') or LABELLED.match(line), line
+    # a child network namespace: the pages only; nothing known: nothing
+    hidden = tcp_memory.summarize({'TCP': {'mem': 2660}}, {'value': None, 'scope': 'host'}, 4096)
+    assert promtext.render({}, tcp_memory=hidden).splitlines()[2:] == ['netfleet_tcp_memory_pages 2660']
+    assert promtext.render({}, tcp_memory=tcp_memory.summarize(None, None, 4096)) == ''

@@ -12,7 +12,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.netfleet.tuning.plugins.module_utils import records, sockets
+from ansible_collections.netfleet.tuning.plugins.module_utils import records, sockets, tcp_memory
 from ansible_collections.netfleet.tuning.plugins.module_utils.records import RecordError
 
 BOOT = '909edf35-58eb-4858-ad76-ccff11ccf7a7'
@@ -53,7 +53,7 @@ def test_start_is_the_compact_part_of_a_snapshot():
 
 def socket_at(port, rb, wscale, received):
     return {'local': '10.0.0.1:%d' % port, 'peer': '10.0.0.2:80', 'skmem': {'rb': rb, 'd': 3}, 'recv_q': 0,
-            'rcv_wscale': wscale, 'bytes_received': received, 'processes': [{'name': 'node', 'pid': 7}]}
+            'send_q': 0, 'rcv_wscale': wscale, 'bytes_received': received, 'processes': [{'name': 'node', 'pid': 7}]}
 
 
 def test_start_sockets_keep_what_summarize_needs():
@@ -63,7 +63,7 @@ def test_start_sockets_keep_what_summarize_needs():
         socket_at(40001, 16384, 9, 10),         # SO_RCVBUF after connect: kept
         socket_at(40002, 600000, 9, 10),        # autotuned: not kept
         socket_at(40003, 500000, 7, 10),        # autotuned, opened before the tuning: not kept
-        {'local': '10.0.0.1:40004', 'peer': '10.0.0.2:80', 'skmem': {}},
+        {'local': '10.0.0.1:40004', 'peer': '10.0.0.2:80', 'recv_q': 0, 'send_q': 0, 'skmem': {}},
     ]
     kept, left_out = records.start_sockets(first, *limits)
     assert kept == [{'local': '10.0.0.1:40000', 'peer': '10.0.0.2:80', 'skmem': {'rb': 131072}, 'bytes_received': 10},
@@ -187,6 +187,77 @@ def test_record_round_trips_through_its_text():
     assert records.decode_record(got, 'f') == got
 
 
+QUEUES = {'reads': 1, 'sockets': 12, 'recv_q_max': 128512, 'recv_q_p99': 128512, 'send_q_max': 3782144,
+          'send_q_p99': 3782144, 'at_rcvbuf_limit': 3}
+
+
+def test_start_carries_the_first_reads_queues():
+    start = records.build_start(snapshot(), [], dict(QUEUES))
+    assert start['queues'] == QUEUES
+    assert records.validate_start(json.loads(json.dumps(start))) == start
+    # no socket in the first read: the peaks are null
+    empty = sockets.read_queues([])
+    assert records.validate_start(records.build_start(snapshot(), [], empty))['queues'] == empty
+
+
+@pytest.mark.parametrize('change, entry, rule', [
+    (lambda q: q.update(reads=2), 'queues.reads', 'range'),
+    (lambda q: q.update(sockets='12'), 'queues.sockets', 'type'),
+    (lambda q: q.update(sockets=-1), 'queues.sockets', 'range'),
+    (lambda q: q.update(recv_q_max=2 ** 65), 'queues.recv_q_max', 'range'),
+    (lambda q: q.update(recv_q_p99=None), 'queues.recv_q_p99', 'consistency'),
+    (lambda q: q.update(send_q_p99=3782145), 'queues.send_q_p99', 'consistency'),
+    (lambda q: q.update(at_rcvbuf_limit=13), 'queues.at_rcvbuf_limit', 'consistency'),
+    (lambda q: q.update(sockets=0, at_rcvbuf_limit=0), 'queues.recv_q_max', 'consistency'),
+    (lambda q: q.pop('send_q_max'), 'queues.send_q_max', 'missing_field'),
+    (lambda q: q.update(sockets_list=[]), 'queues.sockets_list', 'unknown_field'),
+])
+def test_bad_start_queues_name_entry_and_rule(change, entry, rule):
+    start = start_of()
+    start['queues'] = dict(QUEUES)
+    change(start['queues'])
+    with pytest.raises(RecordError) as info:
+        records.validate_start(start)
+    assert (info.value.entry, info.value.rule) == (entry, rule)
+
+
+def tcp_memory_fact(pages=400000, value='287901 383868 575802', scope='netns'):
+    return tcp_memory.summarize({'TCP': {'mem': pages}}, {'value': value, 'scope': scope}, 4096)
+
+
+@pytest.mark.parametrize('fact', [
+    tcp_memory_fact(),                                       # in pressure
+    tcp_memory_fact(pages=300000),                           # between, with its note
+    tcp_memory_fact(pages=2660, value=None, scope='host'),   # a child network namespace: no state, the note
+    tcp_memory.summarize(None, None, 4096),                  # nothing known
+])
+def test_record_with_tcp_memory_round_trips(fact):
+    got = records.build_record(start_of(), snapshot(mono=110.0), SYSCTL, None, 'verify', 'web1', tcp_memory=fact)
+    assert got['tcp_memory'] == fact
+    assert records.decode_record(records.encode_record(got), 'f') == got
+
+
+def test_record_with_queues_round_trips():
+    found = sockets.parse_ss('Recv-Q Send-Q Local Address:Port Peer Address:Port\n'
+                             '500 7 10.0.0.1:40000 10.0.0.2:80\n\t skmem:(r7500,rb8192,t0,tb46080,f0,w0,o0,bl0,d2)\n')
+    summary = sockets.summarize(found, 131072, earlier=found, seconds=1, earlier_queues=dict(QUEUES))
+    assert summary['queues'] == {'reads': 2, 'sockets': 13, 'recv_q_max': 128512, 'recv_q_p99': 128512,
+                                 'send_q_max': 3782144, 'send_q_p99': 3782144, 'at_rcvbuf_limit': 4}
+    got = records.build_record(start_of(), snapshot(mono=110.0), SYSCTL, summary, 'verify', 'web1')
+    assert records.decode_record(records.encode_record(got), 'f') == got
+
+
+def test_record_from_before_issue_14_still_reads():
+    """No tcp_memory, no socket_buffers.queues: decodes to itself, nothing added."""
+    old = record()
+    assert 'tcp_memory' not in old
+    buffers = sockets.summarize([], 131072)
+    del buffers['queues']
+    old['socket_buffers'] = buffers
+    got = records.decode_record(json.loads(records.encode_record(old)), 'f')
+    assert got == old and 'tcp_memory' not in got and 'queues' not in got['socket_buffers']
+
+
 def test_record_with_socket_buffers_round_trips():
     found = sockets.parse_ss('Recv-Q Send-Q Local Address:Port Peer Address:Port\n'
                              '0 0 10.0.0.1:40000 10.0.0.2:80\n\t skmem:(r0,rb8192,t0,tb46080,f0,w0,o0,bl0,d2)\n')
@@ -285,6 +356,29 @@ def tampered(change):
     (lambda r: r.update(socket_buffers=dict(pinned_summary(), pinned_groups=[
         dict(pinned_summary()['pinned_groups'][0], pid=-1)])),
      'socket_buffers.pinned_groups[0].pid', 'range'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), queues=dict(QUEUES, reads=3))),
+     'socket_buffers.queues.reads', 'range'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), queues=dict(QUEUES, recv_q_p99=10 ** 6))),
+     'socket_buffers.queues.recv_q_p99', 'consistency'),
+    (lambda r: r.update(socket_buffers=dict(pinned_summary(), queues=[])), 'socket_buffers.queues', 'type'),
+    (lambda r: r.update(tcp_memory=[]), 'tcp_memory', 'type'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), extra=1)), 'tcp_memory.extra', 'unknown_field'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), pages='400000')), 'tcp_memory.pages', 'type'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), page_size=0)), 'tcp_memory.page_size', 'range'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), bytes=1)), 'tcp_memory.bytes', 'consistency'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), scope='netns')), 'tcp_memory.scope', 'choice'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), state='calm')), 'tcp_memory.state', 'choice'),
+    # the state is recomputed from the pages and the limits: a record cannot say "below_low" at 400000 pages
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), state='below_low')), 'tcp_memory.state', 'consistency'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(value=None, scope='host'), state='pressure')),
+     'tcp_memory.state', 'consistency'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(value=None, scope='host'), note=None)),
+     'tcp_memory.note', 'consistency'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), note='a\nb')), 'tcp_memory.note', 'text'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), tcp_mem={'low': -1, 'pressure': 2, 'high': 3})),
+     'tcp_memory.tcp_mem.low', 'range'),
+    (lambda r: r.update(tcp_memory=dict(tcp_memory_fact(), tcp_mem_bytes=None)), 'tcp_memory.tcp_mem_bytes',
+     'consistency'),
 ])
 def test_tampered_record_names_source_entry_and_rule(change, entry, rule):
     with pytest.raises(RecordError) as info:

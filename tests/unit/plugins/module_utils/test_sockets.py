@@ -258,8 +258,10 @@ def test_locked_wscales(rb, expected):
 
 
 def sock(rb, wscale=None, received=None, local='10.0.0.1:40000', processes=()):
-    return {'local': local, 'peer': '10.0.0.2:80', 'skmem': {'rb': rb, 'd': 0}, 'rcv_wscale': wscale,
-            'bytes_received': received, 'processes': list(processes)}
+    """A socket as parse_ss gives it (the fields the rules read)."""
+    return {'local': local, 'peer': '10.0.0.2:80', 'state': None, 'recv_q': 0, 'send_q': 0,
+            'skmem': {'rb': rb, 'd': 0}, 'rcv_wscale': wscale, 'bytes_received': received,
+            'processes': list(processes)}
 
 
 @pytest.mark.parametrize('entry, expected', [
@@ -369,3 +371,105 @@ def test_parse_ss_property(text):
     twice = sockets.summarize(got, 131072, earlier=got, tcp_rmem_max=6291456, rmem_max=212992, seconds=1)
     # the same read twice: nothing received in between, nothing named
     assert twice['pinned'] == 0
+
+
+# ---------------------------------------------------------------- the queues
+
+def unread_text():
+    with open(os.path.join(FIXTURES, 'unread-6.18.txt')) as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize('values, expected', [
+    ([], None),
+    ([7], 7),
+    (list(range(1, 101)), 99),             # rank ceil(0.99 x 100) = 99
+    (list(range(1, 102)), 100),            # rank ceil(0.99 x 101) = 100
+    (list(range(1, 201)), 198),
+    ([5, 1, 3], 5),                        # any order; a small read's p99 is its largest value
+    ([0] * 99 + [10 ** 6], 0),             # one socket in a hundred does not make the p99
+    ([0] * 98 + [10 ** 6] * 2, 10 ** 6),
+])
+def test_nearest_rank(values, expected):
+    assert sockets.nearest_rank(values) == expected
+
+
+@pytest.mark.parametrize('skmem, expected', [
+    ({'r': 131840, 'rb': 131072}, True),   # captured: more than the buffer (the last skb overshoots)
+    ({'r': 9, 'rb': 10}, True),            # exactly 90 %
+    ({'r': 8999, 'rb': 10000}, False),
+    ({'r': 0, 'rb': 131072}, False),
+    ({'r': 5, 'rb': 0}, False),
+    ({'rb': 131072}, False),
+    ({}, False),
+])
+def test_at_rcvbuf_limit(skmem, expected):
+    assert sockets.at_rcvbuf_limit({'skmem': skmem}) is expected
+
+
+def test_queues_of_the_captured_full_receivers():
+    got = sockets.read_queues(sockets.parse_ss(unread_text()))
+    # 12 sockets: three receivers at their limit holding 128512 unread bytes each, their senders with
+    # 3782144 bytes not acknowledged; with 12 values the p99 (rank 12) is the largest
+    assert got == {'reads': 1, 'sockets': 12, 'recv_q_max': 128512, 'recv_q_p99': 128512, 'send_q_max': 3782144,
+                   'send_q_p99': 3782144, 'at_rcvbuf_limit': 3}
+
+
+def test_queues_of_the_lab_reads():
+    # pin_65536 (the load's consumer pinned SO_RCVBUF 64 KB): two sockets at their limit at the second read
+    first, second = (sockets.read_queues(found) for found in lab_reads('pin_65536'))
+    assert (first['sockets'], first['at_rcvbuf_limit'], second['at_rcvbuf_limit']) == (13, 0, 2)
+    got = sockets.window_queues(second, first)
+    assert got['reads'] == 2 and got['sockets'] == 26 and got['at_rcvbuf_limit'] == 2
+    assert got['recv_q_max'] == max(first['recv_q_max'], second['recv_q_max']) == 108444
+
+
+def test_queues_count_established_sockets_only():
+    text = ('State Recv-Q Send-Q Local Address:Port Peer Address:Port\n'
+            'ESTAB 10 20 10.0.0.1:40000 10.0.0.2:80\n\t skmem:(r900,rb1000)\n'
+            'CLOSE-WAIT 99999 0 10.0.0.1:40001 10.0.0.2:80\n\t skmem:(r1000,rb1000)\n'
+            'LISTEN 0 4096 0.0.0.0:80 0.0.0.0:*\n')
+    got = sockets.read_queues(sockets.parse_ss(text))
+    assert got == {'reads': 1, 'sockets': 1, 'recv_q_max': 10, 'recv_q_p99': 10, 'send_q_max': 20, 'send_q_p99': 20,
+                   'at_rcvbuf_limit': 1}
+
+
+def test_queues_without_sockets():
+    empty = sockets.read_queues([])
+    assert empty == {'reads': 1, 'sockets': 0, 'recv_q_max': None, 'recv_q_p99': None, 'send_q_max': None,
+                     'send_q_p99': None, 'at_rcvbuf_limit': 0}
+    full = sockets.read_queues(sockets.parse_ss(unread_text()))
+    # a read without sockets adds nothing but its count of reads
+    assert sockets.window_queues(empty, full) == dict(full, reads=2)
+    assert sockets.window_queues(empty, empty) == dict(empty, reads=2)
+
+
+def test_summarize_has_the_window_queues():
+    found = sockets.parse_ss(unread_text())
+    one = sockets.summarize(found, 131072)
+    assert one['queues'] == sockets.read_queues(found)
+    earlier = sockets.read_queues(sockets.parse_ss(ss_text()))
+    two = sockets.summarize(found, 131072, earlier=found, seconds=5, earlier_queues=earlier)
+    assert two['queues'] == sockets.window_queues(sockets.read_queues(found), earlier)
+    assert two['queues']['reads'] == 2 and two['queues']['sockets'] == 12 + 6
+
+
+queue_values = st.lists(st.integers(min_value=0, max_value=2 ** 32), max_size=300)
+
+
+@settings(max_examples=300)
+@given(first=queue_values, second=queue_values)
+def test_window_p99_is_never_below_the_pooled_one(first, second):
+    def read(values):
+        return sockets.read_queues([{'state': None, 'recv_q': value, 'send_q': 0, 'skmem': {}} for value in values])
+    got = sockets.window_queues(read(second), read(first))
+    pooled = first + second
+    assert got['sockets'] == len(pooled)
+    assert got['recv_q_max'] == (max(pooled) if pooled else None)
+    if pooled:
+        # the larger of the reads' p99: at least the p99 of all values pooled, at most the largest value
+        assert sockets.nearest_rank(pooled) <= got['recv_q_p99'] <= got['recv_q_max']
+        if not first or not second:
+            assert got['recv_q_p99'] == sockets.nearest_rank(pooled)
+    else:
+        assert got['recv_q_p99'] is None

@@ -121,7 +121,10 @@ def test_start_with_socket_buffers_keeps_only_sockets_the_rule_may_name(host, ss
     # socket gets 7)
     assert start['sockets'] == [{'local': '127.0.0.1:56644', 'peer': '127.0.0.1:37931', 'skmem': {'rb': 8192},
                                  'bytes_received': 3000}]
-    assert len(json.dumps(start)) < 620
+    # and the first read's queues: seven numbers, whatever the number of sockets
+    assert start['queues'] == {'reads': 1, 'sockets': 6, 'recv_q_max': 3000, 'recv_q_p99': 3000, 'send_q_max': 952,
+                               'send_q_p99': 952, 'at_rcvbuf_limit': 0}
+    assert len(json.dumps(start)) < 760
 
 
 def test_start_in_check_mode_reads(host):
@@ -166,6 +169,26 @@ def test_window_round_trip(host):
     assert record['metrics_end']['in_segs'] == 202223
     assert record['sysctl']['net.ipv4.tcp_rmem'] == {'value': '4096 131072 6291456', 'scope': 'netns'}
     assert record['socket_buffers'] is None
+    # the fake host is a child network namespace: the host's TCP memory without a state, and why
+    assert record['tcp_memory']['pages'] == 17 and record['tcp_memory']['state'] is None
+    assert 'not visible in this network namespace' in record['tcp_memory']['note']
+    assert records.decode_record(json.dumps(record), 'test') == record
+
+
+def test_record_says_whether_the_host_was_in_pressure_at_the_end(tmp_path, module_calls, clock):
+    host = Host(tmp_path, clock, sysctls={'net.core.somaxconn': ('4096\n', 0o644),
+                                          'net.ipv4.tcp_rmem': ('4096\t131072\t6291456\n', 0o644),
+                                          'net.ipv4.tcp_mem': ('287901\t383868\t575802\n', 0o644)})
+    write(host.proc, 'sys/net/core/netdev_max_backlog', '1000\n')        # the initial namespace
+
+    def pressure():
+        with open(os.path.join(host.proc, 'net', 'sockstat')) as handle:
+            text = handle.read()
+        write(host.proc, 'net/sockstat', text.replace(' mem 17\n', ' mem 400000\n'))
+    record = host.window(traffic=pressure)['record']
+    # the end of the window, not its start
+    assert record['tcp_memory']['pages'] == 400000 and record['tcp_memory']['state'] == 'pressure'
+    assert record['tcp_memory']['tcp_mem'] == {'low': 287901, 'pressure': 383868, 'high': 575802}
     assert records.decode_record(json.dumps(record), 'test') == record
 
 
@@ -177,7 +200,7 @@ def test_record_has_the_shape_of_sample_record(host):
     record = host.window()['record']
     facts = {'collected_at': record['recorded_at'], 'rates': dict(record['window'], counters={})}
     old = netfleet_filter.sample_record(facts, 'web1', 'verify')
-    assert sorted(record) == sorted(old)
+    assert sorted(set(record) - set(records.RECORD_OPTIONAL)) == sorted(old)
     assert sorted(record['window']) == sorted(old['window'])
     # a record from the controller files of earlier runs still reads
     records.decode_record(dict(old, metrics_end={}, sysctl={}), 'old')
@@ -208,6 +231,8 @@ def test_socket_buffers_with_the_labs_two_reads(tmp_path, module_calls, clock, m
     if pinned:
         assert got['pinned_groups'][0]['process'] == 'python3'
         assert got['pinned_cases']['locked_at_connect'] == 8
+    # the queues of both reads: the first one's travelled in the start as a few numbers
+    assert got['queues']['reads'] == 2 and got['queues']['sockets'] == 26
     # the record, with its pinned groups, reads back
     assert records.decode_record(json.dumps(record), 'test') == record
 
@@ -216,8 +241,9 @@ def test_socket_buffers_without_ss_at_start(host, ss):
     start = host.start()[1]             # socket_buffers false at start: no sockets key
     record = host.run(phase='end', start=start, socket_buffers=True)['record']
     assert record['socket_buffers']['pinned_below_default'] == 1
-    # no first read of the sockets: the pinned rule cannot run
+    # no first read of the sockets: the pinned rule cannot run, the queues are the second read's
     assert record['socket_buffers']['pinned'] is None
+    assert record['socket_buffers']['queues']['reads'] == 1
 
 
 def test_start_from_another_boot_is_invalid(host):
@@ -262,6 +288,10 @@ def test_window_of_zero_seconds_is_invalid(host):
     (lambda start: start.update(sockets=[{'local': 'a:1', 'peer': 'b:2', 'skmem': {}}]), 'sockets[0].skmem.rb',
      'missing_field'),
     (lambda start: start.update(sockets=['a:1']), 'sockets[0]', 'type'),
+    (lambda start: start.update(queues={'reads': 1}), 'queues.sockets', 'missing_field'),
+    (lambda start: start.update(queues={'reads': 2, 'sockets': 0, 'recv_q_max': None, 'recv_q_p99': None,
+                                        'send_q_max': None, 'send_q_p99': None, 'at_rcvbuf_limit': 0}),
+     'queues.reads', 'range'),
     (lambda start: start.update(counters={}), 'counters', 'unknown_field'),
     (lambda start: start.pop('metrics'), 'metrics', 'missing_field'),
 ])

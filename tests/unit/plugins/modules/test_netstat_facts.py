@@ -119,7 +119,8 @@ def test_facts_from_fake_proc(tmp_path, module_calls):
     assert ok, result
     assert result['changed'] is False
     facts = result['ansible_facts']['netstat']
-    assert sorted(facts) == ['boot_id', 'collected_at', 'counters', 'metrics', 'monotonic', 'netns', 'sockstat', 'softnet', 'sysctl']
+    assert sorted(facts) == ['boot_id', 'collected_at', 'counters', 'metrics', 'monotonic', 'netns', 'sockstat', 'softnet',
+                             'sysctl', 'tcp_memory']
     assert facts['boot_id'] == BOOT_ID
     assert re.match(r'\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z', facts['collected_at'])
     counters = facts['counters']
@@ -143,9 +144,78 @@ def test_facts_from_fake_proc(tmp_path, module_calls):
     assert sysctl['net.core.netdev_max_backlog'] == {'value': None, 'scope': 'host'}
     assert sysctl['net.ipv4.tcp_mem'] == {'value': None, 'scope': 'host'}
     assert sysctl['net.ipv4.tcp_sack'] == {'value': None, 'scope': 'absent'}
+    # a child network namespace: tcp_mem is the host's and not visible here; the pages are the host's
+    memory = facts['tcp_memory']
+    assert memory['pages'] == 17 and memory['bytes'] == 17 * page and memory['page_size'] == page
+    assert memory['tcp_mem'] is None and memory['state'] is None and memory['scope'] == 'host'
+    assert memory['note'] == netstat_facts.procread.tcp_memory.NOTE_HIDDEN
     assert 'rates' not in facts and 'socket_buffers' not in facts
     assert module_calls == []
     json.dumps(result)    # everything is JSON-serialisable
+
+
+def set_tcp_mem_pages(proc, pages):
+    with open(os.path.join(proc, 'net', 'sockstat')) as handle:
+        text = handle.read()
+    write(proc, 'net/sockstat', text.replace(' mem 17\n', ' mem %d\n' % pages))
+
+
+@pytest.mark.parametrize('pages, state', [(17, 'below_low'), (300000, 'between'), (400000, 'pressure'),
+                                          (600000, 'above_high')])
+def test_tcp_memory_in_the_initial_namespace(tmp_path, module_calls, pages, state):
+    proc = build_proc(tmp_path, child=False, sysctls={
+        'net.core.somaxconn': ('4096\n', 0o644),
+        'net.ipv4.tcp_rmem': ('4096\t131072\t6291456\n', 0o644),
+        'net.ipv4.tcp_mem': ('287901\t383868\t575802\n', 0o644)})
+    set_tcp_mem_pages(proc, pages)
+    ok, result = run({'proc_path': proc})
+    assert ok, result
+    facts = result['ansible_facts']['netstat']
+    assert facts['sysctl']['net.ipv4.tcp_mem'] == {'value': '287901 383868 575802', 'scope': 'netns'}
+    memory = facts['tcp_memory']
+    assert memory['pages'] == pages and memory['state'] == state
+    assert memory['tcp_mem'] == {'low': 287901, 'pressure': 383868, 'high': 575802}
+    assert memory['tcp_mem_bytes']['high'] == 575802 * os.sysconf('SC_PAGE_SIZE')
+    assert (memory['note'] is None) == (state != 'between')
+
+
+def test_tcp_memory_reads_tcp_mem_also_when_not_asked_for(tmp_path, module_calls):
+    proc = build_proc(tmp_path, child=False, sysctls={
+        'net.core.somaxconn': ('4096\n', 0o644), 'net.ipv4.tcp_mem': ('1 2 3\n', 0o644)})
+    ok, result = run({'proc_path': proc, 'sysctls': ['net.core.somaxconn']})
+    facts = result['ansible_facts']['netstat']
+    assert 'net.ipv4.tcp_mem' not in facts['sysctl']
+    assert facts['tcp_memory']['tcp_mem'] == {'low': 1, 'pressure': 2, 'high': 3}
+    assert facts['tcp_memory']['state'] == 'above_high'
+
+
+def test_retransmission_rate_per_million_out_segs(tmp_path, module_calls, monkeypatch):
+    proc = build_proc(tmp_path)
+
+    def traffic():
+        bump(proc, 'Tcp.InSegs', 100000)
+        bump(proc, 'Tcp.OutSegs', 250000)
+        bump(proc, 'Tcp.RetransSegs', 500)
+        bump(proc, 'TcpExt.TCPTimeouts', 3)
+        bump(proc, 'TcpExt.ListenOverflows', 7)
+    monkeypatch.setattr(netstat_facts, 'time', FakeTime(on_sleep=traffic))
+    ok, result = run({'proc_path': proc, 'sample_seconds': 10})
+    assert ok, result
+    metrics = result['ansible_facts']['netstat']['rates']['metrics']
+    assert metrics['retrans_segs'] == {'delta': 500, 'per_second': 50.0, 'per_million_segs': 2000.0}
+    assert metrics['timeouts'] == {'delta': 3, 'per_second': 0.3, 'per_million_segs': 12.0}
+    assert metrics['listen_overflows'] == {'delta': 7, 'per_second': 0.7, 'per_million_segs': 70.0}
+    assert metrics['out_segs']['delta'] == 250000 and metrics['out_segs']['per_million_segs'] is None
+
+
+def test_old_kernel_rates_have_no_metric_it_lacks(tmp_path, module_calls, monkeypatch):
+    proc = build_proc(tmp_path, kernel='node_exporter')
+    monkeypatch.setattr(netstat_facts, 'time', FakeTime(on_sleep=lambda: bump(proc, 'Tcp.RetransSegs', 5)))
+    ok, result = run({'proc_path': proc, 'sample_seconds': 1})
+    metrics = result['ansible_facts']['netstat']['rates']['metrics']
+    assert 'memory_pressure_ms' not in metrics and 'rcvq_drop' not in metrics      # absent, never 0
+    assert metrics['memory_pressures']['delta'] == 0
+    assert metrics['retrans_segs'] == {'delta': 5, 'per_second': 5.0, 'per_million_segs': None}     # no OutSegs sent
 
 
 def test_old_kernel_without_snmp6(tmp_path, module_calls):
@@ -156,8 +226,9 @@ def test_old_kernel_without_snmp6(tmp_path, module_calls):
     assert facts['counters']['Tcp']['InSegs'] == 57252008
     assert 'Ip6' not in facts['counters']
     assert facts['metrics']['softnet_dropped'] == 41
-    assert 'rcvq_drop' not in facts['metrics']
+    assert 'rcvq_drop' not in facts['metrics'] and 'memory_pressure_ms' not in facts['metrics']
     assert facts['sockstat']['TCP']['mem_bytes'] == os.sysconf('SC_PAGE_SIZE')
+    assert facts['tcp_memory']['pages'] == 1
     assert facts['softnet']['total']['time_squeeze'] == 146
     assert len(module_calls) == 1
     assert 'net/snmp6 is missing' in module_calls[0]
@@ -355,6 +426,29 @@ def test_textfile_written(tmp_path, module_calls, monkeypatch):
     assert module_calls == []
 
 
+def test_textfile_tcp_memory(tmp_path, module_calls, monkeypatch):
+    proc = build_proc(tmp_path, child=False, sysctls={
+        'net.core.somaxconn': ('4096\n', 0o644), 'net.ipv4.tcp_mem': ('287901\t383868\t575802\n', 0o644)})
+    set_tcp_mem_pages(proc, 400000)
+    target = tmp_path / 'netfleet.prom'
+    ok, result = run({'proc_path': proc, 'textfile': str(target)})
+    assert ok, result
+    lines = target.read_text().splitlines()
+    for line in ('# TYPE netfleet_tcp_memory_pages gauge', 'netfleet_tcp_memory_pages 400000',
+                 'netfleet_tcp_memory_limit_pages{limit="low"} 287901',
+                 'netfleet_tcp_memory_limit_pages{limit="pressure"} 383868',
+                 'netfleet_tcp_memory_limit_pages{limit="high"} 575802',
+                 'netfleet_tcp_memory_state{state="below_low"} 0', 'netfleet_tcp_memory_state{state="between"} 0',
+                 'netfleet_tcp_memory_state{state="pressure"} 1', 'netfleet_tcp_memory_state{state="above_high"} 0'):
+        assert line in lines
+    # in a child network namespace only the pages: no limit, no state
+    child = build_proc(tmp_path / 'child')
+    ok, result = run({'proc_path': child, 'textfile': str(target)})
+    text = target.read_text()
+    assert 'netfleet_tcp_memory_pages 17' in text.splitlines()
+    assert 'netfleet_tcp_memory_limit_pages' not in text and 'netfleet_tcp_memory_state' not in text
+
+
 def test_textfile_check_mode_not_written(tmp_path, module_calls):
     proc = build_proc(tmp_path)
     target = tmp_path / 'netfleet.prom'
@@ -443,6 +537,9 @@ def test_socket_buffers(tmp_path, module_calls, monkeypatch):
     assert got['offenders'][0]['rb_min'] == 8192
     # one read: the pinned rule needs two
     assert got['pinned'] is None and got['pinned_groups'] is None
+    # the queues of that one read
+    assert got['queues'] == {'reads': 1, 'sockets': 6, 'recv_q_max': 3000, 'recv_q_p99': 3000, 'send_q_max': 952,
+                             'send_q_p99': 952, 'at_rcvbuf_limit': 0}
 
 
 @pytest.mark.parametrize('name, pinned, process', [
@@ -467,6 +564,8 @@ def test_socket_buffers_sampled_names_the_pinning_process(tmp_path, module_calls
         assert got['pinned_groups'][0]['process'] == process and got['pinned_groups'][0]['pid'] > 0
     else:
         assert got['pinned_groups'] == []
+    # the queues over both reads
+    assert got['queues']['reads'] == 2 and got['queues']['sockets'] == 26
 
 
 def test_socket_buffers_bad_ss_output_only_warns(tmp_path, module_calls, monkeypatch):
