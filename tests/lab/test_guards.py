@@ -16,8 +16,8 @@ Between the role and the verify window, two harms that a network namespace can s
 
 h03 is tuned and left alone. TCP memory pressure (tcp_mem is host scope: lowering it would change the machine's
 own sysctls) and softnet drops (netdev_max_backlog and softnet_stat are host-wide) cannot be staged in a network
-namespace: unit tests cover them with captured /proc files (tests/unit/plugins/plugin_utils/test_verdict_guards.py,
-the facts' tests).
+namespace: unit tests cover them with captured /proc files run through the parsers, the window record and the
+verdict (tests/unit/plugins/plugin_utils/test_guards_from_proc.py).
 """
 
 from __future__ import (absolute_import, division, print_function)
