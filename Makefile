@@ -1,6 +1,6 @@
 # netfleet.tuning: one entry point for the demo, the tests and their parts.
 #   make demo   the main job: a local fleet under JSON load, tuned and verified (needs root)
-#   make test   everything CI runs: lint, sanity, unit tests, molecule scenarios (needs root)
+#   make test   everything CI runs: lint, promtool, sanity, unit tests, molecule scenarios (needs root)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,18 +16,19 @@ AT_ROOT  ?= /tmp/netfleet-tuning-ansible-test/ansible_collections/netfleet/tunin
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help deps venv link lint yamllint ansible-lint argspecs sanity units ansible-test-units labtests reliability molecule compat awx test demo bench build clean
+.PHONY: help deps venv link lint yamllint ansible-lint argspecs promtool sanity units ansible-test-units labtests reliability molecule compat awx test demo bench build clean
 
 help:
 	@echo "make demo   - local netlab fleet: untuned load, rollout, verify, report, teardown"
-	@echo "make test   - lint + ansible-test sanity + unit tests + molecule scenarios"
-	@echo "parts: deps venv lint sanity units labtests reliability molecule compat awx build clean"
+	@echo "make test   - lint + promtool + ansible-test sanity + unit tests + molecule scenarios"
+	@echo "parts: deps venv lint promtool sanity units labtests reliability molecule compat awx build clean"
 
-deps:  ## Debian packages the lab and the tests need (root)
+deps:  ## Debian packages the lab and the tests need (root); prometheus: its promtool checks extras/prometheus
 	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null && \
-	  command -v nft >/dev/null || \
+	  command -v nft >/dev/null && command -v promtool >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make nftables; }
+	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make nftables \
+	      prometheus; }
 
 $(BIN)/ansible: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,14 @@ ansible-lint: venv link
 
 argspecs: venv  ## role defaults and meta/argument_specs.yml must list the same variables
 	$(BIN)/python tests/scripts/check_argument_specs.py
+
+# The Prometheus rules in extras/: promtool's syntax check, then the unit tests of every alert and recording
+# rule (extras/prometheus/tests). CI must run them, so a missing promtool is an error here (the pytest in
+# tests/unit/extras skips instead).
+promtool: deps
+	@command -v promtool >/dev/null || { echo "promtool not found: Debian's prometheus package has it (make deps)" >&2; exit 1; }
+	promtool check rules extras/prometheus/rules/*.yml
+	promtool test rules extras/prometheus/tests/*.yml
 
 # Sync the collection's files that git knows (tracked and new, not ignored) into the ansible-test tree.
 # tools/ and bench/ are development scripts outside the collection (build_ignore), not its content.
@@ -97,7 +106,7 @@ compat: venv link deps
 awx: venv link deps
 	$(BIN)/pytest -q -p no:cacheprovider tests/awx
 
-test: lint sanity units labtests reliability molecule compat awx
+test: lint promtool sanity units labtests reliability molecule compat awx
 
 DEMO_ARGS ?=
 demo: venv link deps
