@@ -106,7 +106,20 @@ compat: venv link deps
 awx: venv link deps
 	$(BIN)/pytest -q -p no:cacheprovider tests/awx
 
-test: lint promtool sanity units labtests reliability molecule compat awx
+# Two streams side by side (2 cores; --output-sync prints each stream whole when it ends):
+# - test-lab, one after the other: the lab suites, then molecule. In the reliability suite the tests that run
+#   `netlab load` (marker `load`) come last, so that they run once the other stream is done;
+# - test-checks, one after the other: lint, the Prometheus rules, sanity, unit tests, and the short compat and
+#   AWX lab runs (labs of their own, never a load).
+# Each stream's own targets run one at a time (-j1); venv, link and deps are made before both.
+test: venv link deps
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-lab test-checks
+
+test-lab:
+	$(MAKE) --no-print-directory -j1 labtests reliability molecule
+
+test-checks:
+	$(MAKE) --no-print-directory -j1 lint promtool sanity units compat awx
 
 DEMO_ARGS ?=
 demo: venv link deps

@@ -17,6 +17,16 @@ import pytest
 from labkit import HOSTS, LAB, lab_up
 
 
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'load: runs `netlab load` (the machine-wide load lock): run last')
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that run a JSON load come last (a stable sort): `make test` runs the other checks beside
+    this suite, and by the time the loads start they are done, so two cores are the load's alone."""
+    items.sort(key=lambda item: item.get_closest_marker('load') is not None)
+
+
 @pytest.fixture(scope='session')
 def lab():
     if os.geteuid() != 0:

@@ -33,6 +33,9 @@ import pytest
 from labkit import NETLAB, REPO, lab_up, playbook_path, read_json, rollout_vars
 
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlgrd')
+# runs `netlab load`: after the other lab tests (conftest.py)
+pytestmark = pytest.mark.load
+
 LOAD_SECONDS = 170
 SAMPLE_SECONDS = 15
 LISTEN_PORT = 9099

@@ -29,6 +29,9 @@ from labkit import NETLAB, REPO, lab_up, read_json, rollout_vars
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlpin')
 PINS = {'h01': 8192, 'h02': 65536, 'h03': 1048576}
 AUTOTUNED = 'h04'
+# runs `netlab load`: after the other lab tests (conftest.py)
+pytestmark = pytest.mark.load
+
 LOAD_SECONDS = 200
 SAMPLE_SECONDS = 15
 SOCKHELPER = os.path.join(REPO, 'tools', 'netlab', 'sockhelper.py')
