@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netfleet.tuning contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the baseline, verify and rollout playbooks: thin wrappers over plugin_utils.
+"""Filters for the baseline, verify, rollout and watch playbooks: thin wrappers over plugin_utils.
 
 The maths is in plugins/plugin_utils/ (thresholds.py, verdict.py, significance.py, rollback_check.py, the
-report in report.py), the controller's file names in plugins/plugin_utils/host_file.py (pure, unit-tested); these wrappers turn their errors into
+report in report.py, the watch's view in watch_view.py), the controller's file names in
+plugins/plugin_utils/host_file.py (pure, unit-tested); these wrappers turn their errors into
 AnsibleFilterError and plain the inputs (Ansible hands filters tagged or lazy containers).
 """
 
@@ -29,6 +30,7 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils import rollback_ch
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import stats as stats_utils
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import thresholds as thresholds_utils
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import verdict as verdict_utils
+from ansible_collections.netfleet.tuning.plugins.plugin_utils import watch_view
 
 BASELINE_SCHEMA = records_utils.BASELINE_SCHEMA
 
@@ -499,6 +501,32 @@ def rollback_stats(hosts, checks, active=None, check_mode=False, run_id=None):
                                       check_mode=bool(check_mode), run_id=run_id)
 
 
+def watch_settings(value):
+    """``{rounds, seconds, top, hosts} | netfleet.tuning.watch_settings``: the watch playbook's settings, checked
+    (see watch_view.validate_settings; None or a missing key means the default). Fails naming the variable."""
+    value = _plain(value) or {}
+    if not isinstance(value, dict):
+        raise AnsibleFilterError('netfleet.tuning.watch_settings expects a dict, got %s' % type(value).__name__)
+    try:
+        return watch_view.validate_settings(*(value.get(key) for key in ('rounds', 'seconds', 'top', 'hosts')))
+    except watch_view.WatchError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def watch_round(host_vars, hosts=None, result_var=None, starts=None, round_number=1, rounds=1, top=20, now=None):
+    """``hostvars | netfleet.tuning.watch_round(hosts=..., result_var=..., starts=..., round_number=..., rounds=...,
+    top=...)``: one round of the watch -> ``{'lines': [str], 'starts': {host: start}}``, each host's result read
+    from its variable ``result_var`` (see watch_view.watch_round)."""
+    if not result_var:
+        raise AnsibleFilterError('netfleet.tuning.watch_round: result_var (the registered variable) is required')
+    results = dict((name, _plain(result)) for name, result in _host_records(host_vars, hosts, result_var).items())
+    try:
+        return watch_view.watch_round(results, _plain(starts) or {}, int(round_number), int(rounds), int(top),
+                                      None if now is None else float(now))
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('netfleet.tuning.watch_round: %s' % exc)
+
+
 class FilterModule(object):
     """netfleet.tuning filters."""
 
@@ -521,4 +549,6 @@ class FilterModule(object):
             'baseline_warnings': baseline_warnings,
             'baseline_stats': baseline_stats,
             'rollback_stats': rollback_stats,
+            'watch_settings': watch_settings,
+            'watch_round': watch_round,
         }

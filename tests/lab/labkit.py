@@ -195,6 +195,16 @@ def lab_up(name, hosts):
             shutil.rmtree(the_lab.workdir, ignore_errors=True)
 
 
+def own_lab(name, hosts):
+    """The body of a module-scoped fixture for a test module's own lab (``yield from own_lab(NAME, 3)``): skipped
+    without root, else brought up with ``hosts`` hosts and deleted by name afterwards (lab_up) -> Lab."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip('the lab suite needs root (netlab creates network namespaces)')
+    with lab_up(name, hosts) as the_lab:
+        yield the_lab
+
+
 def playbook_path(name):
     return os.path.join(HERE, 'playbooks', name)
 

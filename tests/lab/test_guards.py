@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from labkit import NETLAB, REPO, lab_up, playbook_path, read_json, rollout_vars
+from labkit import NETLAB, REPO, own_lab, playbook_path, read_json, rollout_vars
 
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlgrd')
 # runs `netlab load`: after the other lab tests (conftest.py)
@@ -45,10 +45,7 @@ NFT_TABLE = 'nfguard'
 
 @pytest.fixture(scope='module')
 def guard_lab():
-    if os.geteuid() != 0:
-        pytest.skip('the lab suite needs root (netlab creates network namespaces)')
-    with lab_up(LAB_NAME, 3) as the_lab:
-        yield the_lab
+    yield from own_lab(LAB_NAME, 3)
 
 
 def stop(proc, timeout=60):

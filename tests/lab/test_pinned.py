@@ -24,7 +24,7 @@ import time
 import pytest
 
 from ansible_collections.netfleet.tuning.plugins.plugin_utils import pinned_sockets
-from labkit import NETLAB, REPO, lab_up, read_json, rollout_vars
+from labkit import NETLAB, REPO, own_lab, read_json, rollout_vars
 
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlpin')
 PINS = {'h01': 8192, 'h02': 65536, 'h03': 1048576}
@@ -39,10 +39,7 @@ SOCKHELPER = os.path.join(REPO, 'tools', 'netlab', 'sockhelper.py')
 
 @pytest.fixture(scope='module')
 def pin_lab():
-    if os.geteuid() != 0:
-        pytest.skip('the lab suite needs root (netlab creates network namespaces)')
-    with lab_up(LAB_NAME, len(PINS) + 1) as the_lab:
-        yield the_lab
+    yield from own_lab(LAB_NAME, len(PINS) + 1)
 
 
 def stop(proc, timeout=60, output=True):

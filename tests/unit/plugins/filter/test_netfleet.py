@@ -63,7 +63,8 @@ def test_filter_names():
     assert sorted(FILTERS) == ['baseline_check', 'baseline_lines', 'baseline_pick', 'baseline_stats', 'baseline_status',
                                'baseline_warnings', 'fleet_report',
                                'host_file_name', 'report_outputs', 'report_render', 'report_stats', 'rollback_check',
-                               'rollback_stats', 'sample_record', 'thresholds', 'verdict', 'verify_judgement']
+                               'rollback_stats', 'sample_record', 'thresholds', 'verdict', 'verify_judgement',
+                               'watch_round', 'watch_settings']
 
 
 def test_host_file_name():
@@ -495,3 +496,35 @@ def test_verify_host_yml_judges_in_one_filter_call():
     assert text.count('netfleet.tuning.verify_judgement(') == 1
     assert 'netfleet.tuning.baseline_pick' not in text and 'netfleet.tuning.verdict(' not in text
     assert '__netfleet_picked' not in text
+
+
+def test_watch_settings_checks_and_names_the_variable():
+    got = FILTERS['watch_settings']({'rounds': '3', 'seconds': 2, 'top': None})
+    assert (got['rounds'], got['seconds'], got['top'], got['hosts'], got['bound_seconds']) == (3, 2, 20, 'all', 6)
+    with pytest.raises(AnsibleFilterError, match=r'^netfleet_watch_seconds must be an integer from 1 to 300'):
+        FILTERS['watch_settings']({'seconds': 0})
+    with pytest.raises(AnsibleFilterError, match=r'netfleet_watch_rounds x netfleet_watch_seconds must be at most 3600'):
+        FILTERS['watch_settings']({'rounds': 100, 'seconds': 100})
+    with pytest.raises(AnsibleFilterError, match='expects a dict'):
+        FILTERS['watch_settings']('rounds=3')
+
+
+def test_watch_round_reads_each_hosts_result_from_hostvars():
+    host_vars = {'a': {'__r': {'unreachable': True, 'msg': 'Failed to connect'}}, 'b': {'other': 1}}
+    out = FILTERS['watch_round'](host_vars, hosts=['a', 'b'], result_var='__r', starts={}, round_number='2',
+                                 rounds='3', top='20', now=1768471260)
+    assert out['starts'] == {}
+    assert out['lines'][0].startswith('round 2/3 at 2026-01-15 10:01:00 UTC, no window: 2 host(s), 0 read')
+    assert out['lines'][-2:] == ['not read: a: unreachable: Failed to connect', 'not read: b: no result this round']
+    with pytest.raises(AnsibleFilterError, match='result_var'):
+        FILTERS['watch_round'](host_vars, hosts=['a'])
+    with pytest.raises(AnsibleFilterError, match='watch_round'):
+        FILTERS['watch_round'](host_vars, hosts=['a'], result_var='__r', round_number='one')
+
+
+def test_watch_task_files_read_once_per_round_and_build_the_view_once():
+    read = task_file('watch_read.yml')
+    assert read.count('netfleet.tuning.netfleet_window:') == 1 and 'store_baseline' not in read
+    assert read.count('netfleet.tuning.watch_round(') == 1 and 'run_once: true' in read
+    round_file = task_file('watch_round.yml')
+    assert 'ansible.builtin.pause:' in round_file and round_file.count('run_once: true') == 2
