@@ -34,7 +34,7 @@ import re
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.module_utils import tcp_memory as tcp_memory_rule
 
-__all__ = ['render', 'family', 'metric_name', 'PREFIX']
+__all__ = ['render', 'family', 'metric_name', 'textfile_counters', 'PREFIX']
 
 PREFIX = 'netfleet'
 
@@ -55,6 +55,17 @@ def metric_name(*parts):
     if not name or name[0].isdigit():
         name = '_' + name
     return name
+
+
+def textfile_counters(all_counters, kept):
+    """The counters to export: ``kept`` (a selection, procnet.filter_counters) plus always the sources of the
+    named metrics (metric_registry.COUNTER_SOURCES) found in ``all_counters``."""
+    result = dict((group, dict(names)) for group, names in kept.items())
+    for group, name in metric_registry.COUNTER_SOURCES:
+        value = (all_counters.get(group) or {}).get(name)
+        if value is not None:
+            result.setdefault(group, {})[name] = value
+    return result
 
 
 def _help_text(section, field, other):

@@ -46,6 +46,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import dropin
 from ansible_collections.netfleet.tuning.plugins.module_utils import host_verdict
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
+from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import profiles
 from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
@@ -68,6 +69,8 @@ DEFAULTS = {
     'dropin_priority': 60,
     'dropin_dir': dropin.DROPIN_DIR,
     'proc_path': '/proc',
+    # Group.Name globs of the counters to export (procnet.counter_patterns); none: every counter
+    'counters': (),
 }
 MAX_DROPIN_BYTES = 256 * 1024
 # A comment line's text at most (an error names a file, an entry and a rule: a few hundred characters).
@@ -134,19 +137,26 @@ def read_dropin(dropin_dir, priority, proc_path):
 
 
 def read_inputs(state_dir, dropin_priority, proc_path='/proc', dropin_dir=dropin.DROPIN_DIR, page_size=None,
-                anchor='/'):
-    """Everything the textfile tells, read once -> ``{'snapshot', 'tcp_memory', 'baseline', 'verdict',
-    'dropin', 'errors': {input: message}, 'notes': [str]}``; an input that cannot be read or fails its
-    checks is None with its message under ``errors`` (INPUTS). ``anchor``: where the state directory's
-    trust checks start ('/'; unit tests pass their temporary directory)."""
-    out = {'snapshot': None, 'tcp_memory': None, 'baseline': None, 'verdict': None, 'dropin': None,
-           'errors': {}, 'notes': []}
+                anchor='/', counters=()):
+    """Everything the textfile tells, read once -> ``{'snapshot', 'counters', 'tcp_memory', 'baseline',
+    'verdict', 'dropin', 'errors': {input: message}, 'notes': [str]}``; an input that cannot be read or fails
+    its checks is None with its message under ``errors`` (INPUTS). ``counters``: the counters to export, as
+    ``Group.Name`` globs (procnet.counter_patterns: ValueError on a bad one); none exports every counter, and
+    the named metrics' sources are always exported (promtext.textfile_counters). ``anchor``: where the state
+    directory's trust checks start ('/'; unit tests pass their temporary directory)."""
+    patterns = procnet.counter_patterns(counters or ())
+    out = {'snapshot': None, 'counters': None, 'tcp_memory': None, 'baseline': None, 'verdict': None,
+           'dropin': None, 'errors': {}, 'notes': []}
     page_size = page_size or os.sysconf('SC_PAGE_SIZE')
     try:
         out['snapshot'] = procread.read_snapshot(proc_path, page_size, out['notes'])
         out['tcp_memory'] = procread.read_tcp_memory(proc_path, out['snapshot']['sockstat'], page_size)
     except procread.READ_ERRORS + (IOError, OSError) as exc:
         out['errors']['proc'] = _message(exc)
+    else:
+        kept, unused = procnet.filter_counters(out['snapshot']['counters'], patterns)
+        out['counters'] = promtext.textfile_counters(out['snapshot']['counters'], kept)
+        out['notes'].extend('counters: pattern %s matched no counter' % pattern for pattern in unused)
     store = StateStore(state_dir, dropin_dir, anchor=anchor)
     state_errors = (hostfs.UnsafePathError, hostfs.FileOpError, records.RecordError)
     try:
@@ -243,7 +253,9 @@ def render_textfile(inputs, timestamp):
     lines.extend(_comment(note) for note in inputs['notes'])
     snapshot = inputs['snapshot']
     if snapshot is not None:
-        text = promtext.render(snapshot['counters'], (snapshot['softnet'] or {}).get('total'),
+        counters = inputs.get('counters')
+        text = promtext.render(snapshot['counters'] if counters is None else counters,
+                               (snapshot['softnet'] or {}).get('total'),
                                timestamp=timestamp, tcp_memory=inputs['tcp_memory'])
         lines.extend(text.splitlines())
     if inputs['baseline'] is not None:
@@ -260,9 +272,10 @@ def render_textfile(inputs, timestamp):
     return '\n'.join(lines) + '\n'
 
 
-def collect(state_dir, dropin_priority, proc_path='/proc', dropin_dir=dropin.DROPIN_DIR, anchor='/', now=None):
+def collect(state_dir, dropin_priority, proc_path='/proc', dropin_dir=dropin.DROPIN_DIR, anchor='/', now=None,
+            counters=()):
     """read_inputs and render_textfile -> ``(text, errors)``."""
-    inputs = read_inputs(state_dir, dropin_priority, proc_path, dropin_dir, anchor=anchor)
+    inputs = read_inputs(state_dir, dropin_priority, proc_path, dropin_dir, anchor=anchor, counters=counters)
     return render_textfile(inputs, time.time() if now is None else now), inputs['errors']
 
 
@@ -303,6 +316,14 @@ def _priority(value):
         raise argparse.ArgumentTypeError('--dropin-priority must be an integer 0..99, got %r' % (value,))
 
 
+def _counter(value):
+    try:
+        procnet.counter_patterns([value])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError('--counter: %s' % exc)
+    return value
+
+
 def build_parser(defaults):
     parser = argparse.ArgumentParser(
         prog='netfleet-textfile',
@@ -318,6 +339,10 @@ def build_parser(defaults):
                         help='where procfs is mounted (default: %(default)s)')
     parser.add_argument('--dropin-dir', type=_path('--dropin-dir'), default=defaults['dropin_dir'],
                         help=argparse.SUPPRESS)
+    parser.add_argument('--counter', dest='counters', action='append', type=_counter, metavar='GROUP.NAME',
+                        help='export only the counters matching this glob (TcpExt.PruneCalled, TcpExt.TCP*, Tcp; '
+                             'repeat it; the named metrics\' counters are always exported; default: %s)'
+                             % (' '.join(defaults['counters']) or 'every counter'))
     parser.add_argument('--stdout', action='store_true', help='print the text instead of writing the textfile')
     return parser
 
@@ -330,12 +355,21 @@ def main(argv=None, defaults=None, stdout=None, stderr=None):
     settings = dict(DEFAULTS, **(defaults or {}))
     parser = build_parser(settings)
     args = parser.parse_args(argv)
-    # argparse checks string defaults with their type, not numbers: the role's priority is checked here
+    # argparse checks string defaults with their type, not numbers or lists: the role's priority and
+    # counters are checked here
+    if args.counters is None:
+        args.counters = settings['counters']
     try:
         _priority(args.dropin_priority)
+        if isinstance(args.counters, str) or not isinstance(args.counters, (list, tuple)):
+            raise argparse.ArgumentTypeError('counters must be a list of Group.Name patterns, got %r'
+                                             % (args.counters,))
+        for pattern in args.counters:
+            _counter(pattern)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
-    text, errors = collect(args.state_dir, args.dropin_priority, args.proc_path, args.dropin_dir)
+    text, errors = collect(args.state_dir, args.dropin_priority, args.proc_path, args.dropin_dir,
+                           counters=args.counters)
     for name in INPUTS:
         if name in errors:
             stderr.write('netfleet-textfile: %s not exported: %s\n' % (name, errors[name]))

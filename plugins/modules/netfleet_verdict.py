@@ -22,6 +22,8 @@ description:
     its parents must be owned by root and not writable by group or others.
   - Every reader checks the file entry by entry, as any state file of the collection (a file that
     fails a rule is reported as absent, never used).
+  - O(state=absent) removes the file (for a host whose tuning was rolled back, so that its last verdict no
+    longer speaks for it).
 author:
   - netfleet.tuning contributors (@netfleet)
 extends_documentation_fragment:
@@ -34,17 +36,24 @@ attributes:
   diff_mode:
     support: none
 options:
+  state:
+    description:
+      - V(present) keeps the verdict; V(absent) removes the kept verdict (the other options but O(state_dir)
+        are then not used).
+    type: str
+    choices: [present, absent]
+    default: present
   verdict:
     description:
       - The verdict's name, as the C(netfleet.tuning.verify_judgement) filter gives it.
+      - Required with O(state=present).
     type: str
-    required: true
     choices: [reset, insufficient_traffic, regressed, clean, improved, not_improved]
   passed:
     description:
       - Whether the verdict passes. Must agree with O(verdict) (only V(improved) and V(clean) pass).
+      - Required with O(state=present).
     type: bool
-    required: true
   recorded_at:
     description:
       - When the verify window ended, as ISO-8601 UTC such as C(2026-01-15T10:01:00.456Z) (the verify
@@ -84,23 +93,34 @@ EXAMPLES = r'''
     verdict_message: "{{ judged.message }}"
     recorded_at: "{{ window_end.record.recorded_at }}"
     host: "{{ inventory_hostname }}"
+
+- name: Forget the verdict of a host that was rolled back
+  netfleet.tuning.netfleet_verdict:
+    state: absent
 '''
 
 RETURN = r'''
 verdict:
   description:
     - The verdict as kept (or as it would be kept, in check mode).
-  returned: always
+  returned: O(state=present)
   type: dict
   sample: {"schema": "netfleet.tuning/verdict/1", "verdict": "improved", "passed": true,
            "recorded_at": "2026-01-15T10:01:00.456Z", "host": "web1",
            "message": "prune_called fell 98.2% per million InSegs (333.3 -> 6.0)"}
 stored:
   description: The file written, C(null) when nothing was written (check mode, or the same verdict was there).
-  returned: always
+  returned: O(state=present)
+  type: str
+  sample: /var/lib/netfleet-tuning/verdict.json
+removed:
+  description: The file removed (or that would be, in check mode), C(null) when there was none.
+  returned: O(state=absent)
   type: str
   sample: /var/lib/netfleet-tuning/verdict.json
 '''
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -120,13 +140,25 @@ TRUST_ANCHOR = '/'
 REPLACEABLE = ('too_large', 'not_text', 'owner', 'mode')
 
 
+def forget(module, store):
+    """state=absent: remove the kept verdict (a link or a directory there is refused, left as it is)."""
+    path = os.path.join(store.dir, host_verdict.VERDICT_FILE)
+    if not store.check() or not os.path.lexists(path):
+        return {'changed': False, 'removed': None}
+    if module.check_mode:
+        return {'changed': True, 'removed': path}
+    return {'changed': hostfs.remove(path, 'verdict file'), 'removed': path}
+
+
 def keep(module):
     params = module.params
     check_state_dir(params['state_dir'], 'state_dir')
+    store = StateStore(params['state_dir'], DROPIN_DIR, anchor=TRUST_ANCHOR)
+    if params['state'] == 'absent':
+        return forget(module, store)
     record = host_verdict.build_verdict(params['verdict'], params['passed'], params['recorded_at'] or iso_now(),
                                         params['verdict_message'], params['host'])
     text = host_verdict.encode_verdict(record)
-    store = StateStore(params['state_dir'], DROPIN_DIR, anchor=TRUST_ANCHOR)
     try:
         # the same text already there: nothing to write (a file that breaks a rule is simply replaced)
         same = store.read_file(host_verdict.VERDICT_FILE, 'verdict file', host_verdict.MAX_VERDICT_BYTES) == text
@@ -145,13 +177,15 @@ def keep(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            verdict=dict(type='str', required=True, choices=list(host_verdict.VERDICTS)),
-            passed=dict(type='bool', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            verdict=dict(type='str', choices=list(host_verdict.VERDICTS)),
+            passed=dict(type='bool'),
             recorded_at=dict(type='str'),
             verdict_message=dict(type='str', default=''),
             host=dict(type='str'),
             state_dir=dict(type='path', default='/var/lib/netfleet-tuning'),
         ),
+        required_if=[('state', 'present', ('verdict', 'passed'))],
         supports_check_mode=True,
     )
     try:

@@ -19,7 +19,11 @@ One lab of its own (2 hosts; NETFLEET_LAB_NAME, default ``nlexp``), brought up a
    `timeout`, serves the netfleet series to a fetch from h02's namespace, then is stopped;
 5. ``netstat_exporter_state: absent`` (check mode first) removes everything: the machine's shared /usr/local
    and /etc/systemd/system are exactly as before (the lab's hosts share them: the role installs its program
-   there), and a second run changes nothing. Whatever happens, the test removes what the role installed there.
+   there), and a second run changes nothing;
+6. ``netstat_exporter_scheduler: systemd`` on these hosts, whose service manager is not systemd: the units are
+   installed with their header (into the machine's /etc/systemd/system, which no systemd reads here), the timer
+   is left alone; absent removes them and the machine is exactly as before again.
+Whatever happens, the test removes what the role installed in the shared directories.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -86,9 +90,9 @@ def playbook(lab, name, extravars, extra_args=(), timeout=240):
                env=lab.env(ANSIBLE_PIPELINING='1'), cwd=lab.workdir)
 
 
-def role(lab, state='present', check=False):
+def role(lab, state='present', check=False, **overrides):
     """Run the role on both hosts -> ({host: changed}, output); the run must succeed."""
-    extra = dict(ROLE_VARS, netstat_exporter_state=state)
+    extra = dict(ROLE_VARS, netstat_exporter_state=state, **overrides)
     proc = playbook(lab, playbook_path('netstat_exporter.yml'), extra, extra_args=['--check'] if check else ())
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     recap = dict((host, int(changed)) for host, changed, unreachable, failed in RECAP_RE.findall(proc.stdout))
@@ -266,5 +270,22 @@ def check_the_role(lab, tmp_path, before):
                          check=False).returncode == 0
     changed, out = role(lab, 'absent')
     assert changed == dict((host, 0) for host in hosts.values()), out[-3000:]
+    after = snapshot_shared()
+    assert after == before, sorted(set(after.items()) ^ set(before.items()))[:20]
+
+    # 6. scheduler systemd where systemd is not the service manager (this machine): the units are installed
+    # with their header, the timer is neither enabled nor started; absent removes them, the machine as before
+    changed, out = role(lab, netstat_exporter_scheduler='systemd', netstat_exporter_interval_seconds=30)
+    assert len(re.findall(r'Enable and start the timer\] \*+\nskipping: ', out)) == len(LABELS), out[-3000:]
+    with open(UNITS[0]) as handle:
+        service = handle.read()
+    with open(UNITS[1]) as handle:
+        timer = handle.read()
+    for text in (service, timer):
+        assert '# Ansible managed' in text.split('[Unit]')[0] and '# netfleet.tuning:netstat_exporter' in text
+    assert 'ExecStart=%s\n' % PROGRAM in service and 'ReadWritePaths=-%s\n' % TEXTFILE_DIR in service
+    assert 'OnUnitActiveSec=30s\n' in timer
+    changed, out = role(lab, 'absent', netstat_exporter_scheduler='systemd')
+    assert not any(os.path.lexists(unit) for unit in UNITS) and not os.path.lexists(INSTALL_DIR), out[-3000:]
     after = snapshot_shared()
     assert after == before, sorted(set(after.items()) ^ set(before.items()))[:20]

@@ -65,7 +65,7 @@ def render(template, **variables):
         return env.from_string(handle.read()).render(ansible_managed='Ansible managed: do not edit', **variables)
 
 
-def install(tmp_path, textfile_dir, state_dir):
+def install(tmp_path, textfile_dir, state_dir, counters=()):
     """The role's present.yml, by hand: the package tree, the module_utils, the program."""
     python_dir = tmp_path / 'lib' / 'python'
     packages = role_vars()['__netstat_exporter_packages']
@@ -79,7 +79,7 @@ def install(tmp_path, textfile_dir, state_dir):
     program.write_text(render('netfleet-textfile.py.j2', netstat_exporter_python=python,
                               __netstat_exporter_python_dir=str(python_dir),
                               netstat_exporter_textfile_dir=textfile_dir, netstat_exporter_state_dir=state_dir,
-                              netstat_exporter_dropin_priority=60))
+                              netstat_exporter_dropin_priority=60, netstat_exporter_counters=counters))
     program.chmod(0o755)
     return str(program)
 
@@ -110,7 +110,14 @@ def test_the_installed_program_runs_on_its_private_tree_alone(tmp_path):
     with open(str(textfile_dir / 'netfleet_netstat.prom')) as handle:
         text = handle.read()
     assert 'netfleet_netstat_TcpExt_PruneCalled ' in text
+    assert 'netfleet_netstat_Udp_InDatagrams ' in text
     assert 'netfleet_textfile_errors{input="proc"} 0' in text
+    # the role's counters setting: only those, and the metrics' sources
+    program = install(tmp_path / 'again', str(textfile_dir), '/var/lib/netfleet-tuning-absent', ['Icmp'])
+    proc = subprocess.run([program, '--proc-path', fake_proc(tmp_path / 'again'), '--stdout'], stdout=subprocess.PIPE,
+                          universal_newlines=True, env=env, timeout=60, check=False)
+    assert 'netfleet_netstat_Icmp_InMsgs ' in proc.stdout and 'netfleet_netstat_Udp_InDatagrams' not in proc.stdout
+    assert 'netfleet_netstat_TcpExt_TCPRcvCollapsed ' in proc.stdout
     probe = subprocess.run([program, '--help'], stdout=subprocess.PIPE, universal_newlines=True, env=env,
                            timeout=60, check=False)
     assert probe.returncode == 0 and 'usage: netfleet-textfile' in probe.stdout

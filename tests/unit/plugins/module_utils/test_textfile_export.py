@@ -17,7 +17,7 @@ import stat
 import pytest
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import (
-    dropin, host_verdict, procread, records, textfile_export,
+    dropin, host_verdict, metric_registry, procread, records, textfile_export,
 )
 # the fake /proc tree of the netstat_facts tests (the fixtures under tests/unit/fixtures/proc)
 from ansible_collections.netfleet.tuning.tests.unit.plugins.modules.test_netstat_facts import build_proc, bump
@@ -451,3 +451,43 @@ def test_the_program_checks_the_settings_it_was_installed_with(host, capsys):
     with pytest.raises(SystemExit):
         run_program(host, state_dir='/dev/shm/state')
     assert 'must not be under /dev' in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- fewer counters
+
+def netstat_names(families):
+    return sorted(name for name in families if name.startswith('netfleet_netstat_') and 'timestamp' not in name)
+
+
+def test_counters_keeps_the_chosen_ones_and_always_the_metrics_sources(host):
+    text, errors, families = host.collect(counters=['Udp', 'TcpExt.TCPHP*', 'Nope.Nothing'])
+    assert errors == {}
+    sources = ['netfleet_netstat_%s_%s' % pair for pair in metric_registry.COUNTER_SOURCES]
+    names = netstat_names(families)
+    assert set(sources) <= set(names)
+    extra = sorted(set(names) - set(sources))
+    assert extra == sorted(['netfleet_netstat_TcpExt_TCPHPAcks', 'netfleet_netstat_TcpExt_TCPHPHits']
+                           + [name for name in netstat_names(host.collect()[2])
+                              if name.startswith('netfleet_netstat_Udp_')])
+    assert comments(text) == ['# netfleet: counters: pattern Nope.Nothing matched no counter']
+    # every counter by default: several hundred series from Linux 6.18's files
+    assert len(netstat_names(host.collect()[2])) > 300
+
+
+def test_the_program_takes_counters_from_its_settings_and_its_options(host):
+    code, out, dummy = run_program(host, '--stdout', counters=['Udp'])
+    assert code == 0 and 'netfleet_netstat_Udp_InDatagrams' in parse(out)
+    assert 'netfleet_netstat_Icmp_InMsgs' not in parse(out)
+    code, out, dummy = run_program(host, '--stdout', '--counter', 'Icmp.InMsgs', counters=['Udp'])
+    assert 'netfleet_netstat_Icmp_InMsgs' in parse(out) and 'netfleet_netstat_Udp_InDatagrams' not in parse(out)
+
+
+@pytest.mark.parametrize('argv, settings, message', [
+    (['--counter', 'Tcp.In Segs'], {}, "--counter: 'Tcp.In Segs' is not a Group.Name pattern"),
+    ([], {'counters': ['a.b.c']}, "--counter: 'a.b.c' is not a Group.Name pattern"),
+    ([], {'counters': 'Tcp'}, "counters must be a list of Group.Name patterns, got 'Tcp'"),
+])
+def test_bad_counter_patterns_are_refused(host, capsys, argv, settings, message):
+    with pytest.raises(SystemExit) as info:
+        run_program(host, *argv, **settings)
+    assert info.value.code == 2 and message in capsys.readouterr().err

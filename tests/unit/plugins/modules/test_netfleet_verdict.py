@@ -41,6 +41,8 @@ def keep(state_dir, expect_fail=False, **args):
     params = dict(verdict='improved', passed=True, recorded_at=AT, verdict_message='prune_called fell 98%',
                   host='web1', state_dir=state_dir)
     params.update(args)
+    # None: the option is not given at all
+    params = dict((key, value) for key, value in params.items() if value is not None)
     with pytest.raises(FailJson if expect_fail else ExitJson) as info:
         run_main(netfleet_verdict.main, params)
     return info.value.args[0]
@@ -124,3 +126,26 @@ def test_a_file_that_is_not_ours_is_replaced(state_dir, content, mode):
     assert result['changed'] is True
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert host_verdict.decode_verdict(read(state_dir), path) == result['verdict']
+
+
+def test_absent_forgets_the_verdict(state_dir):
+    keep(state_dir)
+    path = os.path.join(state_dir, 'verdict.json')
+    assert keep(state_dir, state='absent', _ansible_check_mode=True) == {'changed': True, 'removed': path}
+    assert os.path.exists(path)
+    assert keep(state_dir, state='absent', verdict=None, passed=None) == {'changed': True, 'removed': path}
+    assert not os.path.exists(path)
+    assert keep(state_dir, state='absent') == {'changed': False, 'removed': None}
+
+
+def test_absent_leaves_a_link_alone(state_dir, tmp_path):
+    os.makedirs(state_dir)
+    os.chmod(state_dir, 0o700)
+    os.symlink(str(tmp_path / 'theirs'), os.path.join(state_dir, 'verdict.json'))
+    assert keep(state_dir, expect_fail=True, state='absent')['rule'] == 'symlink'
+    assert os.path.islink(os.path.join(state_dir, 'verdict.json'))
+
+
+def test_present_needs_the_verdict(state_dir):
+    result = keep(state_dir, expect_fail=True, verdict=None)
+    assert 'state is present but all of the following are missing: verdict' in result['msg']
