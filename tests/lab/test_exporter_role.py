@@ -45,8 +45,7 @@ from ansible_collections.netfleet.tuning.tests.unit.plugins.module_utils.test_te
 
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlexp')
 LABELS = ('h01', 'h02')
-INSTALL_DIR = '/usr/local/lib/netfleet-tuning'
-PROGRAM = INSTALL_DIR + '/netfleet-textfile'
+PROGRAM = '/usr/local/sbin/netfleet-textfile'
 UNITS = ('/etc/systemd/system/netfleet-netstat-exporter.service', '/etc/systemd/system/netfleet-netstat-exporter.timer')
 # under each host's private state directory (netlab bind-mounts its own over /var/lib/netfleet-tuning)
 TEXTFILE_DIR = '/var/lib/netfleet-tuning/textfile'
@@ -85,7 +84,7 @@ def snapshot_shared():
 
 
 def playbook(lab, name, extravars, extra_args=(), timeout=240):
-    """ansible-playbook with ssh pipelining (one ssh exchange per module call: the role copies 21 files)."""
+    """ansible-playbook with ssh pipelining (one ssh exchange per module call)."""
     return run(lab.playbook_argv(name, extravars, extra_args=extra_args), check=False, timeout=timeout,
                env=lab.env(ANSIBLE_PIPELINING='1'), cwd=lab.workdir)
 
@@ -166,23 +165,21 @@ def node_exporter_serves(lab, address, want):
 
 def remove_leftovers():
     """What the role installs in the machine's shared directories, removed if it is still there."""
-    if os.path.isdir(INSTALL_DIR):
-        shutil.rmtree(INSTALL_DIR)
-    for unit in UNITS:
-        if os.path.lexists(unit):
-            os.unlink(unit)
+    for path in (PROGRAM,) + UNITS:
+        if os.path.lexists(path):
+            os.unlink(path)
 
 
 def test_the_exporter_role_on_hosts_without_systemd(exporter_lab, tmp_path):
     lab = exporter_lab
-    if os.path.lexists(INSTALL_DIR) or any(os.path.lexists(unit) for unit in UNITS):
+    if any(os.path.lexists(path) for path in (PROGRAM,) + UNITS):
         pytest.fail('%s (or the units) already exists on this machine: another install of the role is there, '
-                    'which this test would remove' % INSTALL_DIR)
+                    'which this test would remove' % PROGRAM)
     before = snapshot_shared()
     try:
         check_the_role(lab, tmp_path, before)
     finally:
-        if os.path.lexists(INSTALL_DIR):
+        if os.path.lexists(PROGRAM):
             playbook(lab, playbook_path('netstat_exporter.yml'), dict(ROLE_VARS, netstat_exporter_state='absent'))
         remove_leftovers()
 
@@ -206,14 +203,13 @@ def check_the_role(lab, tmp_path, before):
     # 2. the role: check mode installs nothing, then one run installs, a second changes nothing
     changed, out = role(lab, check=True)
     assert all(changed.values()), out[-3000:]
-    assert not os.path.lexists(INSTALL_DIR)
+    assert not os.path.lexists(PROGRAM)
     assert snapshot_shared() == before
     role(lab)
-    for root, dirs, files in os.walk(INSTALL_DIR):
-        for name in [root] + [os.path.join(root, file_name) for file_name in files]:
-            info = os.lstat(name)
-            assert info.st_uid == 0 and not info.st_mode & 0o022, name
-    assert stat.S_IMODE(os.stat(PROGRAM).st_mode) == 0o755
+    info = os.lstat(PROGRAM)
+    assert stat.S_ISREG(info.st_mode) and info.st_uid == 0 and stat.S_IMODE(info.st_mode) == 0o755
+    # the one file installed in the shared directories
+    assert sorted(set(snapshot_shared()) - set(before)) == [PROGRAM]
     assert not any(os.path.lexists(unit) for unit in UNITS)  # scheduler none: no units
     changed, out = role(lab)
     assert changed == dict((host, 0) for host in hosts.values()), out[-3000:]
@@ -262,7 +258,7 @@ def check_the_role(lab, tmp_path, before):
     changed, out = role(lab, 'absent', check=True)
     assert os.path.isfile(PROGRAM), out[-3000:]
     changed, out = role(lab, 'absent')
-    assert not os.path.lexists(INSTALL_DIR), out[-3000:]
+    assert not os.path.lexists(PROGRAM), out[-3000:]
     for label in LABELS:
         assert lab.exec_(label, ['/usr/bin/test', '-e', TEXTFILE], check=False).returncode == 1
         # the playbooks' files stay
@@ -286,6 +282,6 @@ def check_the_role(lab, tmp_path, before):
     assert 'ExecStart=%s\n' % PROGRAM in service and 'ReadWritePaths=-%s\n' % TEXTFILE_DIR in service
     assert 'OnUnitActiveSec=30s\n' in timer
     changed, out = role(lab, 'absent', netstat_exporter_scheduler='systemd')
-    assert not any(os.path.lexists(unit) for unit in UNITS) and not os.path.lexists(INSTALL_DIR), out[-3000:]
+    assert not any(os.path.lexists(path) for path in (PROGRAM,) + UNITS), out[-3000:]
     after = snapshot_shared()
     assert after == before, sorted(set(after.items()) ^ set(before.items()))[:20]
