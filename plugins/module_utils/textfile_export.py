@@ -6,11 +6,10 @@ as one Prometheus textfile for node_exporter's textfile collector.
 
 PRIVATE to the netfleet.tuning collection: no stability promise outside it.
 
-Standard library, Python 3.8+, no Ansible imports: this file runs outside Ansible. The role copies it,
-with the module_utils it imports, into a private tree on the host
-(``/usr/local/lib/netfleet-tuning/python/ansible_collections/netfleet/tuning/plugins/module_utils/``)
-and installs an entry script (``/usr/local/lib/netfleet-tuning/netfleet-textfile``) that puts that tree
-first on ``sys.path`` and calls ``main()``; a systemd timer runs it every N seconds. It reads, each time:
+Standard library, Python 3.8+, no Ansible imports: this file runs outside Ansible. The role installs one
+program (``/usr/local/sbin/netfleet-textfile``, templates/netfleet-textfile.py.j2) that embeds this file and
+every module_utils file it imports, imports them from there and calls ``main()``; a systemd timer runs it
+every N seconds. It reads, each time:
 
 - ``/proc`` through procread (the counters, softnet_stat, sockstat and ``net.ipv4.tcp_mem``), rendered by
   promtext as netstat_facts' textfile has them (``netfleet_netstat_<Group>_<Name>``, ``netfleet_softnet_*``,
