@@ -16,13 +16,14 @@ any other exception for any ``str`` input.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import fnmatch
 import re
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 
 __all__ = [
     'ProcParseError', 'parse_pairs', 'parse_snmp6', 'parse_sockstat',
-    'parse_softnet', 'metrics', 'SOFTNET_COLUMNS',
+    'parse_softnet', 'metrics', 'SOFTNET_COLUMNS', 'COUNTER_PATTERN', 'counter_patterns', 'filter_counters',
 ]
 
 # ASCII only: int() alone would accept "+1", "1_000", " 1" and non-ASCII digits.
@@ -270,3 +271,35 @@ def metrics(counters, softnet):
         if value is not None:
             result[metric.name] = value
     return result
+
+
+# A counter selection: Group.Name as shell-style globs (TcpExt.PruneCalled, TcpExt.TCP*, Tcp).
+COUNTER_PATTERN = re.compile(r'\A[A-Za-z0-9_*?\[\]!-]+(\.[A-Za-z0-9_*?\[\]!-]+)?\Z')
+
+
+def counter_patterns(patterns):
+    """``Group.Name`` globs checked and normalised (a pattern without a dot is the whole group: ``Tcp`` is
+    ``Tcp.*``). ValueError names the first pattern that is not one."""
+    result = []
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not COUNTER_PATTERN.match(pattern):
+            raise ValueError('%r is not a Group.Name pattern (letters, digits, _ and the globs * ? [ ])' % (pattern,))
+        result.append(pattern if '.' in pattern else pattern + '.*')
+    return result
+
+
+def filter_counters(counters, patterns):
+    """Keep only counters whose ``Group.Name`` matches one of the globs (counter_patterns' result; none keeps
+    every counter) -> ``(kept, patterns that matched nothing)``."""
+    if not patterns:
+        return counters, []
+    used = set()
+    result = {}
+    for group in counters:
+        for name, value in counters[group].items():
+            full = '%s.%s' % (group, name)
+            for pattern in patterns:
+                if fnmatch.fnmatchcase(full, pattern):
+                    used.add(pattern)
+                    result.setdefault(group, {})[name] = value
+    return result, [p for p in patterns if p not in used]

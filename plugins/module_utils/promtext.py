@@ -34,7 +34,7 @@ import re
 from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
 from ansible_collections.netfleet.tuning.plugins.module_utils import tcp_memory as tcp_memory_rule
 
-__all__ = ['render', 'metric_name', 'PREFIX']
+__all__ = ['render', 'family', 'metric_name', 'textfile_counters', 'PREFIX']
 
 PREFIX = 'netfleet'
 
@@ -57,6 +57,17 @@ def metric_name(*parts):
     return name
 
 
+def textfile_counters(all_counters, kept):
+    """The counters to export: ``kept`` (a selection, procnet.filter_counters) plus always the sources of the
+    named metrics (metric_registry.COUNTER_SOURCES) found in ``all_counters``."""
+    result = dict((group, dict(names)) for group, names in kept.items())
+    for group, name in metric_registry.COUNTER_SOURCES:
+        value = (all_counters.get(group) or {}).get(name)
+        if value is not None:
+            result.setdefault(group, {})[name] = value
+    return result
+
+
 def _help_text(section, field, other):
     """The HELP text of ``section`` / ``field``: the metric's help where it is a metric's source, else ``other``."""
     metric = metric_registry.metric_of(section, field)
@@ -67,12 +78,33 @@ def _help(text):
     return text.replace('\\', '\\\\').replace('\n', '\\n')
 
 
+def _label_value(text):
+    return str(text).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+
+
 def _value(value):
     if isinstance(value, bool):
         return '1' if value else '0'
     if isinstance(value, int):
         return str(value)
     return repr(float(value))
+
+
+def family(name, kind, text, value, labels=None):
+    """The lines of one metric family: ``# HELP``, ``# TYPE`` and its samples.
+
+    ``value``: the one sample of an unlabelled metric; ``labels``: ``[(label, label value, sample)]``
+    instead (``value`` is then ignored), one sample each, in the order given. Help text and label values
+    are escaped as the text format wants (backslash, newline, and double quote in label values);
+    ``name`` and ``label`` must already be valid names (metric_name).
+    """
+    lines = ['# HELP %s %s' % (name, _help(text)), '# TYPE %s %s' % (name, kind)]
+    if labels is None:
+        lines.append('%s %s' % (name, _value(value)))
+        return lines
+    for label, label_value, sample in labels:
+        lines.append('%s{%s="%s"} %s' % (name, label, _label_value(label_value), _value(sample)))
+    return lines
 
 
 def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX, tcp_memory=None):
@@ -88,13 +120,7 @@ def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX, tcp_memo
     out = []
 
     def emit(name, kind, text, value, labels=None):
-        out.append('# HELP %s %s' % (name, _help(text)))
-        out.append('# TYPE %s %s' % (name, kind))
-        if labels is None:
-            out.append('%s %s' % (name, _value(value)))
-            return
-        for label, label_value, sample in labels:
-            out.append('%s{%s="%s"} %s' % (name, label, label_value, _value(sample)))
+        out.extend(family(name, kind, text, value, labels))
 
     for group in sorted(counters or {}):
         for name in sorted(counters[group] or {}):
@@ -112,7 +138,7 @@ def render(counters, softnet_total=None, timestamp=None, prefix=PREFIX, tcp_memo
     _tcp_memory(emit, tcp_memory or {}, prefix)
     if timestamp is not None:
         emit(metric_name(prefix, 'netstat', 'collected_timestamp_seconds'), 'gauge',
-             'Unix time netfleet.tuning.netstat_facts read these counters', timestamp)
+             'Unix time netfleet.tuning read these counters (netstat_facts, or the netstat_exporter role\'s program)', timestamp)
     return '\n'.join(out) + '\n' if out else ''
 
 

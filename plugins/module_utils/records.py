@@ -57,10 +57,13 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope impor
 __all__ = [
     'BASELINE_SCHEMA', 'KINDS', 'RecordError', 'build_start', 'validate_start', 'build_record',
     'decode_record', 'encode_record', 'parse_time', 'MAX_RECORD_BYTES', 'MAX_START_SOCKETS', 'is_record',
-    'record_window', 'record_end_values',
+    'record_window', 'record_end_values', 'Checker', 'BASELINE_FILE',
 ]
 
 BASELINE_SCHEMA = 'netfleet.tuning/baseline/1'
+# The file in the host's state directory that keeps its baseline record (netfleet_window writes it, the
+# netstat_exporter role's program reads it).
+BASELINE_FILE = 'baseline.json'
 KINDS = ('baseline', 'verify')
 
 # Bounds: a record is a few KB; anything far beyond is not one of ours.
@@ -126,6 +129,22 @@ class _Checker(object):
 
     def fail(self, entry, rule, message):
         raise RecordError(self.source, entry, rule, message)
+
+    def loads(self, data, limit):
+        """JSON text or bytes (at most ``limit`` characters) parsed; anything else is returned as it is."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode('utf-8')
+            except UnicodeDecodeError:
+                self.fail(None, 'format', 'not UTF-8 text')
+        if isinstance(data, str):
+            if len(data) > limit:
+                self.fail(None, 'size', 'larger than %d bytes' % limit)
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                self.fail(None, 'format', 'not valid JSON (%s)' % exc)
+        return data
 
     def dict_(self, entry, value, required=(), optional=()):
         if not isinstance(value, dict):
@@ -205,6 +224,10 @@ class _Checker(object):
             self.name(_join(entry, name), name)
             out[name] = self.int_(_join(entry, name), value[name])
         return out
+
+
+# The rules, for the other small files of the state directory (host_verdict): one checker, one error.
+Checker = _Checker
 
 
 def _join(entry, key):
@@ -543,18 +566,7 @@ def decode_record(data, source):
     source, the entry and the rule; the record is data, never instructions.
     """
     check = _Checker(source)
-    if isinstance(data, bytes):
-        try:
-            data = data.decode('utf-8')
-        except UnicodeDecodeError:
-            check.fail(None, 'format', 'not UTF-8 text')
-    if isinstance(data, str):
-        if len(data) > MAX_RECORD_BYTES:
-            check.fail(None, 'size', 'larger than %d bytes' % MAX_RECORD_BYTES)
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            check.fail(None, 'format', 'not valid JSON (%s)' % exc)
+    data = check.loads(data, MAX_RECORD_BYTES)
     check.dict_(None, data, required=RECORD_FIELDS, optional=RECORD_OPTIONAL)
     if data['schema'] != BASELINE_SCHEMA:
         check.fail('schema', 'schema', 'is %s, this collection reads %s' % (_show(data['schema']), BASELINE_SCHEMA))

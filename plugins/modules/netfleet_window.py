@@ -228,7 +228,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scop
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import ProfileError, check_state_dir
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import StateStore
 
-BASELINE_FILE = 'baseline.json'
+BASELINE_FILE = records.BASELINE_FILE
 # StateStore needs the drop-in directory only to read the role's own state file, never read here.
 DROPIN_DIR = '/etc/sysctl.d'
 # Where the state trust checks start (unit tests move it to their temporary directory).

@@ -352,16 +352,14 @@ textfile:
   sample: {"path": "/var/lib/node_exporter/textfile_collector/netfleet_netstat.prom", "written": true, "lines": 453}
 '''
 
-import fnmatch
 import os
-import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
-from ansible_collections.netfleet.tuning.plugins.module_utils import metric_registry
+from ansible_collections.netfleet.tuning.plugins.module_utils import procnet
 from ansible_collections.netfleet.tuning.plugins.module_utils import procread
 from ansible_collections.netfleet.tuning.plugins.module_utils import promtext
 from ansible_collections.netfleet.tuning.plugins.module_utils import rates
@@ -369,7 +367,6 @@ from ansible_collections.netfleet.tuning.plugins.module_utils import sockets
 from ansible_collections.netfleet.tuning.plugins.module_utils import sysctl_scope
 
 MAX_SAMPLE_SECONDS = 3600
-_PATTERN = re.compile(r'\A[A-Za-z0-9_*?\[\]!-]+(\.[A-Za-z0-9_*?\[\]!-]+)?\Z')
 
 
 class FactsError(Exception):
@@ -377,39 +374,15 @@ class FactsError(Exception):
 
 
 def _normalise_patterns(patterns):
-    result = []
-    for pattern in patterns:
-        if not isinstance(pattern, str) or not _PATTERN.match(pattern):
-            raise FactsError('counters: %r is not a Group.Name pattern (letters, digits, _ and the globs * ? [ ])'
-                             % (pattern,))
-        result.append(pattern if '.' in pattern else pattern + '.*')
-    return result
+    try:
+        return procnet.counter_patterns(patterns)
+    except ValueError as exc:
+        raise FactsError('counters: %s' % exc)
 
 
-def filter_counters(counters, patterns):
-    """Keep only counters whose ``Group.Name`` matches one of the globs; also return unmatched patterns."""
-    if not patterns:
-        return counters, []
-    used = set()
-    result = {}
-    for group in counters:
-        for name, value in counters[group].items():
-            full = '%s.%s' % (group, name)
-            for pattern in patterns:
-                if fnmatch.fnmatchcase(full, pattern):
-                    used.add(pattern)
-                    result.setdefault(group, {})[name] = value
-    return result, [p for p in patterns if p not in used]
-
-
-def textfile_counters(all_counters, kept):
-    """The counters to export: those kept by the filter plus the sources of the named metrics."""
-    result = dict((group, dict(names)) for group, names in kept.items())
-    for group, name in metric_registry.COUNTER_SOURCES:
-        value = (all_counters.get(group) or {}).get(name)
-        if value is not None:
-            result.setdefault(group, {})[name] = value
-    return result
+# the counter selection lives in module_utils (shared with the netstat_exporter role's program)
+filter_counters = procnet.filter_counters
+textfile_counters = promtext.textfile_counters
 
 
 def _filter_rate_counters(window, patterns):

@@ -89,3 +89,10 @@ def test_render_tcp_memory():
     hidden = tcp_memory.summarize({'TCP': {'mem': 2660}}, {'value': None, 'scope': 'host'}, 4096)
     assert promtext.render({}, tcp_memory=hidden).splitlines()[2:] == ['netfleet_tcp_memory_pages 2660']
     assert promtext.render({}, tcp_memory=tcp_memory.summarize(None, None, 4096)) == ''
+
+
+def test_family_escapes_help_and_label_values():
+    assert promtext.family('netfleet_x', 'gauge', 'a\\b\nc', 1.5) == [
+        '# HELP netfleet_x a\\\\b\\nc', '# TYPE netfleet_x gauge', 'netfleet_x 1.5']
+    assert promtext.family('netfleet_y', 'gauge', 'h', None, [('k', 'a"b\\c\nd', 1), ('k', 'e', False)]) == [
+        '# HELP netfleet_y h', '# TYPE netfleet_y gauge', 'netfleet_y{k="a\\"b\\\\c\\nd"} 1', 'netfleet_y{k="e"} 0']
