@@ -25,10 +25,10 @@ help:
 
 deps:  ## Debian packages the lab and the tests need (root); prometheus: its promtool checks extras/prometheus
 	@command -v sshd >/dev/null && command -v ip >/dev/null && command -v rsync >/dev/null && command -v ss >/dev/null && \
-	  command -v nft >/dev/null && command -v promtool >/dev/null || \
+	  command -v nft >/dev/null && command -v promtool >/dev/null && command -v prometheus-node-exporter >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	      openssh-server openssh-client iproute2 procps rsync python3 python3-venv ca-certificates make nftables \
-	      prometheus; }
+	      prometheus prometheus-node-exporter; }
 
 $(BIN)/ansible: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -205,6 +205,29 @@ def own_lab(name, hosts):
         yield the_lab
 
 
+def stop_group(proc):
+    """Stop a command started with ``start_new_session=True`` (``netlab exec`` and what it ran, ``netlab load``
+    and its consumers) by its process group, and make sure every process of the group is gone."""
+    import signal
+    import time
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    for dummy in range(50):
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError('processes of group %d still running' % proc.pid)
+
+
 def playbook_path(name):
     return os.path.join(HERE, 'playbooks', name)
 

@@ -33,14 +33,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 import time
 
 import pytest
 
-from labkit import NETLAB, Traffic, host_addresses, lab_up, playbook_path, read_json, rollout_vars, run
+from labkit import NETLAB, Traffic, host_addresses, lab_up, playbook_path, read_json, rollout_vars, run, stop_group
 from ansible_collections.netfleet.tuning.tests.unit.plugins.module_utils.test_textfile_export import parse, value
 
 LAB_NAME = os.environ.get('NETFLEET_LAB_NAME', 'nlexp')
@@ -115,26 +114,6 @@ def promtool_problems(text):
     assert proc.returncode in (0, 3), proc.stdout[-2000:]
     return [line for line in proc.stdout.splitlines()
             if line.strip() and not line.endswith("metric names should be written in 'snake_case' not 'camelCase'")]
-
-
-def stop_group(proc):
-    """Stop a command started in a session of its own (netlab exec and what it ran), and make sure it is gone."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-    for dummy in range(50):
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError('processes of group %d still running' % proc.pid)
 
 
 def fetch(lab, label, url):
