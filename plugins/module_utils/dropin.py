@@ -12,8 +12,11 @@ Load order (procps ``sysctl --system`` and systemd-sysctl agree on the directori
 ``*.conf`` in ``/etc/sysctl.d``, ``/run/sysctl.d``, ``/usr/local/lib/sysctl.d``,
 ``/usr/lib/sysctl.d``, ``/lib/sysctl.d``; a file name seen in an earlier directory masks the
 same name in later ones; the surviving files are applied sorted by file name; procps then
-applies ``/etc/sysctl.conf`` last. A later assignment of a key wins, so a file that sorts
-after ours (or /etc/sysctl.conf) and sets one of our keys overrides it.
+applies ``/etc/sysctl.conf`` last (sysctl(8), "SYSTEM FILE PRECEDENCE"). systemd-sysctl never
+reads /etc/sysctl.conf itself (sysctl.d(5)), only through a link to it among the sysctl.d files:
+Debian 12's systemd package ships ``/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf`` (sysctl_conf_links). A
+later assignment of a key wins, so a file that sorts after ours (or /etc/sysctl.conf, whatever our
+priority) and sets one of our keys overrides it.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -29,7 +32,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value impor
 
 __all__ = [
     'SYSCTL_DIRS', 'SYSCTL_CONF', 'DROPIN_DIR', 'FINGERPRINT', 'comment_lines', 'render',
-    'parse_conf', 'load_order', 'find_overrides', 'rooted', 'is_ours',
+    'parse_conf', 'load_order', 'find_overrides', 'sysctl_conf_links', 'rooted', 'is_ours',
 ]
 
 SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
@@ -179,15 +182,19 @@ def find_overrides(our_path, keys, files, reader=_read):
     ``our_path`` count (all of them if it is not in the list; a file that is the same as ours,
     e.g. through a link, is skipped). Keys in the files may be globs
     (``net.ipv4.conf.*.rp_filter``). ``/etc/sysctl.conf`` counts when it comes after ours,
-    which it always does.
+    which it always does. A file that comes again later in the order under another name (the
+    ``99-sysctl.conf`` link to /etc/sysctl.conf) is read once, at its last place, and named by it:
+    what it sets is reported as set by ``/etc/sysctl.conf``.
     """
     keys = list(keys)
     our_real = os.path.realpath(our_path)
     reals = [os.path.realpath(path) for path in files]
+    last = dict((real, index) for index, real in enumerate(reals))
     start = reals.index(our_real) + 1 if our_real in reals else 0
     found = {}
-    for path in files[start:]:
-        if os.path.realpath(path) == our_real:
+    for index in range(start, len(files)):
+        path = files[index]
+        if reals[index] == our_real or last[reals[index]] != index:
             continue
         text = reader(path)
         if text is None:
@@ -198,3 +205,18 @@ def find_overrides(our_path, keys, files, reader=_read):
                 if their_key == key or (is_glob and fnmatch.fnmatchcase(key, their_key)):
                     found[key] = (path, value)
     return found
+
+
+def sysctl_conf_links(files, root='/', sysctl_conf=SYSCTL_CONF):
+    """The other names of /etc/sysctl.conf in a load order: how systemd-sysctl reads it.
+
+    Debian 12's systemd package ships ``/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf`` (a link the
+    other way round, /etc/sysctl.conf -> sysctl.d/99-sysctl.conf, is found too); without one,
+    systemd-sysctl never applies /etc/sysctl.conf at boot, and only ``sysctl --system`` (and tuned's
+    reapply) does. ``[]`` when /etc/sysctl.conf is missing.
+    """
+    conf = rooted(root, sysctl_conf)
+    if not os.path.isfile(conf):
+        return []
+    conf_real = os.path.realpath(conf)
+    return [path for path in files if path != conf and os.path.realpath(path) == conf_real]

@@ -141,6 +141,112 @@ def test_debian_sysctl_conf_symlink_is_not_ours(tmp_path):
     assert found['net.core.somaxconn'][0] == conf
 
 
+def recording_reader(calls):
+    def read(path):
+        calls.append(path)
+        with open(path) as handle:
+            return handle.read()
+    return read
+
+
+def debian_link(root):
+    """/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf, as Debian 12's systemd package ships it."""
+    link = os.path.join(str(root), 'etc/sysctl.d/99-sysctl.conf')
+    if not os.path.isdir(os.path.dirname(link)):
+        os.makedirs(os.path.dirname(link))
+    os.symlink('../sysctl.conf', link)
+    return link
+
+
+@pytest.mark.parametrize('priority', [0, 60, 99])
+def test_sysctl_conf_overrides_whatever_the_priority(tmp_path, priority):
+    ours = write(tmp_path, '/etc/sysctl.d/%02d-netfleet-tuning.conf' % priority,
+                 'net.ipv4.tcp_rmem = 4096 87380 33554432\n')
+    conf = write(tmp_path, '/etc/sysctl.conf', '# comment\nnet.ipv4.tcp_rmem=4096 131072 6291456\n')
+    write(tmp_path, '/etc/sysctl.d/99-zz-last.conf', 'net.ipv4.tcp_rmem = 1 2 3\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert files[-1] == conf
+    found = dr.find_overrides(ours, ['net.ipv4.tcp_rmem'], files)
+    assert found == {'net.ipv4.tcp_rmem': (conf, '4096 131072 6291456')}
+
+
+@pytest.mark.parametrize('priority', [60, 99])
+def test_sysctl_conf_link_is_read_once_and_named_sysctl_conf(tmp_path, priority):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/%02d-netfleet-tuning.conf' % priority)
+    conf = write(tmp_path, '/etc/sysctl.conf', 'net.ipv4.tcp_rmem = 4096 131072 6291456\n')
+    link = debian_link(tmp_path)
+    later = write(tmp_path, '/etc/sysctl.d/k8s.conf', 'net.ipv4.ip_forward = 1\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    # sysctl --system applies both, the link in name order and the file last; ours sorts before the link
+    assert files == [ours, link, later, conf]
+    calls = []
+    found = dr.find_overrides(ours, ['net.ipv4.tcp_rmem', 'net.ipv4.ip_forward'], files,
+                              reader=recording_reader(calls))
+    assert found == {'net.ipv4.tcp_rmem': (conf, '4096 131072 6291456'), 'net.ipv4.ip_forward': (later, '1')}
+    assert calls == [later, conf]  # the link is not read: the same file comes again, last
+    assert dr.sysctl_conf_links(files, str(tmp_path)) == [link]
+
+
+def test_sysctl_conf_linked_the_other_way_is_named_sysctl_conf(tmp_path):
+    """/etc/sysctl.conf -> sysctl.d/99-sysctl.conf (the file moved into sysctl.d, the old name kept)."""
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    moved = write(tmp_path, '/etc/sysctl.d/99-sysctl.conf', 'net.core.somaxconn = 5\n')
+    conf = os.path.join(str(tmp_path), 'etc/sysctl.conf')
+    os.symlink('sysctl.d/99-sysctl.conf', conf)
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert files == [ours, moved, conf]
+    calls = []
+    assert dr.find_overrides(ours, ['net.core.somaxconn'], files, reader=recording_reader(calls)) == {
+        'net.core.somaxconn': (conf, '5')}
+    assert calls == [conf]
+    assert dr.sysctl_conf_links(files, str(tmp_path)) == [moved]
+
+
+def test_sysctl_conf_links_without_a_link(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    write(tmp_path, '/etc/sysctl.conf', 'net.core.somaxconn = 5\n')
+    write(tmp_path, '/etc/sysctl.d/99-sysctl.conf', 'net.core.somaxconn = 7\n')  # a file, not a link
+    assert dr.sysctl_conf_links(dr.load_order(str(tmp_path), include=ours), str(tmp_path)) == []
+
+
+def test_dangling_link_without_sysctl_conf(tmp_path):
+    link = debian_link(tmp_path)  # /etc/sysctl.conf missing: the link leads nowhere
+    files = dr.load_order(str(tmp_path))
+    assert files == [] and os.path.islink(link)
+    assert dr.sysctl_conf_links(files, str(tmp_path)) == []
+
+
+def test_dev_sec_file_overrides_json_api_heavy_timestamps(tmp_path):
+    ours = write(tmp_path, '/etc/sysctl.d/60-netfleet-tuning.conf',
+                 'net.ipv4.tcp_timestamps = 1\nnet.ipv4.tcp_sack = 1\n')
+    dev_sec = write(tmp_path, '/etc/sysctl.d/90-dev-sec.conf',
+                    'net.ipv4.tcp_timestamps=0\nnet.ipv4.tcp_syncookies=1\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    found = dr.find_overrides(ours, ['net.ipv4.tcp_timestamps', 'net.ipv4.tcp_sack'], files)
+    assert found == {'net.ipv4.tcp_timestamps': (dev_sec, '0')}
+
+
+def test_unknown_later_file_overrides_and_earlier_file_does_not(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    write(tmp_path, '/etc/sysctl.d/50-early.conf', 'net.core.rmem_max = 212992\nnet.core.somaxconn = 4096\n')
+    later = write(tmp_path, '/etc/sysctl.d/70-foo.conf', 'net.core.somaxconn = 1024\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    found = dr.find_overrides(ours, ['net.core.rmem_max', 'net.core.somaxconn'], files)
+    assert found == {'net.core.somaxconn': (later, '1024')}
+
+
+def test_vendor_file_masked_by_etc_file_of_the_same_name(tmp_path):
+    ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
+    vendor = write(tmp_path, '/usr/lib/sysctl.d/95-vendor-net.conf', 'net.ipv4.tcp_sack = 0\n')
+    admin = write(tmp_path, '/etc/sysctl.d/95-vendor-net.conf', 'net.ipv4.tcp_ecn = 2\n')
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert admin in files and vendor not in files
+    assert dr.find_overrides(ours, ['net.ipv4.tcp_sack'], files) == {}
+    os.remove(admin)  # unmasked: the vendor file now overrides
+    files = dr.load_order(str(tmp_path), include=ours)
+    assert dr.find_overrides(ours, ['net.ipv4.tcp_sack'], files) == {'net.ipv4.tcp_sack': (vendor, '0')}
+
+
 def test_unreadable_file_is_ignored(tmp_path):
     ours = os.path.join(str(tmp_path), 'etc/sysctl.d/60-netfleet-tuning.conf')
     write(tmp_path, '/etc/sysctl.d/70-x.conf', 'net.core.somaxconn = 5\n')
