@@ -271,7 +271,10 @@ keys:
       description: The live value read back after this run.
       type: str
     reason:
-      description: Why a key was skipped, kept higher, restored or overridden.
+      description:
+        - Why a key was skipped, kept higher, restored or overridden.
+        - For C(net.ipv4.tcp_congestion_control) and C(net.core.default_qdisc), also why the value could not be
+          checked against what the host offers before the write (an unreadable list, no kernel config).
       type: str
     by:
       description: The file that overrides the key (status V(overridden)).
