@@ -38,7 +38,8 @@ class ActionModule(ActionBase):
             plan = build_plan(name=args['profile'], overrides=args['overrides'], custom=args['custom'],
                               link_mbit=args['link_mbit'], rtt_ms=args['rtt_ms'], priority=args['priority'],
                               state=args['state'], unsettable=args['unsettable'], force=args['force'],
-                              state_dir=args['state_dir'], names=names, over_budget=args['over_budget'])
+                              state_dir=args['state_dir'], names=names, over_budget=args['over_budget'],
+                              congestion_control=args['congestion_control'], default_qdisc=args['default_qdisc'])
         except ProfileError as exc:
             result.update(failed=True, rules=exc.rules, msg='invalid input, no host was changed: %s' % exc)
             return result

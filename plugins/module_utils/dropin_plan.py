@@ -13,6 +13,9 @@ carries out the plan it gets back:
 
 ``check_settings(settings, force, names)``
     the wanted settings, validated (key -> value, as sysctl_value.parse_value returns it), or a ``Refusal``.
+``check_offered(values, live, candidates, host)``
+    whether this host may set the words it is asked to (a congestion control algorithm, a default qdisc):
+    the notes for the keys' reasons and the problems (rule ``not_available``); plan_present refuses on a problem.
 ``plan_present(wanted, live, state, own_text, stale_text, overrides, host, options)``
     state=present: a ``Plan`` or a ``Refusal``.
 ``plan_absent(state, live, own_text, stale_text, overrides, options)``
@@ -37,24 +40,26 @@ from collections import namedtuple
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
     FINGERPRINT, is_ours, parse_conf, render,
 )
+from ansible_collections.netfleet.tuning.plugins.module_utils.kernel_config import OFFERED, qdisc_offer
 from ansible_collections.netfleet.tuning.plugins.module_utils.memory_budget import (
     BUDGET_KEYS, budget, exceeded_message,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
-    MEMORY_FRACTION, dropin_basename, fit_to_cap, memory_cap, memory_violations, obsolete_reason, only_raise,
-    validate_settings,
+    MEMORY_FRACTION, OPTIONAL_KEYS, dropin_basename, fit_to_cap, memory_cap, memory_violations, obsolete_reason,
+    only_raise, validate_settings,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import (
     STATE_VERSION, StateError, check_managed,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import MANAGED_KEYS
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
-    ProfileError, format_value, parse_text, parse_value, same_value,
+    CONGESTION_CONTROL, DEFAULT_QDISC, DEFAULT_QDISCS, ProfileError, format_value, is_integers, parse_text,
+    parse_value, same_value,
 )
 
 __all__ = [
-    'STATUSES', 'SCOPE_REASON', 'Refusal', 'Plan', 'Step', 'check_settings', 'stale_path', 'plan_present',
-    'plan_absent',
+    'STATUSES', 'SCOPE_REASON', 'Refusal', 'Plan', 'Step', 'check_settings', 'check_offered', 'stale_path',
+    'plan_present', 'plan_absent',
 ]
 
 # Every status a key can end with (the module's RETURN documents them).
@@ -154,6 +159,78 @@ def check_settings(settings, force, names=None):
         raise Refusal('invalid %s: %s' % (_name(names, 'settings'), exc), exc.rules)
 
 
+AVAILABLE_CC = 'net.ipv4.tcp_available_congestion_control'
+ALLOWED_CC = 'net.ipv4.tcp_allowed_congestion_control'
+DECIDED_AT_WRITE = 'the kernel decides when the value is written (a refused write rolls the whole run back)'
+
+
+def _congestion_offered(key, name, info):
+    """(note, problem) for congestion control ``name``. ``info``: ``child_netns`` (True, False, None: unknown),
+    ``available`` and ``allowed`` (the names the host lists; None: unreadable)."""
+    child = info.get('child_netns')
+    source, names = (ALLOWED_CC, info.get('allowed')) if child else (AVAILABLE_CC, info.get('available'))
+    if names is None:
+        return '%s could not be read, so %s was not checked before the write: %s' % (source, name, DECIDED_AT_WRITE), \
+            None
+    note = None
+    if child is None:
+        note = ('whether this is a child network namespace is unknown: %s was checked against %s only; %s' % (
+            name, source, DECIDED_AT_WRITE))
+    if name in names:
+        return note, None
+    listed = ' '.join(names) or 'nothing'
+    if child:
+        return None, ('%s: %s is not allowed in this network namespace: it may set %s (%s; a child network '
+                      'namespace may only set what the host allows, anything else fails with EPERM). To use %s here, '
+                      'add it to %s on the host, in the initial network namespace (where it must be in %s)' % (
+                          key, name, listed, source, name, ALLOWED_CC, AVAILABLE_CC))
+    return note, ('%s: %s is not available on this host: it may set %s (%s). Load the algorithm\'s module first, '
+                  'in the initial network namespace (modprobe tcp_%s), or choose one of those' % (
+                      key, name, listed, source, name))
+
+
+def _qdisc_offered(key, name, host):
+    """(note, problem) for default qdisc ``name``, from the kernel config and modules the module read."""
+    config, modules = host.get('kernel_config'), host.get('qdisc_modules')
+    status, detail = qdisc_offer(name, config, modules)
+    if status in ('built_in', 'module'):
+        return None, None
+    if status in ('module_unchecked', 'unknown'):
+        return '%s: whether this kernel offers %s is not known before the write: %s' % (
+            detail, name, DECIDED_AT_WRITE), None
+    offered = [qdisc for qdisc in DEFAULT_QDISCS if qdisc_offer(qdisc, config, modules)[0] in OFFERED]
+    return None, ('%s: %s is not available on this host (%s): it may set %s (from %s). Use a kernel built with '
+                  'it (=y, or =m with its module installed), or choose one of those' % (
+                      key, name, detail, ' '.join(offered), config['source']))
+
+
+def check_offered(values, live, candidates, host):
+    """Whether this host may set the words among ``candidates`` (keys it would write): the congestion control
+    algorithm (in the initial network namespace one that tcp_available_congestion_control lists, in a child one
+    only what tcp_allowed_congestion_control lists: anything else fails with EPERM), the default qdisc (one the
+    kernel config offers). A value the key already has live is not checked (nothing is written).
+
+    ``values``: key -> value; ``live``: as for plan_present; ``host``: ``congestion_control`` (``child_netns``,
+    ``available``, ``allowed``), ``kernel_config`` (kernel_config.read_config's result) and ``qdisc_modules``
+    (kernel_config.read_modules' result or None). Returns ``(notes, problems)``: key -> a note for its reason,
+    and the messages of the values this host cannot take (rule not_available).
+    """
+    notes = {}
+    problems = []
+    for key in candidates:
+        if key not in (CONGESTION_CONTROL, DEFAULT_QDISC) or same_value(key, live[key]['value'], values[key]):
+            continue
+        if key == CONGESTION_CONTROL:
+            note, problem = _congestion_offered(key, values[key][0], host.get('congestion_control') or {})
+        else:
+            note, problem = _qdisc_offered(key, values[key][0], host)
+        if note:
+            notes[key] = note
+        if problem:
+            problems.append(problem)
+    return notes, problems
+
+
 def stale_path(dropin_dir, state, priority):
     """Our drop-in at the priority the state records, when it differs from this run's (else None)."""
     if state and state['priority'] is not None and state['priority'] != priority:
@@ -163,7 +240,7 @@ def stale_path(dropin_dir, state, priority):
 
 def _check_state_keys(plan, state, wanted, own_texts, state_path):
     """The keys the state may restore: the collection's, this run's and those its own drop-ins set."""
-    managed = set(MANAGED_KEYS) | set(wanted)
+    managed = set(MANAGED_KEYS) | set(key for dummy_option, key in OPTIONAL_KEYS) | set(wanted)
     for text in own_texts:
         if text is not None and is_ours(text):
             managed.update(key for key, dummy_value, dummy_line in parse_conf(text))
@@ -206,8 +283,9 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     later file in the load order (without the stale drop-in) that sets a wanted key (dropin.find_overrides).
     ``host``: ``kernel_release``, ``mem_total`` (bytes, None if unknown), ``page_size``, ``now`` (the
     timestamp a new state records), ``own_mode_ok`` (our drop-in has root:root 0644; True if no file),
-    ``established`` (the TCP sockets established now, Tcp CurrEstab; None if unknown) and
-    ``established_unknown`` (why it is unknown).
+    ``established`` (the TCP sockets established now, Tcp CurrEstab; None if unknown),
+    ``established_unknown`` (why it is unknown) and, when those keys are wanted, what check_offered needs:
+    ``congestion_control``, ``kernel_config`` and ``qdisc_modules``.
     ``options``: ``path``, ``stale_path``, ``state_path``, ``proc_path`` (for messages), ``priority``,
     ``profile``, ``header``, ``comments``, ``notes``, ``only_raise``, ``unsettable``, ``force``,
     ``fit_to_memory``, ``over_budget`` (``warn`` or ``fail``: what the memory budget does when today's
@@ -256,6 +334,14 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     if unsettable and options.get('unsettable') == 'fail':
         raise plan.refuse('%d key(s) cannot be set on this host and %s is fail: %s. Nothing was changed.' % (
             len(unsettable), _name(names, 'unsettable'), '; '.join(unsettable)), ['unsettable'])
+
+    # 1a. words: whether this host offers the congestion control algorithm / default qdisc (before any change)
+    offered_notes, unavailable = check_offered(values, live, candidates, host)
+    for key, note in offered_notes.items():
+        keys[key]['reason'] = note
+    if unavailable:
+        raise plan.refuse('%s. Nothing was changed.' % '; '.join(
+            '%s (rule: not_available)' % problem for problem in unavailable), ['not_available'] * len(unavailable))
 
     # 2. the memory guardrail (only for keys we would write)
     if mem:
@@ -306,7 +392,7 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
             if key not in unknown:
                 originals_now[key] = format_value(base) if base is not None else None
         desired = values[key]
-        effective = only_raise(desired, base) if options.get('only_raise') else desired
+        effective = only_raise(desired, base) if options.get('only_raise') and is_integers(key) else desired
         if effective != desired:
             why = 'only_raise: kept the host\'s higher %s (profile: %s)' % (format_value(effective), format_value(desired))
             keys[key]['reason'] = why

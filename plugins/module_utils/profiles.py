@@ -14,8 +14,11 @@ guardrail, kernel release).
 Keys and values follow the one value model, ``sysctl_value``: a value is parsed
 once into a tuple (``parse_value``, every rule of ``KEY_RULES``) and written as
 ``"a b c"`` (``format_value``): the only characters that can reach the drop-in
-are digits, ``-`` and spaces, so no newline, ``=``, ``;``, ``$``, backtick or
-comment can ever be injected into the file.
+are digits, ``-`` and spaces, or for the two keys whose value is a word
+(tcp_congestion_control, default_qdisc) one name of a-z, 0-9 and _, so no
+newline, ``=``, ``;``, ``$``, backtick or comment can ever be injected into the
+file. The numeric rules here (only_raise, tcp_feature_off, the memory guardrail)
+apply to integer keys only.
 
 Every error is a ``ProfileError`` whose message names the key (or option) and
 the rule, e.g. ``net.ipv4.tcp_rmem: values must be ordered min <= default <=
@@ -29,7 +32,8 @@ import math
 import re
 
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
-    KEY_RULES, MAX_SOCKET_BYTES, ProfileError, format_value, parse_value, rules_for, type_name, validate_key,
+    CONGESTION_CONTROL, DEFAULT_QDISC, KEY_RULES, MAX_SOCKET_BYTES, ProfileError, format_value, is_integers,
+    parse_value, rules_for, type_name, validate_key,
 )
 
 __all__ = [
@@ -37,7 +41,7 @@ __all__ = [
     'STATES', 'UNSETTABLE', 'OVER_BUDGET', 'MAX_SOCKET_BYTES', 'MEMORY_FRACTION', 'JSON_API_BUFFER',
     'validate_settings', 'bdp_profile', 'build_plan',
     'only_raise', 'memory_cap', 'memory_violations', 'fit_to_cap', 'kernel_version',
-    'obsolete_reason', 'check_priority', 'dropin_basename', 'INPUT_NAMES',
+    'obsolete_reason', 'check_priority', 'dropin_basename', 'INPUT_NAMES', 'OPTIONAL_KEYS',
 ]
 
 MIB = 1024 * 1024
@@ -100,7 +104,14 @@ KEY_WHY = {
     'net.ipv4.tcp_adv_win_scale': 'share of the buffer advertised as window (1: half; kernels before 6.6 only)',
     'net.ipv4.tcp_moderate_rcvbuf': 'receive buffer autotuning (grows buffers towards tcp_rmem max)',
     'net.ipv4.tcp_mem': 'TCP memory pressure thresholds for the whole host, in pages',
+    CONGESTION_CONTROL: 'TCP congestion control of new connections in this network namespace (bbr: keeps throughput '
+                        'on long paths with some loss without filling buffers; a socket may still pick its own)',
+    DEFAULT_QDISC: 'root qdisc of interfaces that get one after this is set (fq: per-flow pacing and fairness); '
+                   'host scope, existing interfaces keep theirs',
 }
+
+# build_plan's optional additions to any profile: input -> the key it sets (an explicit override of the key wins).
+OPTIONAL_KEYS = (('congestion_control', CONGESTION_CONTROL), ('default_qdisc', DEFAULT_QDISC))
 
 _FEATURE_OFF_WHY = {
     'net.ipv4.tcp_window_scaling': 'window scaling, which caps every TCP window at 64 KiB whatever the buffers',
@@ -130,7 +141,8 @@ def validate_settings(settings, force=(), subject='settings', origin=None, force
         try:
             validate_key(key)
             value = parse_value(key, settings[key])
-            if rules_for(key).get('feature_off') and value[0] == 0 and 'tcp_feature_off' not in force:
+            if is_integers(key) and rules_for(key).get('feature_off') and value[0] == 0 \
+                    and 'tcp_feature_off' not in force:
                 raise _err(key, 'tcp_feature_off', '0 turns off %s: add tcp_feature_off to %s to set it anyway' % (
                     _FEATURE_OFF_WHY.get(key, 'a TCP feature large buffers rely on'), force_name))
             result[key] = value
@@ -268,18 +280,20 @@ def check_force(force, subject='force'):
 # build_plan's inputs. Errors and comments name each as itself unless the caller maps it to the name its
 # user knows (build_plan(names=...): the sysctl_profile role passes its variables' names).
 INPUT_NAMES = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable',
-               'over_budget', 'force', 'state_dir')
+               'over_budget', 'force', 'state_dir', 'congestion_control', 'default_qdisc')
 
 
 def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt_ms=None,
                priority=60, state='present', unsettable='skip', force=None, state_dir=None, names=None,
-               over_budget='warn'):
+               over_budget='warn', congestion_control=None, default_qdisc=None):
     """Merge profile + overrides (+ custom), validate everything the controller can, return the plan.
 
     Returns ``{'profile', 'state', 'priority', 'basename', 'unsettable', 'over_budget', 'force', 'settings'
     (key -> normalised string, sorted), 'comments' (key -> why), 'notes' (header lines),
     'fit_to_memory' (keys the host may lower to its memory guardrail)}``.
-    An override of ``None`` (YAML ``~``) removes that key from the profile. ``state_dir``, when
+    An override of ``None`` (YAML ``~``) removes that key from the profile. ``congestion_control`` and
+    ``default_qdisc``, when not None, add net.ipv4.tcp_congestion_control / net.core.default_qdisc to whichever
+    profile is used (OPTIONAL_KEYS); an override of the same key (a value or null) wins. ``state_dir``, when
     given, is checked (absolute, not on a virtual file system). With state absent no profile is
     read: ``profile`` is None. ``names`` maps an input (a key of INPUT_NAMES; ``profile`` is ``name``)
     to the name errors and comments give it: what the user typed.
@@ -341,6 +355,11 @@ def build_plan(name='json_api', overrides=None, custom=None, link_mbit=None, rtt
             errors.append((names['profile'], 'unknown_profile', '%s: unknown profile %r: choose one of %s' % (
                 names['profile'], name, ', '.join(PROFILE_NAMES))))
         if base is not None:
+            optional = {'congestion_control': congestion_control, 'default_qdisc': default_qdisc}
+            for option, key in OPTIONAL_KEYS:
+                if optional[option] is not None:
+                    base[key] = optional[option]
+                    origin[key] = names[option]
             for key, value in overrides.items():
                 origin[key] = names['overrides']
                 if value is None:
@@ -365,9 +384,11 @@ def only_raise(desired, base):
     """tuned's '>' semantics: never lower a value the host already has higher, per element.
 
     ``desired`` and ``base`` are tuples of ints (or None for base: then desired). Elements are
-    compared pairwise; the element-wise max of two ordered triplets is ordered too.
+    compared pairwise; the element-wise max of two ordered triplets is ordered too. A word (a value
+    of a words key, such as ('bbr',)) has no order: it is returned as desired.
     """
-    if base is None or len(base) != len(desired):
+    if base is None or len(base) != len(desired) or not all(
+            isinstance(element, int) for element in tuple(desired) + tuple(base)):
         return tuple(desired)
     return tuple(max(wanted, have) for wanted, have in zip(desired, base))
 
@@ -384,12 +405,14 @@ def memory_cap(mem_total_bytes):
 def memory_violations(settings, mem_total_bytes, page_size=4096, force_name='force'):
     """Keys whose per-socket maxima (or tcp_mem) the host's RAM cannot sensibly back.
 
-    ``settings``: key -> tuple of ints. Returns {key: message} (rule 'memory'); ``force_name`` names the
-    force input in the messages.
+    ``settings``: key -> value (words keys are skipped: they size nothing). Returns {key: message} (rule
+    'memory'); ``force_name`` names the force input in the messages.
     """
     out = {}
     limit = mem_total_bytes // MEMORY_FRACTION
     for key in sorted(settings):
+        if not is_integers(key):
+            continue
         ints = settings[key]
         rule = KEY_RULES.get(key, {})
         over = [ints[index] for index in rule.get('per_socket', ()) if index < len(ints) and ints[index] > limit]
@@ -406,7 +429,10 @@ def memory_violations(settings, mem_total_bytes, page_size=4096, force_name='for
 
 
 def fit_to_cap(key, ints, cap):
-    """Lower the per-socket elements of ``ints`` to ``cap`` (order is kept: min(x, cap) is monotonic)."""
+    """Lower the per-socket elements of ``ints`` to ``cap`` (order is kept: min(x, cap) is monotonic); a word is
+    returned as it is."""
+    if not is_integers(key):
+        return tuple(ints)
     per_socket = KEY_RULES.get(key, {}).get('per_socket', ())
     return tuple(min(element, cap) if index in per_socket else element for index, element in enumerate(ints))
 

@@ -34,7 +34,7 @@ import time
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
-    ProfileError, SysctlKeyError, format_value, parse_value, validate_key,
+    ProfileError, SysctlKeyError, format_value, is_integers, parse_value, validate_key,
 )
 
 __all__ = [
@@ -110,6 +110,9 @@ def _original_value(path, key, value):
     if value is None:
         return None
     if not isinstance(value, str):
+        if not is_integers(key):
+            raise StateError(path, 'original.%s' % key, 'not_a_name', 'value %s is not a string holding a name'
+                             % _printable(value))
         raise StateError(path, 'original.%s' % key, 'not_integer', 'value %s is not a string of integers'
                          % _printable(value))
     try:

@@ -29,12 +29,12 @@ holds, checks, writes or compares a value goes through here:
     messages, when it need not be a valid value at all.
 
 Every key has one entry in ``KEY_RULES`` (any other key matching the key rule gets ``GENERIC``). Its
-``kind`` says how its values are parsed; there is one kind today, ``integers`` (1 to 3 integers, with
-arity, bounds, choices and order). A new kind, such as the string values of a closed vocabulary that
-``net.ipv4.tcp_congestion_control`` and ``net.core.default_qdisc`` take (issue 16), is one parser in
-``_PARSERS`` and one text reader in ``_TEXT_READERS`` (elements are then words: ``format_value`` and
-``same_value`` work as they are), plus the keys' entries in ``KEY_RULES``; the numeric rules of profiles
-(only_raise, the memory guardrail) are for ``integers`` only.
+``kind`` says how its values are parsed: ``integers`` (1 to 3 integers, with arity, bounds, choices and
+order) or ``words`` (one name of a closed vocabulary: ``net.ipv4.tcp_congestion_control`` and
+``net.core.default_qdisc``, issue 16). Each kind is one parser in ``_PARSERS`` and one text reader in
+``_TEXT_READERS``; a word is a 1-tuple of str, so ``format_value`` and ``same_value`` work as they are.
+The numeric rules of profiles (only_raise, the memory guardrail, tcp_feature_off) are for ``integers``
+only (``is_integers``); whether a host may set a word is decided on the host (dropin_plan).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -43,9 +43,10 @@ __metaclass__ = type
 import re
 
 __all__ = [
-    'ProfileError', 'SysctlKeyError', 'KEY_RULE', 'KEY_PATTERN', 'KEY_RULES', 'GENERIC', 'INTEGERS',
-    'MAX_SOCKET_BYTES', 'validate_key', 'rules_for', 'parse_value', 'parse_text', 'format_value', 'same_value',
-    'is_canonical', 'value_text', 'type_name',
+    'ProfileError', 'SysctlKeyError', 'KEY_RULE', 'KEY_PATTERN', 'KEY_RULES', 'GENERIC', 'INTEGERS', 'WORDS',
+    'MAX_SOCKET_BYTES', 'NAME_RULE', 'CONGESTION_CONTROL', 'DEFAULT_QDISC', 'DEFAULT_QDISCS',
+    'validate_key', 'rules_for', 'is_integers', 'parse_value', 'parse_text', 'format_value', 'same_value',
+    'is_canonical', 'value_text', 'type_name', 'name_tokens',
 ]
 
 MIB = 1024 * 1024
@@ -64,12 +65,37 @@ KEY_PATTERN = re.compile(r'\A' + KEY_RULE + r'\Z')
 MAX_SOCKET_BYTES = 2 ** 30
 
 INTEGERS = 'integers'
+WORDS = 'words'
 
-# Per-key rules. kind: how values are parsed (INTEGERS). arity: number of integers. min/max: bounds of
+# A word: what the kernel calls a congestion control algorithm or a qdisc. Both names live in char arrays of
+# 16 bytes with the NUL (TCP_CA_NAME_MAX for tcp_congestion_ops.name, IFNAMSIZ for Qdisc_ops.id), so at most
+# 15 characters; mainline names use only lower case letters, digits and _ ("bbr", "fq_codel", "pfifo_fast").
+# Nothing else (space, newline, "=", "#", "/") can ever be part of a word, so a word cannot break a sysctl.d line.
+NAME_RULE = r'[a-z0-9_]{1,15}'
+_NAME_RE = re.compile(r'\A' + NAME_RULE + r'\Z')
+NAME_MAX = 15
+
+CONGESTION_CONTROL = 'net.ipv4.tcp_congestion_control'
+DEFAULT_QDISC = 'net.core.default_qdisc'
+# The qdiscs net.core.default_qdisc may name here. The kernel documents the key (admin-guide/sysctl/net.rst,
+# default_qdisc; default pfifo_fast) as creating the default qdisc with no parameters at all, so it is meant for
+# qdiscs that need no configuration (its examples: sfq, codel, fq_codel) and not for ones that need classes and
+# rates set up (HTB, DRR). The kernel itself takes any registered qdisc (net/sched/sch_api.c qdisc_set_default,
+# which loads sch_<name> on demand), so this list is the collection's choice: pfifo_fast (the kernel's default,
+# always built in) and the classless flow-queueing qdiscs that are useful without parameters: fq (per-flow
+# pacing), fq_codel (the default of many distributions), fq_pie, cake and sfq. Left out on purpose: codel and
+# pie (one queue without flow isolation: their fq_ variants have it), pfifo/bfifo (plain FIFOs) and every
+# classful or shaping qdisc (htb, hfsc, drr, prio, tbf, mq, mqprio, netem...).
+DEFAULT_QDISCS = ('pfifo_fast', 'fq', 'fq_codel', 'fq_pie', 'cake', 'sfq')
+
+# Per-key rules. kind: how values are parsed (INTEGERS or WORDS). arity: number of integers. min/max: bounds of
 # each element. choices: allowed values (flags). ordered: elements must be non-decreasing.
 # per_socket: indexes of elements that size one socket's buffer (memory guardrail, MAX_SOCKET_BYTES).
 # feature_off: 0 disables a TCP feature the profiles rely on (rule tcp_feature_off, forceable).
 # obsolete_since: (major, minor) from which the kernel ignores the key: it is never written there.
+# kind WORDS: one name (NAME_RULE); vocabulary: the names allowed (else rule ``unknown_rule``, with
+# ``vocabulary_what`` in the message); what and example: what a name of the key is, for messages.
+# Whether a host offers the name is checked on the host (dropin_plan.check_offered).
 _BUFFER = {'kind': INTEGERS, 'arity': 1, 'min': 4096, 'max': MAX_SOCKET_BYTES, 'per_socket': (0,)}
 _TRIPLET = {'kind': INTEGERS, 'arity': 3, 'min': 1, 'max': MAX_SOCKET_BYTES, 'ordered': True, 'per_socket': (1, 2)}
 _FLAG = {'kind': INTEGERS, 'arity': 1, 'choices': (0, 1), 'feature_off': True}
@@ -91,6 +117,12 @@ KEY_RULES = {
     'net.ipv4.tcp_timestamps': {'kind': INTEGERS, 'arity': 1, 'choices': (0, 1, 2), 'feature_off': True},
     # may be negative (the kernel accepts -31..31)
     'net.ipv4.tcp_adv_win_scale': {'kind': INTEGERS, 'arity': 1, 'min': -31, 'max': 31, 'obsolete_since': (6, 6)},
+    # syntax only here: which algorithms a host may set is read on the host (tcp_available_congestion_control,
+    # or tcp_allowed_congestion_control in a child network namespace)
+    CONGESTION_CONTROL: {'kind': WORDS, 'what': 'a TCP congestion control algorithm name', 'example': 'bbr'},
+    DEFAULT_QDISC: {'kind': WORDS, 'what': 'a qdisc name', 'example': 'fq', 'vocabulary': DEFAULT_QDISCS,
+                    'unknown_rule': 'unknown_qdisc',
+                    'vocabulary_what': 'the qdiscs that work as a default root qdisc without parameters'},
 }
 # Keys not listed above (a custom profile or an override may add any key matching the key rule):
 # one to three signed 64-bit integers, non-decreasing when several.
@@ -151,6 +183,11 @@ def validate_key(key):
 
 def rules_for(key):
     return KEY_RULES.get(key, GENERIC)
+
+
+def is_integers(key):
+    """True if the values of ``key`` are integers (the kind the numeric rules apply to), False for words."""
+    return rules_for(key)['kind'] == INTEGERS
 
 
 # ---- kind "integers" -------------------------------------------------------------------------------
@@ -218,10 +255,62 @@ def _integers_from_text(tokens):
     return tuple(int(token) for token in tokens)
 
 
+# ---- kind "words" ----------------------------------------------------------------------------------
+
+def _not_a_name(key, raw, rule, why):
+    return _err(key, 'not_a_name', 'value %r is not a name: %s; write %s, one word of a-z, 0-9 and _ '
+                '(1-%d characters), such as %s' % (raw, why, rule['what'], NAME_MAX, rule['example']))
+
+
+def _parse_words(key, raw, rule):
+    """One name (a str matching NAME_RULE, nothing around it), in the key's vocabulary if it has one. Anything
+    else is refused with rule not_a_name (saying what is wrong with it) or the key's unknown_rule."""
+    if raw is None:
+        raise _not_a_name(key, raw, rule, 'it is empty (null)')
+    if isinstance(raw, bool):
+        raise _not_a_name(key, raw, rule, 'it is a YAML boolean')
+    if not isinstance(raw, str):
+        raise _not_a_name(key, raw, rule, 'it is of type %s, not one word' % type_name(raw))
+    if not _NAME_RE.match(raw):
+        bad = [char for char in raw if not re.match(r'[a-z0-9_]', char)]
+        if not raw:
+            why = 'it is empty'
+        elif bad and bad[0].isspace():
+            why = 'it contains whitespace (%r)' % bad[0]
+        elif bad and bad[0].isupper():
+            why = 'it contains upper case (%r): names are lower case' % bad[0]
+        elif bad:
+            why = 'it contains %r' % bad[0]
+        else:
+            why = 'it has %d characters, more than the kernel\'s %d' % (len(raw), NAME_MAX)
+        raise _not_a_name(key, raw, rule, why)
+    vocabulary = rule.get('vocabulary')
+    if vocabulary and raw not in vocabulary:
+        raise _err(key, rule['unknown_rule'], 'value %r is not one of %s: %s' % (
+            raw, rule['vocabulary_what'], ', '.join(vocabulary)))
+    return (raw,)
+
+
+def _words_from_text(tokens):
+    if len(tokens) != 1 or not _NAME_RE.match(tokens[0]):
+        return None
+    return (tokens[0],)
+
+
+def name_tokens(text):
+    """The names in a whitespace-separated list as the kernel shows it (``'reno bbr cubic'``), in order, without
+    duplicates; any token that is not a name is dropped (what a host shows is checked like input). None -> ()."""
+    out = []
+    for token in (text or '').split():
+        if _NAME_RE.match(token) and token not in out:
+            out.append(token)
+    return tuple(out)
+
+
 # kind -> parser of input (key, raw, rule) -> value, raising ProfileError; and reader of shown text
 # (its whitespace-separated tokens) -> value or None.
-_PARSERS = {INTEGERS: _parse_integers}
-_TEXT_READERS = {INTEGERS: _integers_from_text}
+_PARSERS = {INTEGERS: _parse_integers, WORDS: _parse_words}
+_TEXT_READERS = {INTEGERS: _integers_from_text, WORDS: _words_from_text}
 
 
 # ---- the value -------------------------------------------------------------------------------------
@@ -233,8 +322,8 @@ def parse_value(key, raw):
 
 
 def parse_text(key, text):
-    """'4096\\t87380 16777216' -> (4096, 87380, 16777216) for an integers key; None, an empty text or a
-    text that is not of the key's kind -> None."""
+    """'4096\\t87380 16777216' -> (4096, 87380, 16777216) for an integers key, 'bbr\\n' -> ('bbr',) for a words key
+    (any name: no vocabulary here); None, an empty text or a text that is not of the key's kind -> None."""
     if text is None:
         return None
     tokens = text.split()
@@ -244,7 +333,7 @@ def parse_text(key, text):
 
 
 def format_value(value):
-    """(4096, 87380, 16777216) -> '4096 87380 16777216'."""
+    """(4096, 87380, 16777216) -> '4096 87380 16777216'; ('bbr',) -> 'bbr'."""
     return ' '.join(str(element) for element in value)
 
 

@@ -28,6 +28,15 @@ description:
     skipped on Linux 6.6 and later, where the kernel ignores it.
   - Validates O(settings) again (the role already did on the controller) and applies the rules
     that depend on the host, such as the memory guardrail.
+  - Before any change, in check mode too, it checks that this host may set the words it is asked to
+    (rule C(not_available), naming what the host may set and where that list came from).
+    C(net.ipv4.tcp_congestion_control) - in the initial network namespace an algorithm that
+    C(net.ipv4.tcp_available_congestion_control) lists, in a child network namespace only one that
+    C(net.ipv4.tcp_allowed_congestion_control) lists (the kernel refuses anything else there with EPERM).
+    C(net.core.default_qdisc) (host scope, so only in the initial network namespace) - a qdisc the kernel's
+    config offers (C(<proc_path>/config.gz), else C(/boot/config-<release>) - C(CONFIG_NET_SCH_<NAME>=y), or
+    C(=m) with its module under C(/lib/modules/<release>)); without a readable config the kernel decides when
+    the value is written (a refused write rolls the run back) and the key's reason says so.
   - Before any change it works out the memory budget (RV(memory_budget)) - the worst case the buffer
     maxima that will be live allow with the TCP connections established now (C(tcp_rmem) max plus
     C(tcp_wmem) max per socket, times C(Tcp CurrEstab) of this network namespace), against
@@ -62,6 +71,11 @@ options:
     description:
       - Sysctl key to value. A value is an integer, a string of whitespace-separated integers
         (C("4096 87380 16777216")) or a list of integers.
+      - Two keys take a word instead, one name of C(a-z), C(0-9) and C(_) (1-15 characters; anything else is
+        refused with rule C(not_a_name)) - C(net.ipv4.tcp_congestion_control) (an algorithm such as V(bbr),
+        checked against what this host may set, rule C(not_available)) and C(net.core.default_qdisc) (one of
+        V(pfifo_fast), V(fq), V(fq_codel), V(fq_pie), V(cake), V(sfq), else rule C(unknown_qdisc); checked
+        against the kernel's config, rule C(not_available)).
       - Keys must match C(net.) plus 2-4 dot-separated parts of C(a-z), C(0-9) and C(_).
       - Required with O(state=present).
     type: dict
@@ -154,7 +168,9 @@ options:
     type: path
     default: /proc
   root:
-    description: Prefix for the sysctl.d directories and C(/etc/sysctl.conf) (tests point it at a fake tree).
+    description:
+      - Prefix for the sysctl.d directories, C(/etc/sysctl.conf), C(/boot) and C(/lib/modules) (tests point it at a
+        fake tree).
     type: path
     default: /
   kernel_release:
@@ -255,7 +271,10 @@ keys:
       description: The live value read back after this run.
       type: str
     reason:
-      description: Why a key was skipped, kept higher, restored or overridden.
+      description:
+        - Why a key was skipped, kept higher, restored or overridden.
+        - For C(net.ipv4.tcp_congestion_control) and C(net.core.default_qdisc), also why the value could not be
+          checked against what the host offers before the write (an unreadable list, no kernel config).
       type: str
     by:
       description: The file that overrides the key (status V(overridden)).
@@ -378,7 +397,10 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import DROPIN_DIR, find_overrides, load_order, rooted
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin_plan import (
-    STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
+    ALLOWED_CC, AVAILABLE_CC, STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
+)
+from ansible_collections.netfleet.tuning.plugins.module_utils.kernel_config import (
+    config_option, read_config, read_modules,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.live_apply import apply_changes
 from ansible_collections.netfleet.tuning.plugins.module_utils.memory_budget import BUDGET_KEYS
@@ -387,7 +409,12 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     ProfileError, check_priority, check_state_dir, dropin_basename,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import StateError, StateStore, now
-from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import SysctlKeyError, read_sysctls
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
+    SysctlKeyError, in_child_netns, read_sysctls, read_value,
+)
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
+    CONGESTION_CONTROL, DEFAULT_QDISC, DEFAULT_QDISCS, name_tokens,
+)
 
 # Where the state trust checks start (unit tests move it to their temporary directory).
 TRUST_ANCHOR = '/'
@@ -518,6 +545,30 @@ class Run(object):
             return read_sysctls(sorted(set(keys)), self.proc)
         except SysctlKeyError as exc:
             self.fail(to_native(exc))
+
+    def read_names(self, key):
+        """The names a list key shows (tcp_available_congestion_control...), checked like input: a token that is not
+        a name is dropped. None when the key cannot be read."""
+        try:
+            text = read_value(key, self.proc)
+        except (IOError, OSError):
+            return None
+        return None if text is None else name_tokens(text)
+
+    def offer_inputs(self, wanted):
+        """What the planner's check_offered needs, read only for the words keys that are wanted."""
+        out = {}
+        if CONGESTION_CONTROL in wanted:
+            out['congestion_control'] = {'child_netns': in_child_netns(self.proc),
+                                         'available': self.read_names(AVAILABLE_CC),
+                                         'allowed': self.read_names(ALLOWED_CC)}
+        if DEFAULT_QDISC in wanted:
+            config = read_config(self.proc, self.release, self.root)
+            out['kernel_config'] = config
+            options = config['options'] or {}
+            modular = any(options.get(config_option(name)) == 'm' for name in DEFAULT_QDISCS if config_option(name))
+            out['qdisc_modules'] = read_modules(self.release, self.root) if modular else None
+        return out
 
     def adopt(self, plan_func, *args):
         """Call the planner; take its outcome (keys, diffs, warnings) as this run's, or fail on a refusal."""
@@ -721,6 +772,7 @@ class Run(object):
             'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
             'established': established, 'established_unknown': established_unknown,
         }
+        host.update(self.offer_inputs(wanted))
         options = {
             'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path, 'proc_path': self.proc,
             'priority': self.priority, 'profile': params['profile'], 'header': params['header'],

@@ -19,8 +19,8 @@ description:
     the managed host and no module is started.
   - Bad input fails the task with one message listing every bad input and the rule it breaks (key_pattern,
     boolean, injection, not_integer, arity, triplet_order, range, negative, choice, tcp_feature_off,
-    unknown_profile, not_a_dict, empty_profile, priority, bdp_input, absolute_path, virtual_fs). Each input
-    is named as O(variable_names) says, so the role's users read the variable they set.
+    not_a_name, unknown_qdisc, unknown_profile, not_a_dict, empty_profile, priority, bdp_input, absolute_path,
+    virtual_fs). Each input is named as O(variable_names) says, so the role's users read the variable they set.
   - Every value option is taken as given (type C(raw)) and checked by the collection's profile rules,
     so that, for example, a string C("a=1 b=2") is refused as O(overrides) instead of being read as a dict.
 author:
@@ -44,7 +44,9 @@ options:
   overrides:
     description:
       - Sysctl key to value, applied over the profile key by key; a null value removes the key.
-      - A value is an integer, a string of whitespace-separated integers or a list of integers.
+      - A value is an integer, a string of whitespace-separated integers or a list of integers;
+        C(net.ipv4.tcp_congestion_control) and C(net.core.default_qdisc) take one name instead (see O(congestion_control)
+        and O(default_qdisc)).
     type: raw
     default: {}
   custom:
@@ -80,6 +82,20 @@ options:
   state_dir:
     description: The hosts' state directory; checked when given (absolute, outside C(/proc), C(/sys) and C(/dev)).
     type: raw
+  congestion_control:
+    description:
+      - Adds C(net.ipv4.tcp_congestion_control) with this algorithm (for example V(bbr)) to whichever profile is used;
+        null adds nothing. An O(overrides) entry for the same key wins.
+      - One name of C(a-z), C(0-9) and C(_), 1-15 characters (rule C(not_a_name)); whether a host may set it is
+        checked on the host by M(netfleet.tuning.sysctl_dropin) (rule C(not_available)).
+    type: raw
+  default_qdisc:
+    description:
+      - Adds C(net.core.default_qdisc) with this qdisc to whichever profile is used; null adds nothing. An
+        O(overrides) entry for the same key wins.
+      - One of V(pfifo_fast), V(fq), V(fq_codel), V(fq_pie), V(cake), V(sfq) (rule C(unknown_qdisc); not a name at all
+        - rule C(not_a_name)). Host scope - skipped in a child network namespace.
+    type: raw
   header:
     description: The drop-in's header text (the role passes its rendered C(ansible_managed) header), returned as RV(header).
     type: str
@@ -98,6 +114,8 @@ options:
       over_budget: {description: Name of O(over_budget)., type: str}
       force: {description: Name of O(force)., type: str}
       state_dir: {description: Name of O(state_dir)., type: str}
+      congestion_control: {description: Name of O(congestion_control)., type: str}
+      default_qdisc: {description: Name of O(default_qdisc)., type: str}
 notes:
   - The same rules run again on each host in M(netfleet.tuning.sysctl_dropin), with those that depend on
     the host (the memory guardrail, the kernel release, the key's scope).
@@ -170,7 +188,7 @@ force:
   type: list
   elements: str
 settings:
-  description: Sysctl key to its normalised value (integers separated by one space), sorted by key.
+  description: Sysctl key to its normalised value (integers separated by one space, or one name), sorted by key.
   returned: success
   type: dict
   sample: {net.core.somaxconn: "8192", net.ipv4.tcp_rmem: "4096 87380 16777216"}
@@ -198,7 +216,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 # The inputs that profiles.build_plan checks (and O(variable_names) can rename).
 VALUE_OPTIONS = ('profile', 'overrides', 'custom', 'link_mbit', 'rtt_ms', 'priority', 'state', 'unsettable',
-                 'over_budget', 'force', 'state_dir')
+                 'over_budget', 'force', 'state_dir', 'congestion_control', 'default_qdisc')
 
 # The action plugin validates its arguments with this spec. Value options are raw: the profile rules check
 # them, so that a message names what the user typed and "a=1 b=2" is not turned into a dict.
@@ -214,6 +232,8 @@ ARGUMENT_SPEC = dict(
     over_budget=dict(type='raw', default='warn'),
     force=dict(type='raw', default=[]),
     state_dir=dict(type='raw'),
+    congestion_control=dict(type='raw'),
+    default_qdisc=dict(type='raw'),
     header=dict(type='str', default=''),
     variable_names=dict(type='dict', default={}, options=dict((name, dict(type='str')) for name in VALUE_OPTIONS)),
 )

@@ -65,6 +65,17 @@ def test_defaults_are_the_roles():
     assert role(over_budget='fail')['over_budget'] == 'fail'
 
 
+def test_optional_words_join_the_profile():
+    result = role(congestion_control='bbr', default_qdisc='fq')
+    assert result['settings']['net.ipv4.tcp_congestion_control'] == 'bbr'
+    assert result['settings']['net.core.default_qdisc'] == 'fq'
+    assert result['comments']['net.core.default_qdisc'].endswith('(from sysctl_profile_default_qdisc)')
+    # null (the role's default) adds nothing; an override of the same key wins
+    assert 'net.ipv4.tcp_congestion_control' not in role(congestion_control=None)['settings']
+    won = role(congestion_control='bbr', overrides={'net.ipv4.tcp_congestion_control': 'reno'})
+    assert won['settings']['net.ipv4.tcp_congestion_control'] == 'reno'
+
+
 def test_comments_name_the_input_a_key_came_from():
     assert 'from sysctl_profile_overrides' in role(overrides={'net.core.somaxconn': 1024})['comments']['net.core.somaxconn']
     assert 'from overrides' in run(overrides={'net.core.somaxconn': 1024})[0]['comments']['net.core.somaxconn']
@@ -126,6 +137,13 @@ BAD = [
     ({'force': ['everything']}, 'choice', 'sysctl_profile_force: must be one of memory, tcp_feature_off'),
     ({'state_dir': 'var/lib/netfleet'}, 'absolute_path', 'sysctl_profile_state_dir: must be an absolute path'),
     ({'state_dir': '/proc/sys/kernel/x'}, 'virtual_fs', 'sysctl_profile_state_dir: must not be under /proc'),
+    ({'congestion_control': 'bbr\nkernel.panic = 1'}, 'not_a_name',
+     'sysctl_profile_congestion_control: net.ipv4.tcp_congestion_control: value'),
+    ({'congestion_control': ['bbr']}, 'not_a_name', 'sysctl_profile_congestion_control: net.ipv4.tcp_congestion_control'),
+    ({'overrides': {'net.ipv4.tcp_congestion_control': 'bbr cubic'}}, 'not_a_name',
+     'sysctl_profile_overrides: net.ipv4.tcp_congestion_control'),
+    ({'default_qdisc': 'fqx'}, 'unknown_qdisc', 'sysctl_profile_default_qdisc: net.core.default_qdisc: value'),
+    ({'default_qdisc': 'fq=1'}, 'not_a_name', 'sysctl_profile_default_qdisc: net.core.default_qdisc'),
 ]
 
 

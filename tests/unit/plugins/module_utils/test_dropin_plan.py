@@ -610,3 +610,162 @@ def test_absent_refuses_unmanaged_keys():
     with pytest.raises(dp.Refusal) as info:
         absent(saved, live(d={'net.ipv4.ip_forward': '0'}))
     assert info.value.rules == ['unmanaged_key']
+
+
+# ---- words: what this host may set (issue 16) -----------------------------------------------------------
+
+CC = 'net.ipv4.tcp_congestion_control'
+QDISC = 'net.core.default_qdisc'
+# Measured on this project's machine (Linux 6.18.44): the kernel offers reno bbr cubic, allows reno bbr.
+INIT_CC = {'child_netns': False, 'available': ('reno', 'bbr', 'cubic'), 'allowed': ('reno', 'bbr')}
+CHILD_CC = dict(INIT_CC, child_netns=True)
+CONFIG = {'source': '/proc/config.gz', 'tried': [],
+          'options': {'CONFIG_NET_SCH_FQ': 'y', 'CONFIG_NET_SCH_FQ_CODEL': 'm', 'CONFIG_NET_SCH_CAKE': 'm',
+                      'CONFIG_NET_SCH_SFQ': 'n'}}
+MODULES = {'dir': '/lib/modules/6.18.44', 'present': True, 'modules': ['sch_fq_codel']}
+
+
+def words_live(cc='reno', qdisc='pfifo_fast', qdisc_scope='netns'):
+    return live(d={CC: cc, QDISC: qdisc}) if qdisc_scope == 'netns' else dict(
+        live(d={CC: cc}), **{QDISC: {'value': None, 'scope': qdisc_scope}})
+
+
+def words(wanted, offered=None, config=None, modules=None, **live_values):
+    """plan_present for ``wanted`` with ``offered`` (the congestion control lists), the kernel config and modules;
+    ``live_values``: words_live's (the live congestion control ``cc``, default qdisc and its scope)."""
+    facts = host(congestion_control=offered, kernel_config=config, qdisc_modules=modules)
+    return present(wanted=wanted, live_values=words_live(**live_values), host_facts=facts)
+
+
+def refusal_of(*args, **kwargs):
+    with pytest.raises(dp.Refusal) as info:
+        words(*args, **kwargs)
+    return info.value
+
+
+def test_child_netns_applies_an_allowed_algorithm():
+    plan = words({CC: 'bbr'}, CHILD_CC)
+    assert plan.keys[CC] == {'scope': 'netns', 'desired': 'bbr', 'before': 'reno', 'value': 'bbr', 'status': 'applied'}
+    assert '\nnet.ipv4.tcp_congestion_control = bbr\n' in plan.content
+    assert plan.live_changes == [(CC, 'bbr', 'reno')] and plan.new_state['original'][CC] == 'reno'
+
+
+def test_child_netns_refuses_what_the_host_does_not_allow():
+    # writing cubic in a child network namespace fails with EPERM here: refused before any change
+    refusal = refusal_of({CC: 'cubic', 'net.core.somaxconn': '8192'}, CHILD_CC, cc='bbr')
+    assert refusal.rules == ['not_available']
+    assert refusal.message == (
+        'net.ipv4.tcp_congestion_control: cubic is not allowed in this network namespace: it may set reno bbr '
+        '(net.ipv4.tcp_allowed_congestion_control; a child network namespace may only set what the host allows, '
+        'anything else fails with EPERM). To use cubic here, add it to net.ipv4.tcp_allowed_congestion_control on '
+        'the host, in the initial network namespace (where it must be in net.ipv4.tcp_available_congestion_control) '
+        '(rule: not_available). Nothing was changed.')
+    assert refusal.keys[CC]['desired'] == 'cubic' and 'status' not in refusal.keys[CC]
+
+
+def test_initial_netns_takes_what_is_available():
+    plan = words({CC: 'cubic'}, INIT_CC, cc='bbr')
+    assert plan.keys[CC]['status'] == 'applied' and plan.keys[CC]['value'] == 'cubic'
+    refusal = refusal_of({CC: 'htcp'}, INIT_CC)
+    assert refusal.rules == ['not_available']
+    assert refusal.message.startswith(
+        'net.ipv4.tcp_congestion_control: htcp is not available on this host: it may set reno bbr cubic '
+        '(net.ipv4.tcp_available_congestion_control). Load the algorithm\'s module first, in the initial network '
+        'namespace (modprobe tcp_htcp), or choose one of those (rule: not_available)')
+
+
+def test_the_live_value_is_not_checked():
+    plan = words({CC: 'cubic'}, CHILD_CC, cc='cubic')
+    assert plan.keys[CC]['status'] == 'unchanged' and 'reason' not in plan.keys[CC]
+
+
+def test_only_raise_never_orders_words():
+    plan = words({CC: 'bbr'}, INIT_CC, cc='cubic')   # 'cubic' > 'bbr' as text: must not be kept
+    assert plan.keys[CC]['value'] == 'bbr' and plan.keys[CC]['status'] == 'applied'
+    assert 'reason' not in plan.keys[CC] and 'only_raise' not in plan.content
+
+
+def test_unreadable_lists_leave_it_to_the_kernel_with_a_note():
+    plan = words({CC: 'bbr'}, dict(CHILD_CC, allowed=None))
+    assert plan.keys[CC]['status'] == 'applied'
+    assert plan.keys[CC]['reason'].startswith('net.ipv4.tcp_allowed_congestion_control could not be read, so bbr '
+                                              'was not checked before the write: the kernel decides')
+    plan = words({CC: 'bbr'}, None)   # nothing gathered at all
+    assert plan.keys[CC]['status'] == 'applied' and 'could not be read' in plan.keys[CC]['reason']
+    plan = words({CC: 'cubic'}, dict(INIT_CC, child_netns=None))
+    assert plan.keys[CC]['status'] == 'applied'
+    assert plan.keys[CC]['reason'].startswith('whether this is a child network namespace is unknown: cubic was '
+                                              'checked against net.ipv4.tcp_available_congestion_control only')
+
+
+def test_default_qdisc_offered_by_the_kernel():
+    plan = words({QDISC: 'fq'}, config=CONFIG)                      # =y
+    assert plan.keys[QDISC]['status'] == 'applied' and 'reason' not in plan.keys[QDISC]
+    assert '\nnet.core.default_qdisc = fq\n' in plan.content
+    plan = words({QDISC: 'fq_codel'}, config=CONFIG, modules=MODULES)   # =m, module there
+    assert plan.keys[QDISC]['status'] == 'applied' and 'reason' not in plan.keys[QDISC]
+    plan = words({QDISC: 'pfifo_fast'}, config=None, qdisc='fq')        # always there
+    assert plan.keys[QDISC]['status'] == 'applied' and 'reason' not in plan.keys[QDISC]
+
+
+def test_default_qdisc_the_kernel_was_built_without_is_refused():
+    refusal = refusal_of({QDISC: 'sfq'}, config=CONFIG, modules=MODULES)
+    assert refusal.rules == ['not_available']
+    assert refusal.message == (
+        'net.core.default_qdisc: sfq is not available on this host (# CONFIG_NET_SCH_SFQ is not set in '
+        '/proc/config.gz): it may set pfifo_fast fq fq_codel (from /proc/config.gz). Use a kernel built with it (=y, '
+        'or =m with its module installed), or choose one of those (rule: not_available). Nothing was changed.')
+    refusal = refusal_of({QDISC: 'fq_pie'}, config=CONFIG, modules=MODULES)
+    assert 'CONFIG_NET_SCH_FQ_PIE is not in /proc/config.gz' in refusal.message
+
+
+def test_default_qdisc_module_missing_or_unchecked():
+    refusal = refusal_of({QDISC: 'cake'}, config=CONFIG, modules=MODULES)
+    assert 'CONFIG_NET_SCH_CAKE=m in /proc/config.gz, but no sch_cake.ko* under /lib/modules/6.18.44' in \
+        refusal.message and refusal.rules == ['not_available']
+    plan = words({QDISC: 'cake'}, config=CONFIG, modules=dict(MODULES, present=False))
+    assert plan.keys[QDISC]['status'] == 'applied'
+    assert plan.keys[QDISC]['reason'].startswith('CONFIG_NET_SCH_CAKE=m in /proc/config.gz (a module; '
+                                                 '/lib/modules/6.18.44 is not there to check it is installed)')
+
+
+def test_default_qdisc_without_a_config_is_left_to_the_kernel():
+    config = {'source': None, 'options': None, 'tried': ['/proc/config.gz (No such file or directory)',
+                                                         '/boot/config-6.18.44 (No such file or directory)']}
+    plan = words({QDISC: 'fq'}, config=config)
+    assert plan.keys[QDISC]['status'] == 'applied'
+    assert plan.keys[QDISC]['reason'] == (
+        'no kernel config could be read (tried /proc/config.gz (No such file or directory); /boot/config-6.18.44 '
+        '(No such file or directory)): whether this kernel offers fq is not known before the write: the kernel '
+        'decides when the value is written (a refused write rolls the whole run back)')
+
+
+def test_default_qdisc_in_a_child_netns_is_skipped_unchecked():
+    # host scope: skipped as before, its availability is never looked at (nothing gathered is needed)
+    plan = words({QDISC: 'fq', CC: 'bbr'}, CHILD_CC, qdisc_scope='host')
+    assert plan.keys[QDISC] == {'scope': 'host', 'desired': 'fq', 'before': None, 'status': 'skipped',
+                                'reason': dp.SCOPE_REASON['host']}
+    assert plan.keys[CC]['status'] == 'applied' and '#   net.core.default_qdisc: read-only' in plan.content
+
+
+def test_both_refusals_are_listed():
+    refusal = refusal_of({QDISC: 'sfq', CC: 'htcp'}, INIT_CC, config=CONFIG, modules=MODULES)
+    assert refusal.rules == ['not_available', 'not_available']
+    assert refusal.message.count('(rule: not_available)') == 2
+
+
+def test_check_offered_is_pure_data():
+    values = {CC: ('cubic',), QDISC: ('fq',)}
+    notes, problems = dp.check_offered(values, words_live(), [CC, QDISC],
+                                       {'congestion_control': CHILD_CC, 'kernel_config': CONFIG})
+    assert notes == {} and len(problems) == 1 and problems[0].startswith(CC + ': cubic is not allowed')
+    assert dp.check_offered(values, words_live(), [], {}) == ({}, [])
+
+
+def test_words_restored_from_the_saved_original():
+    saved = state(original={CC: 'cubic'}, applied=[CC])
+    plan = absent(saved, words_live(cc='bbr'))
+    assert plan.keys[CC]['status'] == 'restored' and plan.live_changes == [(CC, 'cubic', 'bbr')]
+    # the role's optional keys are managed keys: a state naming them is trusted without the drop-in
+    plan = present(wanted={'net.core.somaxconn': '8192'}, live_values=words_live(cc='bbr'), saved=saved)
+    assert plan.keys[CC]['status'] == 'restored' and (CC, 'cubic', 'bbr') in plan.live_changes

@@ -397,3 +397,71 @@ def test_fit_to_cap():
 def test_obsolete_reason(release, obsolete):
     assert (pr.obsolete_reason('net.ipv4.tcp_adv_win_scale', release) is not None) is obsolete
     assert pr.obsolete_reason('net.ipv4.tcp_rmem', release) is None
+
+
+# ---- words: congestion control and the default qdisc (issue 16) ----------------------------------------
+
+CC = 'net.ipv4.tcp_congestion_control'
+QDISC = 'net.core.default_qdisc'
+ROLE_NAMES = {'congestion_control': 'sysctl_profile_congestion_control', 'default_qdisc': 'sysctl_profile_default_qdisc',
+              'overrides': 'sysctl_profile_overrides'}
+
+
+@pytest.mark.parametrize('profile, extra', [('json_api', {}), ('json_api_heavy', {}),
+                                            ('bdp', {'link_mbit': 10000, 'rtt_ms': 20}),
+                                            ('custom', {'custom': {'net.core.somaxconn': 4096}})])
+def test_optional_words_are_added_to_any_profile(profile, extra):
+    plain = pr.build_plan(profile, **extra)
+    plan = pr.build_plan(profile, congestion_control='bbr', default_qdisc='fq', names=ROLE_NAMES, **extra)
+    assert plan['settings'] == dict(plain['settings'], **{CC: 'bbr', QDISC: 'fq'})
+    assert plan['comments'][CC] == pr.KEY_WHY[CC] + ' (from sysctl_profile_congestion_control)'
+    assert plan['comments'][QDISC] == pr.KEY_WHY[QDISC] + ' (from sysctl_profile_default_qdisc)'
+    assert CC not in plan['fit_to_memory'] and QDISC not in plan['fit_to_memory']
+    assert CC not in plain['settings'] and QDISC not in plain['settings']
+
+
+def test_an_override_of_the_same_key_wins():
+    plan = pr.build_plan(congestion_control='bbr', overrides={CC: 'reno'}, names=ROLE_NAMES)
+    assert plan['settings'][CC] == 'reno' and plan['comments'][CC].endswith('(from sysctl_profile_overrides)')
+    plan = pr.build_plan(congestion_control='bbr', default_qdisc='fq', overrides={CC: None, QDISC: None})
+    assert CC not in plan['settings'] and QDISC not in plan['settings']
+    # overrides alone can set the words too
+    assert pr.build_plan(overrides={CC: 'bbr', QDISC: 'fq_codel'})['settings'][QDISC] == 'fq_codel'
+
+
+@pytest.mark.parametrize('kwargs, rule, text', [
+    ({'congestion_control': 'bbr\nkernel.panic = 1'}, 'not_a_name',
+     'sysctl_profile_congestion_control: net.ipv4.tcp_congestion_control: value'),
+    ({'congestion_control': ['bbr']}, 'not_a_name', 'sysctl_profile_congestion_control: net.ipv4.tcp_congestion_control'),
+    ({'congestion_control': 5}, 'not_a_name', 'sysctl_profile_congestion_control: net.ipv4.tcp_congestion_control'),
+    ({'default_qdisc': 'fqx'}, 'unknown_qdisc', 'sysctl_profile_default_qdisc: net.core.default_qdisc: value'),
+    ({'default_qdisc': 'fq codel'}, 'not_a_name', 'sysctl_profile_default_qdisc: net.core.default_qdisc'),
+    ({'overrides': {CC: 'bbr=1'}}, 'not_a_name', 'sysctl_profile_overrides: net.ipv4.tcp_congestion_control'),
+    ({'overrides': {QDISC: 'htb'}}, 'unknown_qdisc', 'sysctl_profile_overrides: net.core.default_qdisc'),
+])
+def test_bad_words_name_the_role_variable_and_the_rule(kwargs, rule, text):
+    with pytest.raises(ProfileError) as info:
+        pr.build_plan(names=ROLE_NAMES, **kwargs)
+    assert rules_of(info) == [rule] and str(info.value).startswith(text), str(info.value)
+
+
+def test_absent_ignores_the_optional_words():
+    plan = pr.build_plan(state='absent', congestion_control='BAD VALUE', default_qdisc='fqx')
+    assert plan['settings'] == {}
+
+
+def test_words_skip_the_numeric_rules():
+    values = pr.validate_settings({CC: 'bbr', QDISC: 'fq', 'net.core.rmem_max': 33554432})
+    assert values[CC] == ('bbr',) and values[QDISC] == ('fq',)
+    # only_raise: a word has no order ('cubic' > 'bbr' as text must not win)
+    assert pr.only_raise(('bbr',), ('cubic',)) == ('bbr',) and pr.only_raise(('reno',), None) == ('reno',)
+    assert pr.memory_violations(values, 512 * MIB) == {'net.core.rmem_max': pr.memory_violations(
+        {'net.core.rmem_max': (33554432,)}, 512 * MIB)['net.core.rmem_max']}
+    assert pr.fit_to_cap(CC, ('bbr',), 1) == ('bbr',) and pr.fit_to_cap(QDISC, ('fq',), 4096) == ('fq',)
+    assert pr.obsolete_reason(CC, '6.18.44') is None
+
+
+def test_every_optional_key_has_a_reason_and_a_words_rule():
+    for dummy_option, key in pr.OPTIONAL_KEYS:
+        assert key in pr.KEY_WHY and pr.KEY_RULES[key]['kind'] == 'words'
+    assert set(pr.INPUT_NAMES) >= set(option for option, dummy_key in pr.OPTIONAL_KEYS)

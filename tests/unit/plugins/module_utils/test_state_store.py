@@ -139,3 +139,17 @@ def test_backup_pruning_counts_only_the_names_own_copies(tmp_path):
     names = os.listdir(store.backup_dir)
     assert os.path.basename(kept) in names
     assert len([n for n in names if 'before-first-rollout' not in n]) == state_store.KEEP_BACKUPS
+
+
+def test_saved_words_are_checked_like_input():
+    """A saved congestion control or default qdisc is a word (issue 16): any algorithm name, a listed qdisc."""
+    raw = dict(GOOD, original={'net.ipv4.tcp_congestion_control': 'cubic', 'net.core.default_qdisc': 'fq_codel'},
+               applied=['net.ipv4.tcp_congestion_control'])
+    state = decode(json.dumps(raw), PATH, DROPIN_DIR)
+    assert state['original']['net.ipv4.tcp_congestion_control'] == 'cubic'
+    assert decode(state_store.encode(state), PATH, DROPIN_DIR) == state
+    for value, rule in (('cubic\nkernel.panic = 1', 'not_a_name'), ('bbr cubic', 'not_a_name'), (5, 'not_a_name'),
+                        (['bbr'], 'not_a_name')):
+        exc = failure(dict(GOOD, original={'net.ipv4.tcp_congestion_control': value}))
+        assert exc.rule == rule and exc.entry == 'original.net.ipv4.tcp_congestion_control', (value, str(exc))
+    assert failure(dict(GOOD, original={'net.core.default_qdisc': 'htb'})).rule == 'unknown_qdisc'

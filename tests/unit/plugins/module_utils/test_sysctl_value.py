@@ -148,3 +148,128 @@ def test_a_parsed_value_formats_to_safe_canonical_text(raw):
         assert _VALUE_OUT.match(text) and sv.is_canonical(key, text)
         assert sv.parse_text(key, text) == value and sv.same_value(key, value, text)
         assert sv.parse_value(key, text) == value
+
+
+# ---- words: one name of a closed vocabulary (issue 16) ---------------------------------------------------
+
+CC = sv.CONGESTION_CONTROL
+QDISC = sv.DEFAULT_QDISC
+
+
+@pytest.mark.parametrize('key, raw', [
+    (CC, 'bbr'), (CC, 'reno'), (CC, 'cubic'), (CC, 'bpf_cubic'), (CC, 'a' * 15),
+    (QDISC, 'pfifo_fast'), (QDISC, 'fq'), (QDISC, 'fq_codel'), (QDISC, 'fq_pie'), (QDISC, 'cake'), (QDISC, 'sfq'),
+])
+def test_words_round_trip(key, raw):
+    value = sv.parse_value(key, raw)
+    assert value == (raw,) and not sv.is_integers(key)
+    text = sv.format_value(value)
+    assert text == raw and sv.is_canonical(key, text) and sv.parse_text(key, text + '\n') == value
+    assert sv.same_value(key, value, text) and sv.same_value(key, ' %s\n' % text, value)
+    assert sv.parse_value(key, text) == value
+
+
+@pytest.mark.parametrize('key, raw, why', [
+    (CC, 'bbr\nkernel.panic = 1', "it contains whitespace ('\\n')"),
+    (CC, 'bbr cubic', "it contains whitespace (' ')"),
+    (CC, ' bbr', "it contains whitespace (' ')"),
+    (CC, 'bbr=1', "it contains '='"),
+    (CC, 'bbr;reboot', "it contains ';'"),
+    (CC, '$(id)', "it contains '$'"),
+    (CC, '../bbr', "it contains '.'"),
+    (CC, 'BBR', "it contains upper case ('B'): names are lower case"),
+    (CC, 'tcp-bbr', "it contains '-'"),
+    (CC, u'bbr\u00e9', "it contains"),
+    (CC, 'a' * 16, "it has 16 characters, more than the kernel's 15"),
+    (CC, '', 'it is empty'),
+    (CC, None, 'it is empty (null)'),
+    (CC, True, 'it is a YAML boolean'),
+    (CC, ['bbr'], 'it is of type list, not one word'),
+    (CC, 5, 'it is of type int, not one word'),
+    (CC, 1.5, 'it is of type float, not one word'),
+    (CC, {'bbr': 1}, 'it is of type dict, not one word'),
+    (QDISC, 'fq codel', "it contains whitespace (' ')"),
+    (QDISC, 'FQ', "it contains upper case ('F')"),
+    (QDISC, 'fq\n', "it contains whitespace ('\\n')"),
+])
+def test_words_that_are_not_names(key, raw, why):
+    with pytest.raises(ProfileError) as info:
+        sv.parse_value(key, raw)
+    assert info.value.rules == ['not_a_name']  # never 'injection': the rule says what was wrong
+    message = str(info.value)
+    assert message.startswith('%s: value %r is not a name: ' % (key, raw)) and why in message, message
+    assert 'one word of a-z, 0-9 and _ (1-15 characters)' in message and message.endswith('(rule: not_a_name)')
+
+
+@pytest.mark.parametrize('raw', ['fqx', 'htb', 'noqueue', 'codel', 'mq', 'pfifo', 'netem'])
+def test_default_qdisc_outside_the_list_is_unknown_qdisc(raw):
+    with pytest.raises(ProfileError) as info:
+        sv.parse_value(QDISC, raw)
+    assert info.value.rules == ['unknown_qdisc']
+    assert str(info.value) == ('net.core.default_qdisc: value %r is not one of the qdiscs that work as a default '
+                               'root qdisc without parameters: pfifo_fast, fq, fq_codel, fq_pie, cake, sfq '
+                               '(rule: unknown_qdisc)' % raw)
+
+
+def test_congestion_control_is_syntax_only_on_the_controller():
+    # whether a host may set it is the host's check (dropin_plan.check_offered)
+    assert sv.parse_value(CC, 'nosuchcc') == ('nosuchcc',)
+
+
+@pytest.mark.parametrize('text, value', [
+    ('bbr\n', ('bbr',)), ('  cubic\t', ('cubic',)), ('noqueue', ('noqueue',)),
+    ('reno bbr', None), ('BBR', None), ('b=1', None), ('', None), (None, None), ('a' * 16, None),
+])
+def test_parse_text_of_words_takes_any_name(text, value):
+    # what the kernel or a file shows: any name, no vocabulary (a host may hold any qdisc)
+    assert sv.parse_text(QDISC, text) == value
+    assert sv.parse_text(CC, text) == value
+
+
+@pytest.mark.parametrize('first, second, same', [
+    ('bbr', 'bbr\n', True), (('bbr',), 'bbr', True), ('bbr', 'cubic', False), ('bbr', 'bbr cubic', False),
+    (None, 'bbr', False), ('1', '1', True), ('x y', 'x y', False),
+])
+def test_same_value_of_words(first, second, same):
+    assert sv.same_value(CC, first, second) is same and sv.same_value(CC, second, first) is same
+
+
+@pytest.mark.parametrize('text, canonical', [
+    ('bbr', True), ('fq_codel', True), (' bbr', False), ('bbr\n', False), ('bbr cubic', False), ('', False),
+    ('bbr\nkernel.x = 1', False), (None, False),
+])
+def test_is_canonical_words(text, canonical):
+    assert sv.is_canonical(CC, text) is canonical
+
+
+def test_integer_keys_keep_their_rules_for_words():
+    # the value model's integer rules are unchanged: a word for an integer key is still injection
+    with pytest.raises(ProfileError) as info:
+        sv.parse_value('net.core.somaxconn', 'bbr')
+    assert info.value.rules == ['injection']
+    assert sv.is_integers('net.core.somaxconn') and sv.is_integers('net.ipv4.not_listed')
+
+
+@pytest.mark.parametrize('text, names', [
+    ('reno bbr cubic\n', ('reno', 'bbr', 'cubic')), ('reno\tbbr  bbr', ('reno', 'bbr')),
+    ('reno B@D bbr x=1 ' + 'a' * 16, ('reno', 'bbr')), ('', ()), (None, ()),
+])
+def test_name_tokens_drop_what_is_not_a_name(text, names):
+    assert sv.name_tokens(text) == names
+
+
+_WORD_OUT = re.compile(r'\A[a-z0-9_]{1,15}\Z')
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=20), st.integers(), st.lists(st.text(max_size=8), max_size=3), st.booleans(),
+                 st.none()))
+def test_a_parsed_word_formats_to_one_safe_name(raw):
+    for key in (CC, QDISC):
+        try:
+            value = sv.parse_value(key, raw)
+        except ProfileError as exc:
+            assert exc.rules in (['not_a_name'], ['unknown_qdisc']) and str(exc).startswith(key + ': ')
+            continue
+        text = sv.format_value(value)
+        assert _WORD_OUT.match(text) and sv.is_canonical(key, text) and sv.parse_text(key, text) == value

@@ -146,7 +146,7 @@ def snapshot(host):
         for dirpath, dummy_dirs, names in os.walk(base):
             for name in names:
                 path = os.path.join(dirpath, name)
-                with open(path) as handle:
+                with open(path, errors='surrogateescape') as handle:  # config.gz is not text
                     text = handle.read()
                 # the kernel shows triplets with tabs, we write spaces: compare values, not bytes
                 files[path] = ' '.join(text.split()) if path.startswith(host.proc) else text
@@ -889,3 +889,72 @@ def test_another_run_holding_the_lock_fails_after_lock_timeout(host):
         holder.kill()
         holder.wait()
     assert host.run(settings=JSON_API)['changed']
+
+
+# ---- words: congestion control and the default qdisc (issue 16) -------------------------------------------
+
+CC = 'net.ipv4.tcp_congestion_control'
+QDISC = 'net.core.default_qdisc'
+KERNEL_FIXTURE = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'kernel', 'config-6.18.44.gz')
+# as measured in a child network namespace of this project's machine (Linux 6.18.44)
+CC_FILES = {
+    CC: ('reno\n', 0o644),
+    'net.ipv4.tcp_available_congestion_control': ('reno bbr cubic\n', 0o444),
+    'net.ipv4.tcp_allowed_congestion_control': ('reno bbr\n', 0o444),
+}
+
+
+def test_child_netns_sets_an_allowed_algorithm(tmp_path):
+    host = Host(tmp_path, keys=dict(CHILD_NETNS, **CC_FILES))
+    res = host.run(settings={CC: 'bbr'})
+    assert res['changed'] and res['keys'][CC]['status'] == 'applied' and res['keys'][CC]['live'] == 'bbr'
+    assert host.live(CC) == 'bbr' and '\nnet.ipv4.tcp_congestion_control = bbr\n' in host.read_dropin()
+    assert host.state()['original'][CC] == 'reno'
+    res = host.run(state='absent')
+    assert res['keys'][CC]['status'] == 'restored' and host.live(CC) == 'reno'
+
+
+@pytest.mark.parametrize('check', [True, False])
+def test_child_netns_refuses_what_the_host_does_not_allow(tmp_path, check):
+    host = Host(tmp_path, keys=dict(CHILD_NETNS, **CC_FILES))
+    # a token of the host's list that is not a name is dropped, never echoed
+    host.set_live('net.ipv4.tcp_allowed_congestion_control', 'reno $(x) bbr')
+    before = snapshot(host)
+    res = host.run(settings=dict(JSON_API, **{CC: 'cubic'}), check=check, diff=True, expect_fail=True)
+    assert res['rules'] == ['not_available']
+    assert res['msg'].startswith('net.ipv4.tcp_congestion_control: cubic is not allowed in this network namespace: '
+                                 'it may set reno bbr (net.ipv4.tcp_allowed_congestion_control; ')
+    assert 'EPERM' in res['msg'] and res['msg'].endswith('Nothing was changed.') and '$(x)' not in res['msg']
+    assert snapshot(host) == before and not os.path.exists(host.state_dir)
+
+
+def test_initial_netns_default_qdisc_from_the_kernel_config(tmp_path):
+    host = Host(tmp_path, keys=dict(INIT_NETNS, **dict(CC_FILES, **{QDISC: ('pfifo_fast\n', 0o644)})))
+    with open(KERNEL_FIXTURE, 'rb') as src, open(os.path.join(host.proc, 'config.gz'), 'wb') as dst:
+        dst.write(src.read())
+    before = snapshot(host)
+    res = host.run(settings={QDISC: 'fq', CC: 'cubic'}, check=True, expect_fail=True)
+    assert res['rules'] == ['not_available']
+    assert ('net.core.default_qdisc: fq is not available on this host (# CONFIG_NET_SCH_FQ is not set in %s): it '
+            'may set pfifo_fast (from %s)' % ((os.path.join(host.proc, 'config.gz'),) * 2)) in res['msg']
+    assert snapshot(host) == before
+    # cubic is in tcp_available_congestion_control: the initial namespace may set it
+    res = host.run(settings={CC: 'cubic', QDISC: 'pfifo_fast'})
+    assert res['keys'][CC]['status'] == 'applied' and res['keys'][QDISC]['status'] == 'unchanged'
+
+
+def test_default_qdisc_as_a_module_or_without_a_config(tmp_path):
+    host = Host(tmp_path, keys=dict(INIT_NETNS, **{QDISC: ('pfifo_fast\n', 0o644)}))
+    # no config anywhere: the kernel decides at write time, the reason says so
+    res = host.run(settings={QDISC: 'fq'}, check=True)
+    assert res['keys'][QDISC]['status'] == 'applied'
+    assert res['keys'][QDISC]['reason'].startswith('no kernel config could be read (tried %s' % os.path.join(
+        host.proc, 'config.gz'))
+    # /boot/config-<release> says =m and the module is installed
+    host.write_file('/boot/config-6.18.44', 'CONFIG_NET_SCH_FQ=m\n# CONFIG_NET_SCH_CAKE is not set\n')
+    host.write_file('/lib/modules/6.18.44/kernel/net/sched/sch_fq.ko.zst', '')
+    res = host.run(settings={QDISC: 'fq'})
+    assert res['keys'][QDISC]['status'] == 'applied' and 'reason' not in res['keys'][QDISC]
+    assert host.live(QDISC) == 'fq' and '\nnet.core.default_qdisc = fq\n' in host.read_dropin()
+    res = host.run(settings={QDISC: 'cake'}, expect_fail=True)
+    assert res['rules'] == ['not_available'] and 'it may set pfifo_fast fq (from ' in res['msg']
