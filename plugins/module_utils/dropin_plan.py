@@ -18,8 +18,11 @@ carries out the plan it gets back:
     the notes for the keys' reasons and the problems (rule ``not_available``); plan_present refuses on a problem.
 ``plan_present(wanted, live, state, own_text, stale_text, overrides, host, options)``
     state=present: a ``Plan`` or a ``Refusal``.
-``plan_absent(state, live, own_text, stale_text, overrides, options)``
+``plan_absent(state, live, own_text, stale_text, overrides, options, host)``
     state=absent: a ``Plan`` or a ``Refusal``.
+
+Other owners of our keys (a later sysctl file, tuned) are weighed by ``coexistence.contest``: a key whose
+live value another owner decides is ``overridden``, with ``by``, the owning tool (``owner``) and the ``fix``.
 
 A ``Plan`` holds the per-key outcome (``keys``: status, scope, desired, before, value, reason, by...),
 the new drop-in text, the new state, the file steps in the order to take them, the live writes and
@@ -37,6 +40,7 @@ __metaclass__ = type
 import os
 from collections import namedtuple
 
+from ansible_collections.netfleet.tuning.plugins.module_utils.coexistence import contest
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
     FINGERPRINT, is_ours, parse_conf, render,
 )
@@ -272,6 +276,41 @@ def _check_budget(plan, live, planned, host, options):
     plan.warn(message)
 
 
+def _by_whom(outcome):
+    """'<file or tuned profile> (<owning tool>)' for messages."""
+    if outcome.get('owner') and outcome['owner'] not in outcome['by']:
+        return '%s (%s)' % (outcome['by'], outcome['owner'])
+    return outcome['by']
+
+
+def _mark_overridden(entry, key, outcome):
+    """A key another owner's value wins over: status, who, the owning tool and the fix."""
+    if outcome.get('tuned'):
+        why = ('%s sets %s = %s whenever tuned applies its profile, after the sysctl files (reapply_sysctl = 0): '
+               'live value left as tuned sets it' % (outcome['by'], key, outcome['theirs']))
+    else:
+        why = '%s sets %s = %s later in the load order: live value left as that file sets it' % (
+            _by_whom(outcome), key, outcome['theirs'])
+    entry.update(status='overridden', by=outcome['by'], reason=why)
+    if outcome.get('owner'):
+        entry['owner'] = outcome['owner']
+    if outcome.get('fix'):
+        entry['fix'] = outcome['fix']
+
+
+def _absent_owner(key, restore, overrides, host):
+    """Who keeps ``key`` when the drop-in goes: a later file (any value), or tuned with reapply_sysctl = 0
+    (its value differs from the one to restore); None: nobody, restore it."""
+    host = host or {}
+    if key in overrides:
+        path = overrides[key][0]
+        return {'by': path, 'owner': ((host.get('file_owners') or {}).get(key) or {}).get('owner')}
+    if restore is None:
+        return None
+    outcome = contest(key, restore, None, None, host.get('tuned'))
+    return outcome if outcome['overridden'] else None
+
+
 def plan_present(wanted, live, state, own_text, stale_text, overrides, host, options):
     """Every decision of state=present.
 
@@ -284,8 +323,10 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     ``host``: ``kernel_release``, ``mem_total`` (bytes, None if unknown), ``page_size``, ``now`` (the
     timestamp a new state records), ``own_mode_ok`` (our drop-in has root:root 0644; True if no file),
     ``established`` (the TCP sockets established now, Tcp CurrEstab; None if unknown),
-    ``established_unknown`` (why it is unknown) and, when those keys are wanted, what check_offered needs:
-    ``congestion_control``, ``kernel_config`` and ``qdisc_modules``.
+    ``established_unknown`` (why it is unknown), when those keys are wanted what check_offered needs
+    (``congestion_control``, ``kernel_config`` and ``qdisc_modules``), ``file_owners`` (key -> sysctl_owners.owner_of's
+    result for the file that overrides it; optional) and ``tuned`` (tuned_profile.read_tuned's result; None or
+    missing: no tuned on this host).
     ``options``: ``path``, ``stale_path``, ``state_path``, ``proc_path`` (for messages), ``priority``,
     ``profile``, ``header``, ``comments``, ``notes``, ``only_raise``, ``unsettable``, ``force``,
     ``fit_to_memory``, ``over_budget`` (``warn`` or ``fail``: what the memory budget does when today's
@@ -410,25 +451,28 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     content = render(to_write, comments, options.get('header'), notes, skipped, options.get('profile'))
     plan.content = content
 
-    # 4. who else sets our keys later in the load order (our own stale file, if any, does not count)
+    # 4. who else sets our keys: later files in the load order (our own stale file, if any, does not
+    # count) and tuned (coexistence.contest decides whose value ends live)
     writes = {}
+    owners = host.get('file_owners') or {}
     for key in sorted(to_write):
         entry = keys[key]
         value = to_write[key]
-        if key in overrides and not same_value(key, overrides[key][1], value):
-            by, theirs = overrides[key]
-            entry.update(status='overridden', by=by,
-                         reason='%s sets %s = %s later in the load order: live value left as that file sets it'
-                         % (by, key, theirs))
+        other = overrides.get(key)
+        outcome = contest(key, value, other, owners.get(key) if other else None, host.get('tuned'))
+        for text in outcome['warnings']:
+            plan.warn(text)
+        if outcome['overridden']:
+            _mark_overridden(entry, key, outcome)
             plan.warn('%s is overridden by %s (%s = %s comes after %s): not applied live' % (
-                key, by, key, theirs, path))
+                key, _by_whom(outcome), key, outcome['theirs'], path))
         elif same_value(key, live[key]['value'], value):
             entry['status'] = 'unchanged'
         else:
             entry['status'] = 'applied'
             writes[key] = value
-        if key in overrides and entry['status'] != 'overridden':
-            entry['also_set_by'] = overrides[key][0]
+        if outcome['also_set_by']:
+            entry['also_set_by'] = '; '.join(outcome['also_set_by'])
 
     # 5. keys we applied in an earlier run and no longer manage: put their original value back
     restores = {}
@@ -509,13 +553,14 @@ def plan_present(wanted, live, state, own_text, stale_text, overrides, host, opt
     return plan
 
 
-def plan_absent(state, live, own_text, stale_text, overrides, options):
+def plan_absent(state, live, own_text, stale_text, overrides, options, host=None):
     """Every decision of state=absent.
 
     ``state``: the decoded state or None. ``live``: key -> ``{'value', 'scope'}`` for every key
     ``state['applied']`` lists. ``own_text`` / ``stale_text``: as for plan_present. ``overrides``: key ->
     ``(path, value text)`` for the applied keys, over the whole load order. ``options``: ``path``,
-    ``stale_path``, ``state_path``.
+    ``stale_path``, ``state_path``. ``host``: ``file_owners`` and ``tuned`` as for plan_present (a key that
+    tuned keeps with reapply_sysctl = 0 is left as tuned sets it, as one a file sets).
     """
     plan = Plan()
     keys = plan.keys
@@ -541,9 +586,12 @@ def plan_absent(state, live, own_text, stale_text, overrides, options):
             cur = live[key]
             entry = {'scope': cur['scope'], 'before': cur['value'], 'desired': orig, 'value': None}
             keys[key] = entry
-            if key in overrides:
-                entry.update(status='overridden', by=overrides[key][0],
-                             reason='%s sets it: live value left as is' % overrides[key][0])
+            owner = _absent_owner(key, orig, overrides, host)
+            if owner is not None:
+                entry.update(status='overridden', by=owner['by'], reason='%s sets it: live value left as is' % (
+                    _by_whom(owner)))
+                if owner.get('owner'):
+                    entry['owner'] = owner['owner']
             elif orig is None:
                 entry.update(status='skipped', reason='not known from before the first rollout: nothing to restore')
             elif cur['scope'] != 'netns':

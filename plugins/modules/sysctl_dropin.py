@@ -16,7 +16,8 @@ description:
   - With O(state=present) it reads the live value and the scope of every key (in this network
     namespace), renders C(/etc/sysctl.d/<priority>-netfleet-tuning.conf), writes it atomically
     (root, mode 0644), writes only the changed keys to C(/proc/sys), reads every value back and
-    scans the sysctl load order for a later file that overrides one of the keys.
+    scans the sysctl load order for a later file that overrides one of the keys, and reads the active
+    tuned profile (parents included) for keys tuned sets after the files.
   - On the first rollout it saves the live values it is about to change in O(state_dir), so that
     O(state=absent) can restore them. A file it did not write at the drop-in's path is never
     overwritten (rule C(foreign_file)).
@@ -277,7 +278,24 @@ keys:
           checked against what the host offers before the write (an unreadable list, no kernel config).
       type: str
     by:
-      description: The file that overrides the key (status V(overridden)).
+      description:
+        - Who overrides the key (status V(overridden)) - a later file in the load order, or with tuned's
+          C(reapply_sysctl = 0) the active tuned profile and its file (C(tuned profile network-throughput
+          (/usr/lib/tuned/network-throughput/tuned.conf))).
+      type: str
+    owner:
+      description:
+        - The tool that owns RV(keys.by), where it can be recognised (the dev-sec hardening role's file, an
+          C(ansible_managed) header, tuned, linux-system-roles kernel_settings...).
+      type: str
+    fix:
+      description: How to give the key one owner (status V(overridden)), where known.
+      type: str
+    also_set_by:
+      description:
+        - Others that set the key without overriding it - a later file with the same value, or a tuned profile
+          (with C(reapply_sysctl = 1) tuned re-applies C(/etc/sysctl.d) after its own values; a warning says
+          when its value differs).
       type: str
 counts:
   description: How many keys got each status.
@@ -375,6 +393,21 @@ memory_budget:
     note:
       description: The budget in one sentence, or why there is no worst case or no comparison.
       type: str
+tuned:
+  description:
+    - The host's active tuned configuration, when C(/etc/tuned/active_profile) names a profile - C(owner),
+      C(profiles), C(source), C(reapply_sysctl) (from C(/etc/tuned/tuned-main.conf), tuned's default true),
+      C(keys) (the sysctl keys the merged profile sets, parents included) and C(notes). Also in the fact
+      C(sysctl_profile_result). tuned's daemon is never asked or started; only its files are read.
+  returned: when tuned has an active profile
+  type: dict
+  sample:
+    owner: tuned profile network-throughput
+    profiles: [network-throughput]
+    source: /etc/tuned/active_profile
+    reapply_sysctl: true
+    keys: [net.core.somaxconn, net.ipv4.tcp_rmem, net.ipv4.tcp_wmem, vm.dirty_background_ratio]
+    notes: []
 ansible_facts:
   description: Facts set by the module.
   returned: always
@@ -383,7 +416,8 @@ ansible_facts:
     sysctl_profile_result:
       description:
         - The same per key outcome, with C(path), C(state), C(profile), C(changed), C(check_mode), C(keys) and
-          C(counts), and with O(state=present) C(memory_budget) (RV(memory_budget)).
+          C(counts), with O(state=present) C(memory_budget) (RV(memory_budget)), and C(tuned) (RV(tuned)) where
+          tuned has an active profile.
       type: dict
 '''
 
@@ -395,7 +429,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
-from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import DROPIN_DIR, find_overrides, load_order, rooted
+from ansible_collections.netfleet.tuning.plugins.module_utils.coexistence import tuned_summary
+from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
+    DROPIN_DIR, find_overrides, load_order, rooted, sysctl_conf_links,
+)
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin_plan import (
     ALLOWED_CC, AVAILABLE_CC, STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
 )
@@ -409,12 +446,14 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.profiles import (
     ProfileError, check_priority, check_state_dir, dropin_basename,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.state_store import StateError, StateStore, now
+from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_owners import owner_of
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_scope import (
     SysctlKeyError, in_child_netns, read_sysctls, read_value,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value import (
     CONGESTION_CONTROL, DEFAULT_QDISC, DEFAULT_QDISCS, name_tokens,
 )
+from ansible_collections.netfleet.tuning.plugins.module_utils.tuned_profile import read_tuned
 
 # Where the state trust checks start (unit tests move it to their temporary directory).
 TRUST_ANCHOR = '/'
@@ -422,6 +461,29 @@ TRUST_ANCHOR = '/'
 NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'over_budget', 'force', 'state_dir', 'lock_timeout')
 # Errors that refuse a run before any change: each names the file or entry and the rule.
 REFUSALS = (StateError, hostfs.UnsafePathError)
+
+
+# The first bytes of a file are enough to recognise its owner (a name or a header comment).
+HEAD_BYTES = 4096
+
+
+def read_head(path):
+    """The first HEAD_BYTES of a file as text ('' when it cannot be read)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(HEAD_BYTES).decode('utf-8', 'replace')
+    except (IOError, OSError):
+        return ''
+
+
+def file_owners(overrides, order, root):
+    """For each key a later file sets: the tool that owns that file (sysctl_owners.owner_of on its first bytes;
+    /etc/sysctl.conf named with the sysctl.d link systemd-sysctl reads it through)."""
+    links = sysctl_conf_links(order, root)
+    owners = {}
+    for key, (path, dummy_value) in overrides.items():
+        owners[key] = owner_of(path, read_head(path), key, links[0] if links else None)
+    return owners
 
 
 def option_names(params):
@@ -485,6 +547,7 @@ class Run(object):
         self.path = os.path.join(self.dropin_dir, dropin_basename(self.priority))
         self.store = StateStore(self.params['state_dir'], self.dropin_dir, self.params['lock_timeout'], TRUST_ANCHOR)
         self.backup_file = None
+        self.tuned = None
         self.undo = []  # (what, callable) to put back, newest last
         self.reset()
 
@@ -711,6 +774,8 @@ class Run(object):
         }
         if self.budget is not None:
             fact['memory_budget'] = self.budget
+        if self.tuned is not None:
+            fact['tuned'] = tuned_summary(self.tuned)
         summary = ', '.join('%d %s' % (counts[status], status) for status in STATUSES if counts.get(status))
         res = dict(changed=self.changed, path=self.path, keys=self.keys, counts=counts,
                    msg='%s %s (%s): %s' % (self.params['state'], self.path, self.params['profile'] or 'no profile',
@@ -719,6 +784,8 @@ class Run(object):
                    ansible_facts={'sysctl_profile_result': fact})
         if self.budget is not None:
             res['memory_budget'] = self.budget
+        if self.tuned is not None:
+            res['tuned'] = fact['tuned']
         if self.backup_file:
             res['backup_file'] = self.backup_file
         if self.module._diff and self.diffs:
@@ -767,10 +834,13 @@ class Run(object):
         if problem:
             self.warn('memory budget: %s: the established TCP sockets are unknown' % problem)
         order = [path for path in load_order(self.root, include=self.path) if path != stale]
+        overrides = find_overrides(self.path, sorted(wanted), order)
+        self.tuned = read_tuned(self.root)
         host = {
             'kernel_release': self.release, 'mem_total': mem, 'page_size': os.sysconf('SC_PAGE_SIZE'), 'now': now(),
             'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
             'established': established, 'established_unknown': established_unknown,
+            'file_owners': file_owners(overrides, order, self.root), 'tuned': self.tuned,
         }
         host.update(self.offer_inputs(wanted))
         options = {
@@ -781,8 +851,7 @@ class Run(object):
             'unsettable': params['unsettable'], 'over_budget': params['over_budget'], 'force': params['force'] or [],
             'fit_to_memory': params['fit_to_memory'] or [], 'names': self.names,
         }
-        return self.adopt(plan_present, wanted, live, state, own_text, stale_text,
-                          find_overrides(self.path, sorted(wanted), order), host, options)
+        return self.adopt(plan_present, wanted, live, state, own_text, stale_text, overrides, host, options)
 
     def act_present(self, plan):
         """Carry out a plan, every step undoable: the state first, then the files, then the live values."""
@@ -810,9 +879,12 @@ class Run(object):
         stale_text = self.read_own_file(stale)
         applied = list(state['applied']) if state else []
         live = self.read_live(applied) if applied else {}
-        overrides = find_overrides(self.path, applied, load_order(self.root, include=self.path)) if applied else {}
+        order = load_order(self.root, include=self.path)
+        overrides = find_overrides(self.path, applied, order) if applied else {}
+        self.tuned = read_tuned(self.root) if applied else None
         options = {'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path}
-        return self.adopt(plan_absent, state, live, own_text, stale_text, overrides, options)
+        host = {'file_owners': file_owners(overrides, order, self.root), 'tuned': self.tuned}
+        return self.adopt(plan_absent, state, live, own_text, stale_text, overrides, options, host)
 
     def act_absent(self, plan):
         """The files first (a full state file system only costs the backup), then the live values."""

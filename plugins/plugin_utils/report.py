@@ -96,7 +96,8 @@ def _role_changes(role_result):
     from ``role_result['keys']`` (sysctl_dropin RETURN ``keys``; the role keeps the module's result as
     ``ansible_facts.sysctl_profile_result``): ``outcome`` is ``status``, ``before`` the live value before the
     run, ``after`` the value read back after it (``live``; never the value the role only wanted), ``wanted``
-    the value asked for (``desired``), ``detail`` the ``reason`` or, for an overridden key, the file ``by``.
+    the value asked for (``desired``), ``detail`` the ``reason`` or, for an overridden key, the file ``by``;
+    ``owner``, ``fix`` and ``also_set_by`` when the role named another owner of the key (coexistence.contest).
     No ``keys`` (no role result, a host the role never reached): ``{}``."""
     keys = role_result.get('keys') if isinstance(role_result, dict) else None
     if not isinstance(keys, dict):
@@ -112,6 +113,11 @@ def _role_changes(role_result):
             'wanted': _text(entry.get('desired')),
             'detail': _text(detail if detail is not None else entry.get('by')),
         }
+        # another owner of the key (a later file, tuned): only where there is one, so that a host without
+        # other owners reports exactly what it did before
+        for field in ('owner', 'fix', 'also_set_by'):
+            if entry.get(field):
+                changes[key][field] = _text(entry[field])
     return changes
 
 

@@ -115,6 +115,7 @@ def _host(name, entry, gated, chart):
                                        format_number(metrics[metric].get('after_delta'))))
                         for metric in metrics],
         'change_rows': view.change_rows(entry),
+        'owner_fixes': view.owner_fixes(entry),
         'budget': ((entry.get('changes') or {}).get('memory_budget') or {}).get('note'),
         'budget_warning': view.budget_warning(entry),
     }

@@ -25,7 +25,7 @@ from ansible_collections.netfleet.tuning.plugins.plugin_utils.verdict import VER
 __all__ = ['FULL_DETAIL_HOSTS', 'DETAIL_LIMIT', 'CHART_LIMIT', 'NEAREST_LIMIT', 'TEXT_LIMIT', 'FAILING_ORDER',
            'gated_metrics', 'before_after', 'guard_cell', 'budget_warning', 'segs_rate', 'verdict_label', 'change_count', 'thresholds_text',
            'summary_line', 'groups', 'is_full', 'why', 'passing_summary', 'detailed', 'detail_note',
-           'verdict_counts_text', 'change_rows', 'noted', 'NOTED_LIMIT', 'render_text']
+           'verdict_counts_text', 'change_rows', 'owner_fixes', 'noted', 'NOTED_LIMIT', 'render_text']
 
 # A role outcome's detail that only names the key's scope: the table shows no detail then.
 _SCOPES = ('netns', 'host', 'absent')
@@ -268,6 +268,14 @@ def change_rows(entry):
                      live.get(key, {}).get('before', outcome.get('before')),
                      live.get(key, {}).get('after', outcome.get('after'))))
     return rows
+
+
+def owner_fixes(entry):
+    """The keys another owner overrides on a host, with who owns them and the fix:
+    ``[(key, owner or None, fix)]`` sorted by key (only keys the role gave a fix)."""
+    keys = (entry.get('changes') or {}).get('keys') or {}
+    return [(key, keys[key].get('owner'), keys[key]['fix']) for key in sorted(keys)
+            if isinstance(keys[key], dict) and keys[key].get('fix')]
 
 
 def render_text(report, width=None):

@@ -11,7 +11,9 @@ bind-mounted /etc/netns/NS/* over /etc (so /etc/sysctl.d and /etc/sysctl.conf ar
 This wrapper, in that same mount namespace:
   1. with --boot, applies the host's /etc/sysctl.d/*.conf (net.* keys only), as a boot would;
   2. bind-mounts private per-host directories (under DIR) over /usr/lib/sysctl.d, /run/sysctl.d,
-     /usr/local/lib/sysctl.d (if present) and /var/lib/netfleet-tuning;
+     /usr/local/lib/sysctl.d (if present) and /var/lib/netfleet-tuning, and over /etc/tuned and
+     /usr/lib/tuned when the machine has them (a host's own tuned configuration: tests of the role
+     beside tuned write a profile there, never into the machine's; tuned's daemon never runs);
   3. makes /proc/sys read-only and /proc/sys/net (this namespace's own keys) read-write again,
      so neither `sysctl --system` nor `sysctl -w kernel.x=...` can change the machine;
   4. checks all of that, then execs ARGV (sshd for a host, any command for `netlab exec`).
@@ -34,6 +36,9 @@ MS_BIND = 4096
 KEEP_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC  # same bits as os.ST_NOSUID, ST_NODEV, ST_NOEXEC
 
 SHARED_SYSCTL_DIRS = ("/usr/lib/sysctl.d", "/lib/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d")
+# tuned's configuration and profiles: private per host when the machine has the directories (a test that
+# needs them creates the empty mount points before `netlab up` and removes them afterwards)
+SHARED_TUNED_DIRS = ("/etc/tuned", "/usr/lib/tuned")
 STATE_DIR = "/var/lib/netfleet-tuning"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -105,17 +110,18 @@ def isolate(namespace, private):
     if not os.path.isdir(STATE_DIR):
         raise IsolationError("mountpoint %s is missing (netlab up creates it)" % STATE_DIR)
 
-    done = set()
-    for shared in SHARED_SYSCTL_DIRS:
-        if not os.path.isdir(shared):
-            continue
-        real = os.path.realpath(shared)
-        if real in done:
-            continue
-        own = os.path.join(private, "sysctl", slug(real))
-        os.makedirs(own, exist_ok=True)
-        bind(own, real)
-        done.add(real)
+    done = {}
+    for group, shared_dirs in (("sysctl", SHARED_SYSCTL_DIRS), ("tuned", SHARED_TUNED_DIRS)):
+        for shared in shared_dirs:
+            if not os.path.isdir(shared):
+                continue
+            real = os.path.realpath(shared)
+            if real in done:
+                continue
+            own = os.path.join(private, group, slug(real))
+            os.makedirs(own, exist_ok=True)
+            bind(own, real)
+            done[real] = own
     own_state = os.path.join(private, slug(STATE_DIR))
     if not os.path.isdir(own_state):
         os.makedirs(own_state)
@@ -131,8 +137,8 @@ def isolate(namespace, private):
 
     if not is_read_only("/proc/sys/kernel") or is_read_only("/proc/sys/net/ipv4"):
         raise IsolationError("/proc/sys should be read-only and /proc/sys/net read-write")
-    for real in done:
-        if not os.path.samefile(real, os.path.join(private, "sysctl", slug(real))):
+    for real, own in done.items():
+        if not os.path.samefile(real, own):
             raise IsolationError("%s is not the host's private copy" % real)
     if not os.path.samefile(STATE_DIR, own_state):
         raise IsolationError("%s is not the host's private copy" % STATE_DIR)
