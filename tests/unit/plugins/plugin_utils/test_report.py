@@ -621,3 +621,31 @@ def test_the_memory_budget_of_the_role_in_the_report():
     assert '- WARNING memory budget: 120 established' in markdown and '- memory budget: not visible here' in markdown
     assert '<p class="warn">memory budget: 120 established' in rt.render_html(rep)
     assert r.build({'x': record(win(1, 1), win(1, 1))})['hosts']['x']['changes']['memory_budget'] is None
+
+
+def test_another_owners_key_with_its_owner_and_fix():
+    # issue 16: an overridden key keeps who owns it and the fix, in report.json and under the host in md and html
+    fix = 'give net.ipv4.tcp_timestamps one owner: set it in dev-sec\'s sysctl_overwrite <b>or</b> drop it'
+    rec = record(win(4000, 200000), win(0, 3))
+    rec['role_result']['keys']['net.ipv4.tcp_timestamps'] = {
+        'status': 'overridden', 'scope': 'netns', 'desired': '1', 'before': '0', 'live': '0',
+        'by': '/etc/sysctl.d/90-dev-sec.conf', 'owner': 'dev-sec hardening (devsec.hardening.os_hardening)',
+        'fix': fix, 'reason': '/etc/sysctl.d/90-dev-sec.conf sets net.ipv4.tcp_timestamps = 0 later in the load order'}
+    rec['role_result']['keys']['net.core.somaxconn'] = {
+        'status': 'applied', 'scope': 'netns', 'before': '128', 'live': '4096',
+        'also_set_by': 'tuned profile throughput-performance (/usr/lib/tuned/throughput-performance/tuned.conf)'}
+    rep = r.build({'lab-h01': rec})
+    keys = rep['hosts']['lab-h01']['changes']['keys']
+    assert keys['net.ipv4.tcp_timestamps']['owner'] == 'dev-sec hardening (devsec.hardening.os_hardening)'
+    assert keys['net.ipv4.tcp_timestamps']['fix'] == fix
+    assert keys['net.core.somaxconn']['also_set_by'].startswith('tuned profile throughput-performance')
+    # a key without another owner carries no such field (reports of hosts without other owners are unchanged)
+    assert set(keys['net.ipv4.tcp_rmem']) == {'outcome', 'before', 'after', 'wanted', 'detail'}
+    assert rv.owner_fixes(rep['hosts']['lab-h01']) == [
+        ('net.ipv4.tcp_timestamps', 'dev-sec hardening (devsec.hardening.os_hardening)', fix)]
+    markdown = rt.render_markdown(rep)
+    assert "- `net.ipv4.tcp_timestamps` is another owner's (dev-sec hardening (devsec.hardening.os_hardening)): " \
+        "give net.ipv4.tcp_timestamps one owner" in markdown
+    html = rt.render_html(rep)
+    assert "<li><code>net.ipv4.tcp_timestamps</code> is another owner's" in html
+    assert '&lt;b&gt;or&lt;/b&gt;' in html and '<b>or</b>' not in html
