@@ -39,7 +39,7 @@ TUNED_MAIN = '/etc/tuned/tuned-main.conf'
 
 
 def _tuned_fix(key, tuned, ours):
-    profile = ' '.join(tuned.get('profiles') or []) or 'the active profile'
+    profile = ','.join(tuned.get('profiles') or []) or 'the active profile'  # tuned splits include= on , and ;
     return ('give %s one owner: a custom tuned profile (/etc/tuned/<name>/tuned.conf with include=%s and, in its '
             '[sysctl] section, drop=%s or %s=%s) made active with tuned-adm profile <name>; or set reapply_sysctl = 1 '
             'in %s, so that tuned re-applies /etc/sysctl.d after its own values; or leave the key to tuned (the role: '
