@@ -32,7 +32,7 @@ from ansible_collections.netfleet.tuning.plugins.module_utils.sysctl_value impor
 
 __all__ = [
     'SYSCTL_DIRS', 'SYSCTL_CONF', 'DROPIN_DIR', 'FINGERPRINT', 'comment_lines', 'render',
-    'parse_conf', 'load_order', 'find_overrides', 'sysctl_conf_links', 'rooted', 'is_ours',
+    'parse_conf', 'load_order', 'read_conf', 'find_overrides', 'sysctl_conf_links', 'rooted', 'is_ours',
 ]
 
 SYSCTL_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/usr/lib/sysctl.d', '/lib/sysctl.d')
@@ -167,7 +167,8 @@ def load_order(root='/', dirs=SYSCTL_DIRS, sysctl_conf=SYSCTL_CONF, include=None
     return files
 
 
-def _read(path):
+def read_conf(path):
+    """The text of a sysctl file, or None when it cannot be read (find_overrides' reader)."""
     try:
         with open(path, 'r') as handle:
             return handle.read()
@@ -175,7 +176,7 @@ def _read(path):
         return None
 
 
-def find_overrides(our_path, keys, files, reader=_read):
+def find_overrides(our_path, keys, files, reader=read_conf):
     """Which later file sets each of our keys last: ``{key: (path, value)}``.
 
     ``files``: the load order (see load_order, with ``include=our_path``); only files after

@@ -431,7 +431,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.netfleet.tuning.plugins.module_utils import hostfs
 from ansible_collections.netfleet.tuning.plugins.module_utils.coexistence import tuned_summary
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin import (
-    DROPIN_DIR, find_overrides, load_order, rooted, sysctl_conf_links,
+    DROPIN_DIR, find_overrides, load_order, read_conf, rooted, sysctl_conf_links,
 )
 from ansible_collections.netfleet.tuning.plugins.module_utils.dropin_plan import (
     ALLOWED_CC, AVAILABLE_CC, STATUSES, Refusal, check_settings, plan_absent, plan_present, stale_path,
@@ -463,27 +463,21 @@ NAMED_OPTIONS = ('state', 'settings', 'priority', 'unsettable', 'over_budget', '
 REFUSALS = (StateError, hostfs.UnsafePathError)
 
 
-# The first bytes of a file are enough to recognise its owner (a name or a header comment).
-HEAD_BYTES = 4096
+def other_files(our_path, keys, order, root):
+    """Who sets ``keys`` later in the load ``order``: ``(overrides, owners)``: dropin.find_overrides' result, and for
+    each of those keys the tool that owns the file (sysctl_owners.owner_of on the text find_overrides read: each file
+    is read once; /etc/sysctl.conf named with the sysctl.d link systemd-sysctl reads it through)."""
+    texts = {}
 
+    def reader(path):
+        texts[path] = read_conf(path)
+        return texts[path]
 
-def read_head(path):
-    """The first HEAD_BYTES of a file as text ('' when it cannot be read)."""
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read(HEAD_BYTES).decode('utf-8', 'replace')
-    except (IOError, OSError):
-        return ''
-
-
-def file_owners(overrides, order, root):
-    """For each key a later file sets: the tool that owns that file (sysctl_owners.owner_of on its first bytes;
-    /etc/sysctl.conf named with the sysctl.d link systemd-sysctl reads it through)."""
+    overrides = find_overrides(our_path, keys, order, reader)
     links = sysctl_conf_links(order, root)
-    owners = {}
-    for key, (path, dummy_value) in overrides.items():
-        owners[key] = owner_of(path, read_head(path), key, links[0] if links else None)
-    return owners
+    owners = dict((key, owner_of(path, texts.get(path) or '', key, links[0] if links else None))
+                  for key, (path, dummy_value) in overrides.items())
+    return overrides, owners
 
 
 def option_names(params):
@@ -834,13 +828,13 @@ class Run(object):
         if problem:
             self.warn('memory budget: %s: the established TCP sockets are unknown' % problem)
         order = [path for path in load_order(self.root, include=self.path) if path != stale]
-        overrides = find_overrides(self.path, sorted(wanted), order)
+        overrides, owners = other_files(self.path, sorted(wanted), order, self.root)
         self.tuned = read_tuned(self.root)
         host = {
             'kernel_release': self.release, 'mem_total': mem, 'page_size': os.sysconf('SC_PAGE_SIZE'), 'now': now(),
             'own_mode_ok': own_text is None or not hostfs.needs_owner_mode(self.path, 0o644),
             'established': established, 'established_unknown': established_unknown,
-            'file_owners': file_owners(overrides, order, self.root), 'tuned': self.tuned,
+            'file_owners': owners, 'tuned': self.tuned,
         }
         host.update(self.offer_inputs(wanted))
         options = {
@@ -880,10 +874,10 @@ class Run(object):
         applied = list(state['applied']) if state else []
         live = self.read_live(applied) if applied else {}
         order = load_order(self.root, include=self.path)
-        overrides = find_overrides(self.path, applied, order) if applied else {}
+        overrides, owners = other_files(self.path, applied, order, self.root) if applied else ({}, {})
         self.tuned = read_tuned(self.root) if applied else None
         options = {'path': self.path, 'stale_path': stale, 'state_path': self.store.state_path}
-        host = {'file_owners': file_owners(overrides, order, self.root), 'tuned': self.tuned}
+        host = {'file_owners': owners, 'tuned': self.tuned}
         return self.adopt(plan_absent, state, live, own_text, stale_text, overrides, options, host)
 
     def act_absent(self, plan):
